@@ -1,0 +1,47 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const noDom = {
+  'no-restricted-globals': ['error', 'window', 'document', 'self', 'navigator', 'localStorage'],
+  'no-restricted-imports': ['error', { patterns: [
+    { group: ['react', 'react-dom', 'react/*', 'recharts'], message: 'The engine and tasks run without a DOM or React.' },
+    { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'The engine and tasks import nothing above them.' },
+  ] }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/engine/**/*.ts'], rules: noDom },
+  {
+    files: ['src/tasks/**/*.ts'],
+    rules: {
+      ...noDom,
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@tensorflow/*'], message: 'Tasks are plain TypeScript, no TF.js.' },
+        { group: ['react', 'react-dom', 'recharts'], message: 'Tasks run without React.' },
+        { group: ['**/engine/**', '**/ui/**', '**/worker/**', '**/cli/**'], message: 'Tasks import nothing above them.' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/ui/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@tensorflow/*'], message: 'The UI talks to the engine through the worker.' },
+        { group: ['**/engine/**', '!**/engine/config', '!**/engine/types'], allowTypeImports: true,
+          message: 'The UI imports the engine only for types and config parsing.' },
+      ] }],
+    },
+  },
+  { files: ['src/worker/**/*.ts'], languageOptions: { globals: { ...globals.worker } } },
+);
