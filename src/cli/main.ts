@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../engine/validation';
+import { bench } from './bench';
+import { forward } from './forward';
+import { parseBackend, startBackend } from './nodeBackend';
+import { train } from './train';
+
+const USAGE = `usage:
+  npm run --silent cli -- train   --config RUN.json [--init W.json] [--batch B.json] [--steps N]
+                                  [--backend cpu|wasm] [--metrics M.jsonl] [--out W.json]
+  npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
+                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
+  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  init: { type: 'string' },
+  batch: { type: 'string' },
+  steps: { type: 'string' },
+  backend: { type: 'string' },
+  metrics: { type: 'string' },
+  out: { type: 'string' },
+  weights: { type: 'string' },
+  grads: { type: 'boolean', default: false },
+  precision: { type: 'string', default: 'fp32' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
+  train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
+  forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
+  bench: ['config', 'steps', 'backend', 'json'],
+};
+
+const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
+  train: ['config'],
+  forward: ['weights', 'batch', 'out'],
+  bench: ['config'],
+};
+
+function flagError(flag: string, message: string): ConfigError {
+  return new ConfigError([{ path: `--${flag}`, message }]);
+}
+
+function parseSteps(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw flagError('steps', `must be a whole number ≥ 0 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (!(command in ALLOWED)) throw new ConfigError([{ path: 'command', message: `unknown command ${JSON.stringify(command)}; expected train, forward or bench` }]);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new ConfigError([{ path: command, message: (e as Error).message }]);
+  }
+  const v = parsed.values;
+  for (const key of Object.keys(v) as (keyof typeof OPTIONS)[]) {
+    const fallback = (OPTIONS[key] as { default?: unknown }).default;
+    const isDefault = fallback !== undefined && v[key] === fallback;
+    if (!ALLOWED[command]!.includes(key) && !isDefault && key !== 'help') throw flagError(key, `is not an option of ${command}`);
+  }
+  for (const key of REQUIRED[command]!) if (v[key] === undefined) throw flagError(key, `is required by ${command}`);
+  if (!['fp32', 'fp16', 'bf16'].includes(v.precision)) throw flagError('precision', `must be one of fp32, fp16, bf16 (got ${JSON.stringify(v.precision)})`);
+  const steps = parseSteps(v.steps);
+  await startBackend(parseBackend(v.backend));
+  const print = (line: string) => process.stdout.write(line + '\n');
+  const progress = (line: string) => process.stderr.write(line + '\n');
+  if (command === 'train') {
+    await train({ config: v.config!, init: v.init, batch: v.batch, steps, metrics: v.metrics, out: v.out }, print);
+  } else if (command === 'forward') {
+    await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision });
+  } else {
+    await bench({ config: v.config!, steps, json: v.json }, print, progress);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  // Bad input is the user's to fix: show the message, not a stack trace.
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${message.replace(/\n/g, '\nerror: ')}\n`);
+  process.exitCode = e instanceof ConfigError ? 2 : 1;
+});

@@ -1,0 +1,57 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { parseRunConfig, type RunConfig } from '../engine/runConfig';
+import { Trainer, type TrainerEvent } from '../engine/train/trainer';
+import { ConfigError } from '../engine/validation';
+import { parseBatch } from '../engine/weights/batch';
+import { parseWeights, stringifyWeights } from '../engine/weights/format';
+import { readJson } from './io';
+import { evalLine, stepLine } from './progress';
+
+export interface TrainFlags {
+  config: string;
+  init?: string;
+  batch?: string;
+  steps?: number;
+  metrics?: string;
+  out?: string;
+}
+
+/** The model config of `--init` must be the run's: a mismatch would silently train another model. */
+function checkSameModel(run: RunConfig, fromFile: RunConfig['model']): void {
+  const issues = Object.keys({ ...run.model, ...fromFile })
+    .filter((k) => JSON.stringify(run.model[k as keyof RunConfig['model']]) !== JSON.stringify(fromFile[k as keyof RunConfig['model']]))
+    .map((k) => ({
+      path: `--init config.${k}`,
+      message: `${JSON.stringify(fromFile[k as keyof RunConfig['model']])} differs from the run config's model.${k} ${JSON.stringify(run.model[k as keyof RunConfig['model']])}`,
+    }));
+  if (issues.length) throw new ConfigError(issues);
+}
+
+export async function train(flags: TrainFlags, print: (line: string) => void): Promise<void> {
+  const raw = readJson(flags.config, '--config') as Record<string, unknown>;
+  const run = parseRunConfig(raw);
+  if (flags.steps !== undefined) run.train.steps = flags.steps;
+  const init = flags.init ? parseWeights(readJson(flags.init, '--init')) : undefined;
+  if (init) checkSameModel(run, init.config);
+  const fixedBatch = flags.batch ? parseBatch(readJson(flags.batch, '--batch'), run.model) : undefined;
+  const trainer = Trainer.create(run, { init: init?.tensors, optimizerState: init?.extra.optimizerState, fixedBatch });
+  if (flags.metrics) writeFileSync(flags.metrics, '');
+  const started = performance.now();
+  const every = Math.max(1, Math.round(run.train.steps / 50));
+  trainer.subscribe((e: TrainerEvent) => {
+    if (flags.metrics) appendFileSync(flags.metrics, JSON.stringify(e.metrics) + '\n');
+    if (e.type === 'eval') print(evalLine(e.metrics));
+    else if ((e.metrics.step + 1) % every === 0 || e.metrics.step === 0 || e.metrics.step + 1 === run.train.steps) {
+      print(stepLine(e.metrics, run.train.steps, performance.now() - started));
+    }
+  });
+  try {
+    await trainer.train();
+    if (flags.out) {
+      writeFileSync(flags.out, stringifyWeights(await trainer.weightsDocument('base64')));
+      print(`weights written to ${flags.out}`);
+    }
+  } finally {
+    trainer.dispose();
+  }
+}

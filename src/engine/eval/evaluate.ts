@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../config';
+import { createContext } from '../model/context';
+import { forwardLogits } from '../model/forward';
+import type { ParamLookup } from '../model/layers';
+import { tokenLoss } from '../model/loss';
+import { batchTensors } from '../train/gradients';
+import { toBatch } from '../../tasks/batches';
+import { PAD, type BatchLayout, type Example } from '../../tasks/types';
+import { exactMatches, greedyAnswers } from './greedy';
+
+export interface EvalResult {
+  /** Teacher-forced mean loss over non-PAD targets. */
+  loss: number;
+  /** Share of examples whose greedy answer, up to EOS, equals the expected one. */
+  exactMatch: number;
+  /** Teacher-forced share of non-PAD targets predicted right (argmax). */
+  tokenAccuracy: number;
+  examples: number;
+}
+
+const CHUNK = 128;
+
+/** Held-out metrics; reads back once per chunk, asynchronously. */
+export async function evaluate(p: ParamLookup, cfg: ModelConfig, layout: BatchLayout, examples: Example[]): Promise<EvalResult> {
+  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null });
+  let lossSum = 0;
+  let targets = 0;
+  let correct = 0;
+  let matches = 0;
+  for (let start = 0; start < examples.length; start += CHUNK) {
+    const chunk = examples.slice(start, start + CHUNK);
+    const sums = tf.tidy(() => {
+      const { tokens, targets: gold } = batchTensors(toBatch(chunk, layout));
+      const logits = forwardLogits(ctx, p, cfg, tokens);
+      const { sum, count } = tokenLoss(logits, gold);
+      const hits = logits.argMax(-1).cast('int32').equal(gold).logicalAnd(gold.notEqual(PAD)).cast('float32').sum();
+      return tf.stack([sum, count, hits]);
+    });
+    const [s, c, h] = await sums.data();
+    sums.dispose();
+    lossSum += s!;
+    targets += c!;
+    correct += h!;
+    const longestAnswer = Math.max(...chunk.map((e) => e.answer.length));
+    matches += exactMatches(chunk, await greedyAnswers(ctx, p, cfg, chunk.map((e) => e.input), longestAnswer));
+  }
+  return {
+    loss: lossSum / Math.max(1, targets),
+    exactMatch: matches / Math.max(1, examples.length),
+    tokenAccuracy: correct / Math.max(1, targets),
+    examples: examples.length,
+  };
+}

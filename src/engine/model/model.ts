@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../config';
+import { paramSpecs, sizeOf, type ParamSpec } from '../params';
+import { initialValue } from './init';
+import type { ParamLookup } from './layers';
+import type { NamedTensor } from '../weights/format';
+
+let modelCount = 0;
+
+/**
+ * The parameters of one Transformer as tf.Variables under PyTorch's names. TF.js registers
+ * variables globally by name, so each model prefixes its own to let several live side by side.
+ */
+export class TransformerModel {
+  readonly specs: ParamSpec[];
+  readonly variables: Map<string, tf.Variable>;
+
+  private constructor(readonly config: ModelConfig, values: (spec: ParamSpec) => tf.Tensor) {
+    const id = ++modelCount;
+    this.specs = paramSpecs(config);
+    this.variables = new Map(
+      this.specs.map((spec) => {
+        const value = values(spec);
+        const variable = tf.variable(value, true, `model${id}/${spec.name}`);
+        value.dispose();
+        return [spec.name, variable];
+      }),
+    );
+  }
+
+  static initialise(config: ModelConfig, seed: number): TransformerModel {
+    return new TransformerModel(config, (spec) => initialValue(spec, config, seed));
+  }
+
+  /** From checked values (e.g. a parsed weights file): every name and shape must already match. */
+  static fromValues(config: ModelConfig, tensors: Map<string, NamedTensor>): TransformerModel {
+    return new TransformerModel(config, (spec) => {
+      const t = tensors.get(spec.name);
+      if (!t) throw new Error(`no values for ${spec.name}`);
+      return tf.tensor(t.values, spec.shape, 'float32');
+    });
+  }
+
+  readonly lookup: ParamLookup = (name) => {
+    const v = this.variables.get(name);
+    if (!v) throw new Error(`no parameter named ${name}`);
+    return v;
+  };
+
+  /** Parameters in state_dict order, for optimizers and gradient calls. */
+  list(): { name: string; variable: tf.Variable }[] {
+    return this.specs.map((s) => ({ name: s.name, variable: this.variables.get(s.name)! }));
+  }
+
+  parameterBytes(): number {
+    return this.specs.reduce((n, s) => n + 4 * sizeOf(s.shape), 0);
+  }
+
+  /** Reads every parameter back asynchronously (no dataSync: it stalls WebGPU). */
+  async values(): Promise<Map<string, NamedTensor>> {
+    const entries = await Promise.all(
+      this.specs.map(async (s) => [s.name, { shape: s.shape, values: (await this.variables.get(s.name)!.data()) as Float32Array }] as const),
+    );
+    return new Map(entries);
+  }
+
+  /** Overwrites every parameter with checked values of the same shapes. */
+  assign(tensors: Map<string, NamedTensor>): void {
+    tf.tidy(() => {
+      for (const s of this.specs) this.variables.get(s.name)!.assign(tf.tensor(tensors.get(s.name)!.values, s.shape, 'float32'));
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+  }
+}

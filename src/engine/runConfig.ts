@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { parseModelConfig, type ModelConfig } from './config';
+import { optimizerSchema, scheduleSchema } from './optim/config';
+import { ConfigError, parseWith, type FieldIssue } from './validation';
+import { parseTaskConfig, taskVocabulary, type TaskConfig } from '../tasks/registry';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+
+/** PyTorch GradScaler's defaults. */
+const lossScalerSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    initScale: z.number().gt(0).default(65536),
+    growthFactor: z.number().gt(1).default(2),
+    backoffFactor: z.number().gt(0).lt(1).default(0.5),
+    growthInterval: int(1).default(2000),
+  })
+  .strict();
+
+const trainSchema = z
+  .object({
+    batchSize: int(1, 65_536).default(32),
+    steps: int(0, 10_000_000).default(1000),
+    seed: int(0, 2 ** 32 - 1).default(0),
+    optimizer: optimizerSchema.prefault({ name: 'adam', lr: 1e-3 }),
+    schedule: scheduleSchema.prefault({ name: 'constant' }),
+    gradAccumSteps: int(1, 4096).default(1),
+    clipGradNorm: z.number().gt(0).nullable().default(null),
+    precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
+    checkpointing: z.union([z.enum(['none', 'layers']), int(1, 256)]).default('none'),
+    lossScaler: lossScalerSchema.optional(),
+    /** Evaluate on the held-out set every this many optimizer steps (and after the last). */
+    evalEvery: int(1).default(100),
+    /** Held-out examples (capped by the task's example space). */
+    validationSize: int(1, 100_000).default(256),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.batchSize % t.gradAccumSteps !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gradAccumSteps'],
+        message: `batchSize ${t.batchSize} is not divisible by gradAccumSteps ${t.gradAccumSteps}`,
+      });
+    }
+  });
+
+export type TrainConfig = z.output<typeof trainSchema>;
+export type Precision = TrainConfig['precision'];
+export type Checkpointing = TrainConfig['checkpointing'];
+
+export interface RunConfig {
+  model: ModelConfig;
+  task: TaskConfig;
+  train: TrainConfig;
+}
+
+/** Every problem in the run config at once, each naming its field (`train.optimizer.lr: ...`). */
+export function parseRunConfig(raw: unknown): RunConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([{ path: '', message: 'a run config must be a JSON object with model, task and train' }]);
+  }
+  const doc = raw as Record<string, unknown>;
+  const issues: FieldIssue[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ConfigError) issues.push(...e.issues);
+      else throw e;
+      return undefined;
+    }
+  };
+  for (const key of Object.keys(doc)) {
+    if (!['model', 'task', 'train'].includes(key)) issues.push({ path: key, message: `unknown field "${key}"` });
+  }
+  const task = attempt(() => parseTaskConfig(doc.task));
+  const vocab = task ? taskVocabulary(task).size : undefined;
+  const model = attempt(() => parseModelConfig(doc.model, { vocab: vocab ? { src: vocab, tgt: vocab } : undefined }));
+  const train = attempt(() => parseWith(trainSchema, doc.train ?? {}, 'train'));
+  if (issues.length > 0 || !task || !model || !train) throw new ConfigError(issues);
+  return { model, task, train };
+}

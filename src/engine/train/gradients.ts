@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext } from '../model/context';
+import { forwardLogits, runPlainly, type StackRunner, type TokenTensors } from '../model/forward';
+import { tokenLoss } from '../model/loss';
+import type { TransformerModel } from '../model/model';
+import { PAD, type Batch } from '../../tasks/types';
+
+/** A batch as plain arrays (the reference's batch JSON). */
+export type HostBatch = Batch;
+
+export function targetCount(batch: HostBatch): number {
+  let n = 0;
+  for (const row of batch.tgtOut) for (const t of row) if (t !== PAD) n++;
+  return n;
+}
+
+export function batchTensors(batch: HostBatch): { tokens: TokenTensors; targets: tf.Tensor2D } {
+  const int2d = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0]!.length], 'int32');
+  return {
+    tokens: { src: batch.src && int2d(batch.src), tgtIn: batch.tgtIn && int2d(batch.tgtIn) },
+    targets: int2d(batch.tgtOut),
+  };
+}
+
+export interface LossAndGrads {
+  /** Mean loss over every non-PAD target of all micro-batches. */
+  loss: tf.Scalar;
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * Gradients of the mean token loss over several micro-batches. Each micro-batch contributes
+ * its summed loss divided by the total target count, so k micro-batches give the update of
+ * one batch holding all their rows, padding included.
+ * `contextFor(i)` gives micro-batch i its own dropout stream; `lossScale` multiplies the
+ * differentiated loss (fp16 loss scaling) but not the reported loss.
+ */
+export function lossAndGrads(
+  model: TransformerModel,
+  microBatches: HostBatch[],
+  contextFor: (micro: number) => ForwardContext,
+  run: StackRunner = runPlainly,
+  lossScale = 1,
+): LossAndGrads {
+  const total = Math.max(1, microBatches.reduce((n, b) => n + targetCount(b), 0));
+  const params = model.list();
+  const xs = params.map((p) => p.variable);
+  let lossSum: tf.Scalar | null = null;
+  let gradSums: tf.Tensor[] | null = null;
+  microBatches.forEach((batch, micro) => {
+    const { value, grads } = tf.tidy(() => {
+      const { tokens, targets } = batchTensors(batch);
+      const ctx = contextFor(micro);
+      const f = (...ps: tf.Tensor[]) => {
+        const byName = new Map(params.map((p, i) => [p.name, ps[i]!]));
+        const lookup = (name: string) => byName.get(name) ?? model.lookup(name);
+        const logits = forwardLogits(ctx, lookup, model.config, tokens, run);
+        return tokenLoss(logits, targets).sum.mul(lossScale / total) as tf.Scalar;
+      };
+      return tf.valueAndGrads(f)(xs);
+    });
+    const next = tf.tidy(() => ({
+      loss: (lossSum ? lossSum.add(value) : value.clone()) as tf.Scalar,
+      grads: gradSums ? gradSums.map((g, i) => g.add(grads[i]!)) : grads.map((g) => g.clone()),
+    }));
+    tf.dispose([value, ...grads, ...(lossSum ? [lossSum] : []), ...(gradSums ?? [])]);
+    lossSum = next.loss;
+    gradSums = next.grads;
+  });
+  const loss = tf.tidy(() => lossSum!.div(lossScale) as tf.Scalar);
+  lossSum!.dispose();
+  return { loss, grads: new Map(params.map((p, i) => [p.name, gradSums![i]!])) };
+}

@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { architecture } from '../config';
+import { evaluate } from '../eval/evaluate';
+import { createContext } from '../model/context';
+import { TransformerModel } from '../model/model';
+import { clipGradNorm } from '../optim/clip';
+import { createOptimizer, type Optimizer } from '../optim/optimizers';
+import { learningRate } from '../optim/schedule';
+import type { RunConfig } from '../runConfig';
+import { ConfigError } from '../validation';
+import { splitBatchRows } from '../weights/batch';
+import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
+import { toBatch } from '../../tasks/batches';
+import { createDataset, Prefetcher } from '../../tasks/dataset';
+import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
+import { lossAndGrads } from './gradients';
+
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Non-PAD input tokens (src and tgtIn) processed per second of wall time. */
+  tokensPerSec: number;
+  stepMs: number;
+}
+
+export interface EvalMetrics {
+  step: number;
+  split: 'val';
+  loss: number;
+  exactMatch: number;
+  tokenAccuracy: number;
+}
+
+export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
+
+export interface TrainerOptions {
+  /** Start from these weights (already checked against the config). */
+  init?: Map<string, NamedTensor>;
+  /** Optimizer state saved by an earlier run (checked on load). */
+  optimizerState?: unknown;
+  /** Train on this one batch at every step instead of the task's stream. */
+  fixedBatch?: Batch;
+}
+
+/** Raised when the loss stops being a finite number. */
+export class DivergedError extends Error {
+  constructor(readonly step: number) {
+    super(`training diverged at step ${step}: the loss is not a finite number; lower the learning rate or clip gradients`);
+    this.name = 'DivergedError';
+  }
+}
+
+const inputTokens = (b: Batch) =>
+  [...(b.src ?? []), ...(b.tgtIn ?? [])].reduce((n, row) => n + row.filter((t) => t !== PAD).length, 0);
+
+/** One run: model, optimizer, data stream and schedule. Emits events; never draws or logs. */
+export class Trainer {
+  private listeners = new Set<(e: TrainerEvent) => void>();
+  private stepIndex = 0;
+  private readonly layout: BatchLayout;
+  private readonly validation: Example[];
+  private readonly batches: Prefetcher<Batch[]>;
+
+  private constructor(
+    readonly run: RunConfig,
+    readonly model: TransformerModel,
+    readonly optimizer: Optimizer,
+    opts: TrainerOptions,
+  ) {
+    const t = run.train;
+    if (t.precision !== 'fp32') {
+      throw new ConfigError([{ path: 'train.precision', message: `${t.precision} autocast is not available in this build; use "fp32"` }]);
+    }
+    if (t.checkpointing !== 'none') {
+      throw new ConfigError([{ path: 'train.checkpointing', message: 'checkpointed segments are not available in this build; use "none"' }]);
+    }
+    this.layout = architecture(run.model);
+    const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
+    this.validation = data.validation;
+    const k = t.gradAccumSteps;
+    const fixed = opts.fixedBatch;
+    this.batches = new Prefetcher(() => {
+      if (fixed) return splitBatchRows(fixed, k);
+      const examples = data.nextTrain(t.batchSize);
+      const per = t.batchSize / k;
+      return Array.from({ length: k }, (_, i) => toBatch(examples.slice(i * per, (i + 1) * per), this.layout));
+    });
+  }
+
+  static create(run: RunConfig, opts: TrainerOptions = {}): Trainer {
+    const model = opts.init ? TransformerModel.fromValues(run.model, opts.init) : TransformerModel.initialise(run.model, run.train.seed);
+    const optimizer = createOptimizer(run.train.optimizer, model.list());
+    try {
+      if (opts.optimizerState !== undefined) optimizer.loadState(opts.optimizerState);
+      const trainer = new Trainer(run, model, optimizer, opts);
+      trainer.stepIndex = optimizer.stepCount;
+      return trainer;
+    } catch (e) {
+      optimizer.dispose();
+      model.dispose();
+      throw e;
+    }
+  }
+
+  get step(): number {
+    return this.stepIndex;
+  }
+
+  get validationSet(): readonly Example[] {
+    return this.validation;
+  }
+
+  subscribe(listener: (e: TrainerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: TrainerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** One optimizer step over `gradAccumSteps` micro-batches; one asynchronous read-back. */
+  async trainStep(): Promise<StepMetrics> {
+    const t = this.run.train;
+    const started = performance.now();
+    const micro = this.batches.take();
+    const step = this.stepIndex;
+    const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
+    const readout = tf.tidy(() => {
+      const { loss, grads } = lossAndGrads(this.model, micro, (i) =>
+        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i } }),
+      );
+      const clipped = clipGradNorm(grads, t.clipGradNorm);
+      this.optimizer.step(clipped.grads, lr);
+      return tf.stack([loss, clipped.norm]);
+    });
+    const [loss, gradNorm] = await readout.data();
+    readout.dispose();
+    this.stepIndex++;
+    if (!Number.isFinite(loss)) throw new DivergedError(step);
+    const stepMs = performance.now() - started;
+    const tokens = micro.reduce((n, b) => n + inputTokens(b), 0);
+    const metrics = { step, loss: loss!, lr, gradNorm: gradNorm!, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    this.emit({ type: 'step', metrics });
+    return metrics;
+  }
+
+  async evaluate(): Promise<EvalMetrics> {
+    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation);
+    const metrics: EvalMetrics = {
+      step: this.stepIndex,
+      split: 'val',
+      loss: result.loss,
+      exactMatch: result.exactMatch,
+      tokenAccuracy: result.tokenAccuracy,
+    };
+    this.emit({ type: 'eval', metrics });
+    return metrics;
+  }
+
+  /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */
+  async train(opts: { until?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const until = opts.until ?? this.run.train.steps;
+    while (this.stepIndex < until && !opts.signal?.aborted) {
+      await this.trainStep();
+      if (this.stepIndex % this.run.train.evalEvery === 0 || this.stepIndex === until) await this.evaluate();
+    }
+  }
+
+  /** The weights JSON, with optimizer state and training metadata as extra top-level keys. */
+  async weightsDocument(encoding: 'data' | 'base64' = 'base64'): Promise<WeightsDocument> {
+    const [values, optimizerState] = await Promise.all([this.model.values(), this.optimizer.saveState()]);
+    return exportWeights(this.run.model, values, {
+      encoding,
+      extra: { optimizerState, training: { step: this.stepIndex, run: this.run } },
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}

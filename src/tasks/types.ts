@@ -1,0 +1,72 @@
+import type { Rng } from './rng';
+
+/** Special tokens shared by every task and the model (reference README, "Tokens"). */
+export const PAD = 0;
+export const BOS = 1;
+export const EOS = 2;
+/** The first id a task may give its own symbols. */
+export const FIRST_SYMBOL = 3;
+
+/** One integer setting of a task, described well enough for the UI to draw a slider. */
+export interface Knob {
+  key: string;
+  label: string;
+  help: string;
+  default: number;
+  min: number;
+  max: number;
+}
+
+/** One problem as token ids, without BOS/EOS: the batch layout adds those. */
+export interface Example {
+  input: number[];
+  answer: number[];
+}
+
+/** Display names by id; `tokens[0..2]` are '<pad>', '<bos>', '<eos>'. */
+export interface Vocabulary {
+  size: number;
+  tokens: string[];
+}
+
+export type BatchLayout = 'encoder-decoder' | 'decoder-only' | 'encoder-only';
+
+/** The batch JSON of the reference README: each field's rows are padded to one length. */
+export interface Batch {
+  src?: number[][];
+  tgtIn?: number[][];
+  tgtOut: number[][];
+}
+
+export type SequenceTaskName = 'copy' | 'reverse' | 'sort';
+
+export interface SequenceConfig<N extends SequenceTaskName = SequenceTaskName> {
+  name: N;
+  minLength: number;
+  maxLength: number;
+  symbols: number;
+}
+
+export interface AdditionConfig {
+  name: 'addition';
+  maxDigits: number;
+}
+
+export type TaskConfig = SequenceConfig<'copy'> | SequenceConfig<'reverse'> | SequenceConfig<'sort'> | AdditionConfig;
+export type TaskName = TaskConfig['name'];
+
+export interface TaskDefinition<C extends { name: TaskName } = TaskConfig> {
+  name: C['name'];
+  description: string;
+  /** Every field of the config but `name`, with its bounds and default. */
+  knobs: Knob[];
+  vocabulary(cfg: C): Vocabulary;
+  sample(cfg: C, rng: Rng): Example;
+  /** How many distinct inputs exist (may be Infinity); sizes the validation set. */
+  exampleSpace(cfg: C): number;
+  /** The longest input and the longest answer `sample` can produce. */
+  longest(cfg: C): { input: number; answer: number };
+}
+
+/** The special tokens' display names, to which a task appends its own. */
+export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>'];
