@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { parseModelConfig, type ModelConfig } from './config';
+import { architecture, parseModelConfig, srcVocab, type ModelConfig } from './config';
 import { optimizerSchema, scheduleSchema } from './optim/config';
 import { ConfigError, parseWith, type FieldIssue } from './validation';
 import { parseTaskConfig, taskVocabulary, type TaskConfig } from '../tasks/registry';
+import { sequenceLength } from '../tasks/batches';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 
@@ -75,9 +76,29 @@ export function parseRunConfig(raw: unknown): RunConfig {
     if (!['model', 'task', 'train'].includes(key)) issues.push({ path: key, message: `unknown field "${key}"` });
   }
   const task = attempt(() => parseTaskConfig(doc.task));
-  const vocab = task ? taskVocabulary(task).size : undefined;
-  const model = attempt(() => parseModelConfig(doc.model, { vocab: vocab ? { src: vocab, tgt: vocab } : undefined }));
+  // With a bad task, a stand-in vocabulary keeps its error from cascading into the model's.
+  const vocab = task ? taskVocabulary(task).size : 3;
+  const model = attempt(() => parseModelConfig(doc.model, { vocab: { src: vocab, tgt: vocab } }));
   const train = attempt(() => parseWith(trainSchema, doc.train ?? {}, 'train'));
+  if (task && model) issues.push(...taskFitIssues(task, model));
   if (issues.length > 0 || !task || !model || !train) throw new ConfigError(issues);
   return { model, task, train };
+}
+
+/** The model must hold the task's vocabulary and its longest sequence. */
+function taskFitIssues(task: TaskConfig, model: ModelConfig): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const vocab = taskVocabulary(task).size;
+  const arch = architecture(model);
+  const longest = sequenceLength(task, arch);
+  if (model.maxLen < longest) {
+    issues.push({ path: 'model.maxLen', message: `maxLen ${model.maxLen} is shorter than the longest sequence the ${task.name} task makes for the ${arch} layout (${longest})` });
+  }
+  if (arch !== 'decoder-only' && srcVocab(model) < vocab) {
+    issues.push({ path: 'model.srcVocabSize', message: `srcVocabSize ${String(model.srcVocabSize)} is smaller than the ${task.name} task's vocabulary (${vocab})` });
+  }
+  if (model.tgtVocabSize < vocab) {
+    issues.push({ path: 'model.tgtVocabSize', message: `tgtVocabSize ${model.tgtVocabSize} is smaller than the ${task.name} task's vocabulary (${vocab})` });
+  }
+  return issues;
 }

@@ -16,7 +16,11 @@ export interface TokenTensors {
 export interface StackLayer {
   prefix: string;
   paramNames: string[];
-  /** x: [B, T, d]; extras: the layer's other inputs (memory, mask biases), never differentiated. */
+  /**
+   * x: [B, T, d]; extras: the layer's other inputs, the same for every layer of the stack.
+   * They can carry gradients: the decoder's `memory` needs one back to the encoder (a
+   * recomputed segment returns a gradient for every extra); mask biases need none.
+   */
   apply(p: ParamLookup, x: tf.Tensor, extras: tf.Tensor[]): tf.Tensor;
 }
 

@@ -68,6 +68,7 @@ export class Trainer {
     readonly model: TransformerModel,
     readonly optimizer: Optimizer,
     opts: TrainerOptions,
+    startStep: number,
   ) {
     const t = run.train;
     if (t.precision !== 'fp32') {
@@ -79,6 +80,8 @@ export class Trainer {
     this.layout = architecture(run.model);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
+    // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
+    if (!opts.fixedBatch) for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
     const k = t.gradAccumSteps;
     const fixed = opts.fixedBatch;
     this.batches = new Prefetcher(() => {
@@ -94,7 +97,7 @@ export class Trainer {
     const optimizer = createOptimizer(run.train.optimizer, model.list());
     try {
       if (opts.optimizerState !== undefined) optimizer.loadState(opts.optimizerState);
-      const trainer = new Trainer(run, model, optimizer, opts);
+      const trainer = new Trainer(run, model, optimizer, opts, optimizer.stepCount);
       trainer.stepIndex = optimizer.stepCount;
       return trainer;
     } catch (e) {
