@@ -48,7 +48,6 @@ const trainSchema = z
 
 export type TrainConfig = z.output<typeof trainSchema>;
 export type Precision = TrainConfig['precision'];
-export type Checkpointing = TrainConfig['checkpointing'];
 
 export interface RunConfig {
   model: ModelConfig;

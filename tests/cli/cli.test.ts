@@ -123,7 +123,7 @@ describe('bad input: a message naming the field, exit code 2, no stack trace', (
     ['bad optimizer', () => ['train', '--config', bad('opt.json', { ...TINY_RUN, train: { ...TINY_RUN.train, optimizer: { name: 'adam', lr: -1 } } })],
       /^error: train\.optimizer\.lr: /m],
     ['model too short for the task', () => ['train', '--config', bad('short.json', { ...TINY_RUN, model: { ...TINY_RUN.model, maxLen: 4 } })],
-      /^error: model\.maxLen: maxLen 4 is shorter than the longest sequence the copy task makes for a encoder-decoder model \(5\)$/m],
+      /^error: model\.maxLen: maxLen 4 is shorter than the longest sequence the copy task makes for the encoder-decoder layout \(5\)$/m],
     ['accumulation does not divide', () => ['train', '--config', bad('accum.json', { ...TINY_RUN, train: { ...TINY_RUN.train, gradAccumSteps: 3 } })],
       /^error: train\.gradAccumSteps: batchSize 8 is not divisible by gradAccumSteps 3$/m],
     ['malformed weights', () => ['forward', '--weights', bad('w-bad.json', { format: 'transformer-lab/weights', version: 2 }), '--batch', 'x', '--out', file('o.json')],

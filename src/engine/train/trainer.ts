@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { architecture } from '../config';
+import { runnerFor } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
 import { createContext } from '../model/context';
+import type { StackRunner } from '../model/forward';
 import { TransformerModel } from '../model/model';
 import { clipGradNorm } from '../optim/clip';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
@@ -62,6 +64,7 @@ export class Trainer {
   private readonly layout: BatchLayout;
   private readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
+  private readonly stackRunner: StackRunner;
 
   private constructor(
     readonly run: RunConfig,
@@ -74,10 +77,8 @@ export class Trainer {
     if (t.precision !== 'fp32') {
       throw new ConfigError([{ path: 'train.precision', message: `${t.precision} autocast is not available in this build; use "fp32"` }]);
     }
-    if (t.checkpointing !== 'none') {
-      throw new ConfigError([{ path: 'train.checkpointing', message: 'checkpointed segments are not available in this build; use "none"' }]);
-    }
     this.layout = architecture(run.model);
+    this.stackRunner = runnerFor(t.checkpointing);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
@@ -132,8 +133,11 @@ export class Trainer {
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const readout = tf.tidy(() => {
-      const { loss, grads } = lossAndGrads(this.model, micro, (i) =>
-        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i } }),
+      const { loss, grads } = lossAndGrads(
+        this.model,
+        micro,
+        (i) => createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i } }),
+        this.stackRunner,
       );
       const clipped = clipGradNorm(grads, t.clipGradNorm);
       this.optimizer.step(clipped.grads, lr);
