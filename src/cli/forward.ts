@@ -5,7 +5,7 @@ import { forwardLogits } from '../engine/model/forward';
 import { meanTokenLoss } from '../engine/model/loss';
 import { TransformerModel } from '../engine/model/model';
 import { batchTensors, lossAndGrads } from '../engine/train/gradients';
-import { ConfigError } from '../engine/validation';
+import { matMulFor, type Precision } from '../engine/precision/autocast';
 import { parseBatch } from '../engine/weights/batch';
 import { parseWeights, stringifyWeights, tensorToJson } from '../engine/weights/format';
 import { readJson } from './io';
@@ -15,20 +15,17 @@ export interface ForwardFlags {
   batch: string;
   out: string;
   grads: boolean;
-  precision: string;
+  precision: Precision;
 }
 
 const readTensor = async (t: tf.Tensor) => ({ shape: t.shape, values: (await t.data()) as Float32Array });
 
 /** `{loss, logits, grads?}` for one batch with dropout off, as `torch_reference.py forward` writes it. */
 export async function forward(flags: ForwardFlags): Promise<void> {
-  if (flags.precision !== 'fp32') {
-    throw new ConfigError([{ path: '--precision', message: `${flags.precision} autocast is not available in this build; use fp32` }]);
-  }
   const weights = parseWeights(readJson(flags.weights, '--weights'));
   const batch = parseBatch(readJson(flags.batch, '--batch'), weights.config);
   const model = TransformerModel.fromValues(weights.config, weights.tensors);
-  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null });
+  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul: matMulFor(flags.precision) });
   try {
     const logits = tf.tidy(() => forwardLogits(ctx, model.lookup, model.config, batchTensors(batch).tokens));
     const out: Record<string, unknown> = { logits: tensorToJson('logits', await readTensor(logits), 'data') };

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Precision } from '../engine/precision/autocast';
 import { ConfigError } from '../engine/validation';
 import { bench } from './bench';
 import { forward } from './forward';
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'train') {
     await train({ config: v.config!, init: v.init, batch: v.batch, steps, metrics: v.metrics, out: v.out }, print);
   } else if (command === 'forward') {
-    await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision });
+    await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
     await bench({ config: v.config!, steps, json: v.json }, print, progress);
   }

@@ -27,6 +27,12 @@ function checkSameModel(run: RunConfig, fromFile: RunConfig['model']): void {
   if (issues.length) throw new ConfigError(issues);
 }
 
+/** The step a lab-written file stopped at; other files start from their optimizer state. */
+function savedStep(training: unknown): number | undefined {
+  const step = (training as { step?: unknown } | undefined)?.step;
+  return typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : undefined;
+}
+
 export async function train(flags: TrainFlags, print: (line: string) => void): Promise<void> {
   const raw = readJson(flags.config, '--config') as Record<string, unknown>;
   const run = parseRunConfig(raw);
@@ -34,7 +40,13 @@ export async function train(flags: TrainFlags, print: (line: string) => void): P
   const init = flags.init ? parseWeights(readJson(flags.init, '--init')) : undefined;
   if (init) checkSameModel(run, init.config);
   const fixedBatch = flags.batch ? parseBatch(readJson(flags.batch, '--batch'), run.model) : undefined;
-  const trainer = Trainer.create(run, { init: init?.tensors, optimizerState: init?.extra.optimizerState, fixedBatch });
+  const trainer = Trainer.create(run, {
+    init: init?.tensors,
+    optimizerState: init?.extra.optimizerState,
+    lossScalerState: init?.extra.lossScalerState,
+    startStep: savedStep(init?.extra.training),
+    fixedBatch,
+  });
   if (flags.metrics) writeFileSync(flags.metrics, '');
   const started = performance.now();
   const every = Math.max(1, Math.round(run.train.steps / 50));

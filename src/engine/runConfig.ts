@@ -29,7 +29,8 @@ const trainSchema = z
     clipGradNorm: z.number().gt(0).nullable().default(null),
     precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
     checkpointing: z.union([z.enum(['none', 'layers']), int(1, 256)]).default('none'),
-    lossScaler: lossScalerSchema.optional(),
+    /** Dynamic loss scaling; on by default under fp16 only. */
+    lossScaler: lossScalerSchema.prefault({}),
     /** Evaluate on the held-out set every this many optimizer steps (and after the last). */
     evalEvery: int(1).default(100),
     /** Held-out examples (capped by the task's example space). */

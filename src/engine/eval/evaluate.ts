@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config';
-import { createContext } from '../model/context';
+import { createContext, type ForwardContext } from '../model/context';
 import { forwardLogits } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
 import { tokenLoss } from '../model/loss';
@@ -22,8 +22,14 @@ export interface EvalResult {
 const CHUNK = 128;
 
 /** Held-out metrics; reads back once per chunk, asynchronously. */
-export async function evaluate(p: ParamLookup, cfg: ModelConfig, layout: BatchLayout, examples: Example[]): Promise<EvalResult> {
-  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null });
+export async function evaluate(
+  p: ParamLookup,
+  cfg: ModelConfig,
+  layout: BatchLayout,
+  examples: Example[],
+  matMul?: ForwardContext['matMul'],
+): Promise<EvalResult> {
+  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul });
   let lossSum = 0;
   let targets = 0;
   let correct = 0;

@@ -70,7 +70,7 @@ export function multiHeadAttention(
   }
   const [q, k, v] = qkv as [tf.Tensor, tf.Tensor, tf.Tensor];
   const hd = d / nHeads;
-  const qh = splitHeads(q, nHeads).mul(1 / Math.sqrt(hd)); // [B, h, Tq, hd]
+  const qh = splitHeads(q, nHeads).div(Math.sqrt(hd)); // [B, h, Tq, hd], scaled before QKᵀ as PyTorch does
   const kh = splitHeads(k, nHeads); // [B, h, Tk, hd]
   const vh = splitHeads(v, nHeads); // [B, h, Tk, hd]
   const scores = ctx.matMul(qh, kh, false, true).add(bias); // [B, h, Tq, Tk]

@@ -5,17 +5,17 @@ import { evaluate } from '../eval/evaluate';
 import { createContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import { TransformerModel } from '../model/model';
-import { clipGradNorm } from '../optim/clip';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import type { RunConfig } from '../runConfig';
-import { ConfigError } from '../validation';
+import { matMulFor } from '../precision/autocast';
+import { LossScaler } from '../precision/lossScaler';
 import { splitBatchRows } from '../weights/batch';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
 import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
 import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
-import { lossAndGrads } from './gradients';
+import { optimizerStep } from './step';
 
 export interface StepMetrics {
   step: number;
@@ -25,6 +25,9 @@ export interface StepMetrics {
   /** Non-PAD input tokens (src and tgtIn) processed per second of wall time. */
   tokensPerSec: number;
   stepMs: number;
+  /** With loss scaling: the scale this step used, and whether an overflow skipped it. */
+  lossScale?: number;
+  skipped?: boolean;
 }
 
 export interface EvalMetrics {
@@ -42,6 +45,10 @@ export interface TrainerOptions {
   init?: Map<string, NamedTensor>;
   /** Optimizer state saved by an earlier run (checked on load). */
   optimizerState?: unknown;
+  /** The step a saved run stopped at (its file's `training.step`); defaults to the optimizer's step count. */
+  startStep?: number;
+  /** Loss-scaler state saved by an earlier fp16 run. */
+  lossScalerState?: unknown;
   /** Train on this one batch at every step instead of the task's stream. */
   fixedBatch?: Batch;
 }
@@ -65,6 +72,7 @@ export class Trainer {
   private readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
   private readonly stackRunner: StackRunner;
+  private readonly scaler: LossScaler | null;
 
   private constructor(
     readonly run: RunConfig,
@@ -74,11 +82,11 @@ export class Trainer {
     startStep: number,
   ) {
     const t = run.train;
-    if (t.precision !== 'fp32') {
-      throw new ConfigError([{ path: 'train.precision', message: `${t.precision} autocast is not available in this build; use "fp32"` }]);
-    }
     this.layout = architecture(run.model);
     this.stackRunner = runnerFor(t.checkpointing);
+    const { enabled, ...scalerConfig } = t.lossScaler;
+    this.scaler = (enabled ?? t.precision === 'fp16') ? new LossScaler(scalerConfig) : null;
+    if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
@@ -98,8 +106,9 @@ export class Trainer {
     const optimizer = createOptimizer(run.train.optimizer, model.list());
     try {
       if (opts.optimizerState !== undefined) optimizer.loadState(opts.optimizerState);
-      const trainer = new Trainer(run, model, optimizer, opts, optimizer.stepCount);
-      trainer.stepIndex = optimizer.stepCount;
+      const start = opts.startStep ?? optimizer.stepCount;
+      const trainer = new Trainer(run, model, optimizer, opts, start);
+      trainer.stepIndex = start;
       return trainer;
     } catch (e) {
       optimizer.dispose();
@@ -132,30 +141,30 @@ export class Trainer {
     const micro = this.batches.take();
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
-    const readout = tf.tidy(() => {
-      const { loss, grads } = lossAndGrads(
-        this.model,
-        micro,
-        (i) => createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i } }),
-        this.stackRunner,
-      );
-      const clipped = clipGradNorm(grads, t.clipGradNorm);
-      this.optimizer.step(clipped.grads, lr);
-      return tf.stack([loss, clipped.norm]);
+    const scaleUsed = this.scaler?.scale;
+    const outcome = await optimizerStep({
+      model: this.model,
+      optimizer: this.optimizer,
+      microBatches: micro,
+      contextFor: (i) =>
+        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: matMulFor(t.precision) }),
+      runner: this.stackRunner,
+      lr,
+      clipGradNorm: t.clipGradNorm,
+      scaler: this.scaler,
     });
-    const [loss, gradNorm] = await readout.data();
-    readout.dispose();
+    if (!Number.isFinite(outcome.loss) && !this.scaler) throw new DivergedError(step);
     this.stepIndex++;
-    if (!Number.isFinite(loss)) throw new DivergedError(step);
     const stepMs = performance.now() - started;
     const tokens = micro.reduce((n, b) => n + inputTokens(b), 0);
-    const metrics = { step, loss: loss!, lr, gradNorm: gradNorm!, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    const metrics: StepMetrics = { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    if (this.scaler) Object.assign(metrics, { lossScale: scaleUsed, skipped: outcome.skipped });
     this.emit({ type: 'step', metrics });
     return metrics;
   }
 
   async evaluate(): Promise<EvalMetrics> {
-    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation);
+    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, matMulFor(this.run.train.precision));
     const metrics: EvalMetrics = {
       step: this.stepIndex,
       split: 'val',
@@ -181,7 +190,11 @@ export class Trainer {
     const [values, optimizerState] = await Promise.all([this.model.values(), this.optimizer.saveState()]);
     return exportWeights(this.run.model, values, {
       encoding,
-      extra: { optimizerState, training: { step: this.stepIndex, run: this.run } },
+      extra: {
+        optimizerState,
+        ...(this.scaler ? { lossScalerState: this.scaler.state() } : {}),
+        training: { step: this.stepIndex, run: this.run },
+      },
     });
   }
 

@@ -130,3 +130,41 @@ describe('train.checkpointing', () => {
     }
   });
 });
+
+describe('train.precision with dynamic loss scaling', () => {
+  it('fp16 trains, reports lossScale and skipped, and an overflow skips the step leaving everything untouched', async () => {
+    const run = tiny({ precision: 'fp16', lossScaler: { initScale: 2 ** 28, growthInterval: 2 } });
+    const trainer = Trainer.create(run);
+    const before = await trainer.model.values();
+    const first = await trainer.trainStep();
+    expect(first).toMatchObject({ skipped: true, lossScale: 2 ** 28 });
+    expect(Number.isFinite(first.loss)).toBe(true);
+    const after = await trainer.model.values();
+    for (const [name, t] of before) expect(Array.from(after.get(name)!.values), name).toEqual(Array.from(t.values));
+    expect(trainer.optimizer.stepCount).toBe(0);
+    const seen = [first];
+    for (let i = 0; i < 40 && seen.at(-1)!.skipped; i++) seen.push(await trainer.trainStep());
+    const taken = seen.at(-1)!;
+    expect(taken.skipped).toBe(false);
+    expect(taken.lossScale).toBe(2 ** (28 - (seen.length - 1)));
+    expect(trainer.optimizer.stepCount).toBe(1);
+    // growthInterval 2: the clean step after the first taken one completes the interval.
+    const next = await trainer.trainStep();
+    const grown = await trainer.trainStep();
+    expect([next.lossScale, grown.lossScale]).toEqual([taken.lossScale, taken.lossScale! * 2]);
+    trainer.dispose();
+  });
+
+  it.each(['fp16', 'bf16'] as const)('%s learns about as well as fp32 over a few steps', async (precision) => {
+    const lossesOf = async (p: 'fp32' | 'fp16' | 'bf16') => {
+      const trainer = Trainer.create(tiny({ precision: p, steps: 12 }, { dropout: 0 }));
+      const out = [];
+      for (let i = 0; i < 12; i++) out.push((await trainer.trainStep()).loss);
+      trainer.dispose();
+      return out;
+    };
+    const [full, half] = [await lossesOf('fp32'), await lossesOf(precision)];
+    expect(half.at(-1)!).toBeLessThan(half[0]! * 0.9);
+    half.forEach((l, i) => expect(Math.abs(l - full[i]!), `step ${i}`).toBeLessThan(precision === 'fp16' ? 0.02 : 0.1));
+  });
+});

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { roundHalf, type HalfFormat } from '../kernels/half';
+import type { ForwardContext } from '../model/context';
+
+export type Precision = 'fp32' | HalfFormat;
+
+/**
+ * Gradients of y = op(a)·op(b), op = transpose when the flag is set, for every flag pair:
+ * dA' = dy·B'ᵀ and dB' = A'ᵀ·dy, transposed back where the operand was.
+ */
+function matMulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): [tf.Tensor, tf.Tensor] {
+  if (!ta && !tb) return [tf.matMul(dy, b, false, true), tf.matMul(a, dy, true, false)];
+  if (!ta && tb) return [tf.matMul(dy, b, false, false), tf.matMul(dy, a, true, false)];
+  if (ta && !tb) return [tf.matMul(b, dy, false, true), tf.matMul(a, dy, false, false)];
+  return [tf.matMul(b, dy, true, true), tf.matMul(dy, a, true, true)];
+}
+
+/**
+ * PyTorch's autocast for a matmul-class op, as a GPU runs it: both operands rounded to the
+ * half format, products accumulated in fp32, the result stored in the half format. The
+ * backward matmuls see half operands too (the incoming gradient is rounded, as an fp16
+ * gradient tensor would be) and produce half gradients, which is where fp16 underflows and
+ * why loss scaling exists. Element-wise work, LayerNorm, softmax and the loss stay fp32.
+ */
+export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
+  return (a, b, transposeA = false, transposeB = false) => {
+    const op = tf.customGrad((x, y, save) => {
+      const a16 = roundHalf(x as tf.Tensor, format);
+      const b16 = roundHalf(y as tf.Tensor, format);
+      (save as tf.GradSaveFunc)([a16, b16]);
+      return {
+        value: roundHalf(tf.matMul(a16, b16, transposeA, transposeB), format),
+        gradFunc: (dy, saved) => {
+          const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+          const dy16 = roundHalf(dy as tf.Tensor, format);
+          return matMulGrads(dy16, sa, sb, transposeA, transposeB).map((g) => roundHalf(g, format));
+        },
+      };
+    });
+    return op(a, b) as tf.Tensor;
+  };
+}
+
+export const matMulFor = (precision: Precision): ForwardContext['matMul'] | undefined =>
+  precision === 'fp32' ? undefined : autocastMatMul(precision);

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext } from '../model/context';
+import type { StackRunner } from '../model/forward';
+import type { TransformerModel } from '../model/model';
+import { clipGradNorm } from '../optim/clip';
+import type { Optimizer } from '../optim/optimizers';
+import type { LossScaler } from '../precision/lossScaler';
+import type { Batch } from '../../tasks/types';
+import { lossAndGrads } from './gradients';
+
+export interface StepInputs {
+  model: TransformerModel;
+  optimizer: Optimizer;
+  microBatches: Batch[];
+  contextFor: (micro: number) => ForwardContext;
+  runner: StackRunner;
+  lr: number;
+  clipGradNorm: number | null;
+  /** fp16 loss scaling; null runs unscaled and never skips. */
+  scaler: LossScaler | null;
+}
+
+export interface StepOutcome {
+  /** Mean loss of the step (unscaled). */
+  loss: number;
+  /** Global gradient norm before clipping (unscaled). */
+  gradNorm: number;
+  /** True when a gradient was inf or NaN and the optimizer step was skipped. */
+  skipped: boolean;
+}
+
+/**
+ * One optimizer step as PyTorch's GradScaler recipe runs it: gradients of the scaled loss,
+ * unscaled, clipped, and applied only when every one is finite. Exactly one read from the
+ * device: the loss, the norm and the overflow flag together. A non-finite loss without a
+ * scaler leaves the weights untouched (the caller reports divergence).
+ */
+export async function optimizerStep(s: StepInputs): Promise<StepOutcome> {
+  const names = s.model.specs.map((spec) => spec.name);
+  const scale = s.scaler?.scale ?? 1;
+  const { readout, grads } = tf.tidy(() => {
+    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale);
+    const unscaled = s.scaler ? new Map([...scaled].map(([n, g]) => [n, g.mul(s.scaler!.inverseScale)])) : scaled;
+    const clipped = clipGradNorm(unscaled, s.clipGradNorm);
+    const nonFinite = s.scaler
+      ? tf.addN([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))
+      : tf.scalar(0);
+    return { readout: tf.stack([loss, clipped.norm, nonFinite]), grads: names.map((n) => clipped.grads.get(n)!) };
+  });
+  const [loss, gradNorm, nonFinite] = await readout.data();
+  readout.dispose();
+  const skipped = nonFinite! > 0;
+  if (!skipped && Number.isFinite(loss)) {
+    tf.tidy(() => s.optimizer.step(new Map(names.map((n, i) => [n, grads[i]!])), s.lr));
+  }
+  tf.dispose(grads);
+  s.scaler?.update(skipped);
+  return { loss: loss!, gradNorm: gradNorm!, skipped };
+}
