@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { architecture } from '../config';
 import { runnerFor } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
