@@ -1,11 +1,14 @@
 import { benchmark, type BenchResult } from '../engine/bench/bench';
+import { dietSuite, memorySuite, type DietResult, type VariantResult } from '../engine/bench/suites';
 import { parseRunConfig } from '../engine/runConfig';
+import { ConfigError } from '../engine/validation';
 import { readJson } from './io';
 
 export interface BenchFlags {
   config: string;
   steps?: number;
   json: boolean;
+  suite?: string;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -21,9 +24,44 @@ export function benchSummary(r: BenchResult): string {
   ].join('\n');
 }
 
+function memoryTable(rows: VariantResult[]): string {
+  const lines = rows.map((r) =>
+    [
+      r.label.padEnd(32),
+      mib(r.result.peakBytes).padStart(11),
+      `${r.memoryRatio.toFixed(2)}×`.padStart(7),
+      `${r.result.stepMs.toFixed(0)} ms`.padStart(10),
+      `${r.timeRatio.toFixed(2)}×`.padStart(7),
+      r.target ? `${r.met ? 'meets' : 'MISSES'} ${r.target}` : '',
+    ].join('  '),
+  );
+  return [`${'variant'.padEnd(32)}  ${'peak'.padStart(11)}  ${'memory'.padStart(7)}  ${'step'.padStart(10)}  ${'time'.padStart(7)}  target`, ...lines].join('\n');
+}
+
+function dietSummary(r: DietResult): string {
+  return [
+    `baseline (fp32, Adam, whole batch, no recompute): peak ${mib(r.baseline.peakBytes)}, exact match ${(100 * r.baseline.exactMatch).toFixed(1)}%, step ${r.baseline.stepMs.toFixed(0)} ms`,
+    `memory diet (k=8, "layers", fp16, SGD+Nesterov, cosine): peak ${mib(r.diet.peakBytes)}, exact match ${(100 * r.diet.exactMatch).toFixed(1)}%, step ${r.diet.stepMs.toFixed(0)} ms`,
+    `peak ratio ${r.ratio.toFixed(1)}× less (target ≥ 20×), accuracy ${(100 * r.accuracyShare).toFixed(1)}% of the baseline's (target ≥ 95%): ${r.met ? 'met' : 'NOT met'}`,
+  ].join('\n');
+}
+
 export async function bench(flags: BenchFlags, print: (line: string) => void, progress: (line: string) => void): Promise<void> {
   const run = parseRunConfig(readJson(flags.config, '--config'));
-  const steps = flags.steps ?? 10;
-  const result = await benchmark(run, { steps, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
-  print(flags.json ? JSON.stringify(result) : benchSummary(result));
+  const steps = flags.steps ?? (flags.suite ? 3 : 10);
+  const show = (text: string, value: unknown) => print(flags.json ? JSON.stringify(value) : text);
+  if (flags.suite === undefined) {
+    const result = await benchmark(run, { steps, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
+    show(benchSummary(result), result);
+  } else if (flags.suite === 'memory') {
+    const rows = await memorySuite(run, steps, (label) => progress(`bench ${label}`));
+    show(memoryTable(rows), rows);
+  } else if (flags.suite === 'diet') {
+    const result = await dietSuite(run, (which, step, total) => {
+      if (step % 25 === 0 || step === total) progress(`bench ${which} step ${step}/${total}`);
+    });
+    show(dietSummary(result), result);
+  } else {
+    throw new ConfigError([{ path: '--suite', message: `must be memory or diet (got ${JSON.stringify(flags.suite)})` }]);
+  }
 }

@@ -11,7 +11,8 @@ const USAGE = `usage:
                                   [--backend cpu|wasm] [--metrics M.jsonl] [--out W.json]
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
                                   [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
-  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]`;
+  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
+                                  [--suite memory|diet]`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -25,13 +26,14 @@ const OPTIONS = {
   grads: { type: 'boolean', default: false },
   precision: { type: 'string', default: 'fp32' },
   json: { type: 'boolean', default: false },
+  suite: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json'],
+  bench: ['config', 'steps', 'backend', 'json', 'suite'],
 };
 
 const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
-    await bench({ config: v.config!, steps, json: v.json }, print, progress);
+    await bench({ config: v.config!, steps, json: v.json, suite: v.suite }, print, progress);
   }
 }
 

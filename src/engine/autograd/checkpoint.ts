@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import { packHalf, unpackHalf, type HalfFormat } from '../kernels/half';
 import { runPlainly, type StackLayer, type StackRunner } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
 import { nestedGrads } from './tape';
 
 /** `train.checkpointing`: no recompute, one segment per layer, or n consecutive layers per segment. */
 export type Checkpointing = 'none' | 'layers' | number;
+
+/**
+ * The format recomputed segments keep their boundaries (each segment's input) in between the
+ * forward and the backward pass: float32, or two halves packed in one int32 element.
+ */
+export type BoundaryStorage = 'fp32' | HalfFormat;
 
 /** Splits `items` into runs of `size` consecutive ones; the last run may be shorter. */
 export function segmentsOf<T>(items: readonly T[], size: number): T[][] {
@@ -18,61 +25,193 @@ function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < 1) throw new Error(`a checkpointed segment needs a whole number of layers ≥ 1 (got ${size})`);
 }
 
+function checkStorage(storage: unknown): asserts storage is BoundaryStorage {
+  if (storage !== 'fp32' && storage !== 'fp16' && storage !== 'bf16') {
+    throw new Error(`checkpoint boundaries are kept in 'fp32', 'fp16' or 'bf16' (got ${String(storage)})`);
+  }
+}
+
 /**
  * A stack runner that recomputes: every `mode` consecutive layers ('layers' = 1) form one
- * segment whose forward keeps only its inputs and whose backward runs it again. Gradients
- * equal the plain runner's, dropout included, because the recompute calls the same layers
- * with the same ForwardContext, whose masks are seeded per site.
+ * segment. The whole stack is one custom-gradient op whose forward runs the segments one after
+ * another and keeps only each segment's input (its boundary), in `storage`; its backward walks
+ * the segments from the last, running each again from its boundary under a nested gradient.
+ *
+ * - `storage` 'fp32': gradients equal the plain runner's, dropout included, because the
+ *   recompute calls the same layers with the same ForwardContext, whose masks are seeded per site.
+ * - `storage` 'fp16' / 'bf16': every boundary (the stack's input included) is kept by packHalf,
+ *   two halves per int32 element, half the bytes of float32. The forward runs each segment on
+ *   its unpacked boundary, so loss and gradients are those of a plain run that rounds every
+ *   segment's input to half (roundHalf, whose gradient passes dy straight through); inside a
+ *   segment everything stays float32. On a backend without the half kernels (webgl) packHalf
+ *   keeps rounded float32 values instead: the same numbers, no saving.
+ *
  * An attention probe (`ForwardContext.recordAttention`) sees each segment twice, and the
  * first time with tensors freed when the segment's forward ends.
  */
-export function checkpointRunner(mode: 'layers' | number): StackRunner {
+export function checkpointRunner(mode: 'layers' | number, storage: BoundaryStorage = 'fp32'): StackRunner {
   const size = mode === 'layers' ? 1 : mode;
   checkSize(size);
-  return (layers, x, extras, p) => segmentsOf(layers, size).reduce((h, segment) => runSegment(segment, h, extras, p), x);
-}
-
-/** The runner for a `train.checkpointing` setting. */
-export function runnerFor(checkpointing: Checkpointing): StackRunner {
-  return checkpointing === 'none' ? runPlainly : checkpointRunner(checkpointing);
+  checkStorage(storage);
+  return (layers, x, extras, p) => runSegments(segmentsOf(layers, size), x, extras, p, storage);
 }
 
 /**
- * One segment as a custom-gradient op over [x, ...extras, ...params]. Every parameter is an
- * explicit input (a variable read by closure inside a custom gradient gets no gradient), and
- * inside the segment parameters come only from those inputs.
+ * The runner for a `train.checkpointing` setting, with segment boundaries kept in `storage`
+ * (half formats go with `train.precision` 'fp16' / 'bf16').
+ * 'none' with 'fp32' storage runs the stack plainly. 'none' with a half storage runs one
+ * segment per layer, exactly as 'layers' does: a plain TF.js forward keeps what each op saves
+ * for its gradient (nearly every op input and output) as float32 until the backward pass ends,
+ * so activations can be stored at half size only by recomputing from packed boundaries.
  */
-function runSegment(layers: StackLayer[], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup): tf.Tensor {
-  const names = [...new Set(layers.flatMap((l) => l.paramNames))];
-  const nExtras = extras.length;
-  const where = layers.map((l) => l.prefix).join(', ');
+export function runnerFor(checkpointing: Checkpointing, storage: BoundaryStorage = 'fp32'): StackRunner {
+  checkStorage(storage);
+  if (checkpointing === 'none') return storage === 'fp32' ? runPlainly : checkpointRunner('layers', storage);
+  return checkpointRunner(checkpointing, storage);
+}
 
-  // The segment as a function of its inputs: the forward and the recompute both run this.
-  const apply = (inputs: tf.Tensor[]): tf.Tensor => {
-    const params = new Map(names.map((name, i) => [name, inputs[1 + nExtras + i]!]));
+const unique = (names: string[]): string[] => [...new Set(names)];
+
+const asFloat32 = (g: tf.Tensor): tf.Tensor => (g.dtype === 'float32' ? g : tf.cast(g, 'float32'));
+
+/** Adds `g` into the running sum `sum` (either may be missing); the result is a new tensor or g itself. */
+function accumulate(sum: tf.Tensor | null, g: tf.Tensor | null): tf.Tensor | null {
+  if (g === null) return sum;
+  return sum === null ? g : tf.add(sum, g);
+}
+
+/**
+ * The stack as one custom-gradient op over [x, ...extras, ...params], params being every
+ * parameter of every layer, each once. Every parameter is an explicit input (a variable read
+ * by closure inside a custom gradient gets no gradient), and inside a segment parameters come
+ * only from the inputs that belong to its own layers.
+ */
+function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, storage: BoundaryStorage): tf.Tensor {
+  if (segments.length === 0) return x;
+  const nSegments = segments.length;
+  const nExtras = extras.length;
+  const names = unique(segments.flatMap((layers) => layers.flatMap((l) => l.paramNames)));
+  const position = new Map(names.map((name, i) => [name, i]));
+  /** For each segment, the positions in `names` of the parameters its layers read. */
+  const owned = segments.map((layers) => unique(layers.flatMap((l) => l.paramNames)).map((name) => position.get(name)!));
+  /** Each boundary's shape, set by the forward (packed boundaries are flat). */
+  const shapes: number[][] = [];
+  /**
+   * The parameters that are variables, by position (null for other tensors), set by the
+   * forward. The backward reads variables as they are, since nothing frees them in between;
+   * a kept copy would cost nothing on the device but count its bytes once more in the
+   * engine's figures. Any other parameter is saved like the extras.
+   */
+  let variables: (tf.Variable | null)[] = [];
+
+  // Segment s as a function of its input, the extras and its own parameters: the forward and
+  // the recompute both run this.
+  const apply = (s: number, input: tf.Tensor, extraInputs: tf.Tensor[], params: tf.Tensor[]): tf.Tensor => {
+    const layers = segments[s]!;
+    const byName = new Map(owned[s]!.map((i, j) => [names[i]!, params[j]!]));
     const lookup: ParamLookup = (name) => {
-      const t = params.get(name);
-      if (!t) throw new Error(`${name} is read by the checkpointed segment [${where}] but is not among its layers' paramNames`);
+      const t = byName.get(name);
+      if (!t) {
+        const where = layers.map((l) => l.prefix).join(', ');
+        throw new Error(`${name} is read by the checkpointed segment [${where}] but is not among its layers' paramNames`);
+      }
       return t;
     };
-    return runPlainly(layers, inputs[0]!, inputs.slice(1, 1 + nExtras), lookup);
+    return runPlainly(layers, input, extraInputs, lookup);
   };
+  const store = (h: tf.Tensor): tf.Tensor => (storage === 'fp32' ? h : packHalf(h, storage));
+  const restore = (stored: tf.Tensor, s: number): tf.Tensor => (storage === 'fp32' ? stored : unpackHalf(stored, shapes[s]!, storage));
 
-  const segment = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const stack = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const inputs = args as tf.Tensor[];
-    save(inputs);
+    const extraInputs = inputs.slice(1, 1 + nExtras);
+    const params = inputs.slice(1 + nExtras);
+    // Nothing but the output and the saved boundaries survives the forward: no tape records
+    // inside a custom op, and each segment's intermediates go when its tidy ends.
+    const value = tf.tidy(() => {
+      const boundaries: tf.Tensor[] = [];
+      let h = inputs[0]!;
+      for (let s = 0; s < nSegments; s++) {
+        shapes[s] = h.shape.slice();
+        const input = h;
+        const [stored, next] = tf.tidy(() => {
+          const kept = store(input);
+          return [kept, apply(s, restore(kept, s), extraInputs, owned[s]!.map((i) => params[i]!))];
+        });
+        boundaries.push(stored!);
+        // A float32 boundary is the previous output itself; a packed one replaces it.
+        if (storage !== 'fp32' && s > 0 && input !== next) input.dispose();
+        h = next!;
+      }
+      // The engine keeps its own copies; ours go when this tidy ends (the stack's input is not ours).
+      variables = params.map((t) => (t instanceof tf.Variable ? t : null));
+      save([...boundaries, ...extraInputs, ...params.filter((_, i) => variables[i] === null)]);
+      return h;
+    });
     return {
-      // Nothing but the output survives the forward: no tape records inside a custom op.
-      value: tf.tidy(() => apply(inputs)),
+      value,
       // `saved` are the engine's kept copies; the forward's inputs may be gone by now.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() =>
-          nestedGrads((...xs) => apply(xs), saved, dy).map((g, i) =>
-            g === null ? tf.zeros(saved[i]!.shape, 'float32') : g.dtype === 'float32' ? g : g.cast('float32'),
-          ),
-        ),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved),
     };
   });
-  return segment(x, ...extras, ...names.map((name) => p(name)));
+
+  /**
+   * Walks the segments from the last: dy of a segment's output → gradients of its input (the
+   * next dy), of the extras (summed over segments) and of its parameters. Each segment's
+   * recompute is freed before the next one starts.
+   */
+  const backward = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+    const boundaries = saved.slice(0, nSegments);
+    const extraInputs = saved.slice(nSegments, nSegments + nExtras);
+    const others = saved.slice(nSegments + nExtras);
+    const params = variables.map((v) => {
+      if (v === null) return others.shift()!;
+      if (v.isDisposed) throw new Error(`${v.name} was disposed between the forward and the backward pass of a checkpointed stack`);
+      return v;
+    });
+    let carry = dy; // the gradient of the current segment's output; dy itself is the engine's
+    let extraGrads: (tf.Tensor | null)[] = extraInputs.map(() => null);
+    const paramGrads: (tf.Tensor | null)[] = params.map(() => null);
+    for (let s = nSegments - 1; s >= 0; s--) {
+      const mine = owned[s]!;
+      const step = { dx: null as tf.Tensor | null, extras: [] as (tf.Tensor | null)[], params: [] as (tf.Tensor | null)[] };
+      // What the tidy returns carries over; the recompute and its other gradients go.
+      tf.tidy(() => {
+        const input = restore(boundaries[s]!, s);
+        const grads = nestedGrads(
+          (xi, ...rest) => apply(s, xi, rest.slice(0, nExtras), rest.slice(nExtras)),
+          [input, ...extraInputs, ...mine.map((i) => params[i]!)],
+          carry,
+        );
+        step.dx = grads[0] ?? tf.zerosLike(input);
+        step.extras = extraInputs.map((_, j) => accumulate(extraGrads[j] ?? null, grads[1 + j] ?? null));
+        step.params = mine.map((i, j) => accumulate(paramGrads[i] ?? null, grads[1 + nExtras + j] ?? null));
+        return [step.dx, ...step.extras, ...step.params].filter((t): t is tf.Tensor => t !== null);
+      });
+      // A sum is a new tensor, or the old one when this segment gave no gradient; a segment
+      // that returns its input unchanged passes its dy on as its dx.
+      if (carry !== dy && carry !== step.dx) carry.dispose();
+      extraGrads.forEach((old, j) => old !== null && old !== step.extras[j] && old.dispose());
+      mine.forEach((i, j) => {
+        const old = paramGrads[i] ?? null;
+        if (old !== null && old !== step.params[j]) old.dispose();
+        paramGrads[i] = step.params[j] ?? null;
+      });
+      extraGrads = step.extras;
+      carry = step.dx!;
+    }
+    // The engine's dy is not ours to hand back.
+    if (carry === dy) carry = tf.clone(dy);
+    const gradients = [carry, ...extraGrads, ...paramGrads];
+    const shapeOf = (i: number) => (i === 0 ? shapes[0]! : (i <= nExtras ? extraInputs[i - 1]! : params[i - 1 - nExtras]!).shape);
+    return gradients.map((g, i) => {
+      if (g === null) return tf.zeros(shapeOf(i), 'float32');
+      const f = asFloat32(g);
+      if (f !== g) g.dispose();
+      return f;
+    });
+  };
+
+  return stack(x, ...extras, ...names.map((name) => p(name)));
 }

@@ -45,15 +45,14 @@ export async function matmulGflops(n = 512, repeats = 8): Promise<number> {
   return (2 * n ** 3) / (median(times) / 1000) / 1e9;
 }
 
-/** Times `steps` training steps of `run` (after two warm-up steps) and measures one step's peak. */
+/** Times `steps` training steps of `run` (after `warmup` steps, 2 by default) and measures one step's peak. */
 export async function benchmark(
   run: RunConfig,
-  opts: { steps: number; onStep?: (done: number, total: number) => void },
+  opts: { steps: number; warmup?: number; onStep?: (done: number, total: number) => void },
 ): Promise<BenchResult> {
   const trainer = Trainer.create(run);
   try {
-    await trainer.trainStep();
-    await trainer.trainStep();
+    for (let i = 0; i < (opts.warmup ?? 2); i++) await trainer.trainStep();
     const profile = await tf.profile(async () => {
       await trainer.trainStep();
       return [];

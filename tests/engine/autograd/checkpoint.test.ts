@@ -85,6 +85,47 @@ describe.each(NODE_BACKENDS)('checkpointed segments of toy layers on %s', (backe
   });
 });
 
+describe.each(NODE_BACKENDS)('unusual stacks on %s', (backend) => {
+  const values = (ts: tf.Tensor[]) => Promise.all(ts.map(async (t) => Array.from(await t.data())));
+
+  it('a parameter read by layers of several segments gets the sum of their gradients', async () => {
+    await onBackend(backend);
+    const shared: StackLayer[] = [0, 1, 2].map((i) => ({ prefix: `l${i}`, paramNames: ['w'], apply: (p, x, [e]) => x.mul(p('w')).add(e!) }));
+    const before = tf.memory().numTensors;
+    const [x, e, w] = [tf.tensor1d([1, -2]), tf.tensor1d([0.5, 0.25]), tf.scalar(3)];
+    const gradsOf = (run: typeof runPlainly) => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => run(shared, a, [b], () => c).sum())([x, e, w]);
+    const plain = gradsOf(runPlainly);
+    for (const run of [checkpointRunner('layers'), checkpointRunner(2)]) {
+      const got = gradsOf(run);
+      expect(await values(got)).toEqual(await values(plain));
+      tf.dispose(got);
+    }
+    tf.dispose([...plain, x, e, w]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a layer that returns its input unchanged, and an empty stack, are handled', async () => {
+    await onBackend(backend);
+    const layers: StackLayer[] = [
+      { prefix: 'id0', paramNames: [], apply: (_p, x) => x },
+      { prefix: 'mul', paramNames: ['w'], apply: (p, x) => x.mul(p('w')) },
+      { prefix: 'id1', paramNames: [], apply: (_p, x) => x },
+    ];
+    const before = tf.memory().numTensors;
+    const [x, w] = [tf.tensor1d([1, -2]), tf.scalar(3)];
+    for (const storage of ['fp32', 'fp16'] as const) {
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => checkpointRunner('layers', storage)(layers, a, [], () => b).sum())([x, w]);
+      expect(await values(grads)).toEqual([[3, 3], [-1]]);
+      tf.dispose(grads);
+      const empty = tf.grads((a: tf.Tensor) => checkpointRunner('layers', storage)([], a, [], () => w).sum())([x]);
+      expect(await values(empty)).toEqual([[1, 1]]);
+      tf.dispose(empty);
+    }
+    tf.dispose([x, w]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backend) => {
   it.each(CASES)('$arch $norm: every mode gives the plain loss and gradients, dropout on', async ({ arch, normFirst, norm }) => {
     await onBackend(backend);
