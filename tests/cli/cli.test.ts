@@ -47,6 +47,20 @@ describe('forward', () => {
   });
 });
 
+describe('forward --precision', () => {
+  it.each(['fp16', 'bf16'])('applies the autocast policy (%s) as the PyTorch emulation does', (precision) => {
+    const parity = readFixture<ParityCase>('parity', 'enc-preln-relu-learned.json');
+    const autocast = readFixture<{ formats: Record<string, { loss: number }> }>('autocast', 'enc-preln-relu-learned.json');
+    writeFileSync(file('p-w.json'), JSON.stringify(parity.weights));
+    writeFileSync(file('p-b.json'), JSON.stringify(parity.batch));
+    const r = cli('forward', '--weights', file('p-w.json'), '--batch', file('p-b.json'), '--out', file('p-o.json'), '--precision', precision);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(readFileSync(file('p-o.json'), 'utf8')) as { loss: number };
+    expect(Math.abs(out.loss - autocast.formats[precision]!.loss)).toBeLessThan(1e-5);
+    expect(Math.abs(out.loss - parity.loss)).toBeGreaterThan(1e-6);
+  });
+});
+
 describe('train', () => {
   it('prints progress, writes metrics JSONL and weights, and continues from --init', () => {
     writeFileSync(file('run.json'), JSON.stringify(TINY_RUN));
@@ -114,6 +128,7 @@ describe('bad input: a message naming the field, exit code 2, no stack trace', (
     ['missing flag', () => ['train'], /^error: --config: is required by train$/m],
     ['unknown flag', () => ['train', '--config', 'x', '--colour', 'red'], /^error: train: Unknown option '--colour'/m],
     ['flag of another command', () => ['bench', '--config', 'x', '--grads'], /^error: --grads: is not an option of bench$/m],
+    ['bad precision', () => ['forward', '--weights', 'w', '--batch', 'b', '--out', 'o', '--precision', 'fp8'], /^error: --precision: must be one of fp32, fp16, bf16 \(got "fp8"\)$/m],
     ['bad backend', () => ['bench', '--config', 'x', '--backend', 'tpu'], /^error: --backend: must be one of wasm, cpu \(got "tpu"\)$/m],
     ['bad steps', () => ['train', '--config', 'x', '--steps', 'ten'], /^error: --steps: must be a whole number ≥ 0 \(got "ten"\)$/m],
     ['missing file', () => ['train', '--config', file('nope.json')], /^error: --config: cannot read .*nope\.json: ENOENT$/m],
