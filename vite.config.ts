@@ -11,7 +11,14 @@ export default defineConfig({
   plugins: [react()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // The wasm backend's threads run its emscripten factory from its source text
+    // (Function.prototype.toString): mangled names from the enclosing bundle would be undefined there.
+    rolldownOptions: { output: { minify: 'dce-only' } },
+  },
+  // The worker carries TF.js (about 2.5 MB) and the page recharts: big by design, served once.
+  build: { chunkSizeWarningLimit: 3000, target: 'es2022' },
   test: {
     include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
     exclude: ['tests/browser/**', 'node_modules/**'],

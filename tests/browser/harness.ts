@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
@@ -32,8 +33,25 @@ export async function buildPage(dir: string): Promise<string> {
   return outDir;
 }
 
+/** Builds the app itself (index.html, with the project's vite.config.ts) into a fresh temp folder. */
+export async function buildApp(): Promise<string> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const outDir = await mkdtemp(path.join(tmpdir(), 'lab-app-'));
+  // Vitest sets NODE_ENV=test, which vite would bake in (React's development build, several times
+  // slower): build what `npm run build` builds.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root, mode: 'production', configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+  return outDir;
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.map': 'application/json',
+  '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
 };
 
 /** Serves `dir` with the COOP/COEP headers (cross-origin isolation, as the app's dev server sends). */

@@ -3,6 +3,7 @@ import type { ForwardContext } from '../model/context';
 import { forwardLogits, runPlainly, type StackRunner, type TokenTensors } from '../model/forward';
 import { tokenLoss } from '../model/loss';
 import type { TransformerModel } from '../model/model';
+import type { MemoryMeter } from '../memory/meter';
 import { PAD, type Batch } from '../../tasks/types';
 
 /** A batch as plain arrays (the reference's batch JSON). */
@@ -33,7 +34,8 @@ export interface LossAndGrads {
  * its summed loss divided by the total target count, so k micro-batches give the update of
  * one batch holding all their rows, padding included.
  * `contextFor(i)` gives micro-batch i its own dropout stream; `lossScale` multiplies the
- * differentiated loss (fp16 loss scaling) but not the reported loss.
+ * differentiated loss (fp16 loss scaling) but not the reported loss. A `meter` samples the
+ * live bytes through the forward and backward passes (memory accounting; values unchanged).
  */
 export function lossAndGrads(
   model: TransformerModel,
@@ -41,28 +43,36 @@ export function lossAndGrads(
   contextFor: (micro: number) => ForwardContext,
   run: StackRunner = runPlainly,
   lossScale = 1,
+  meter?: MemoryMeter,
 ): LossAndGrads {
   const total = Math.max(1, microBatches.reduce((n, b) => n + targetCount(b), 0));
   const params = model.list();
   const xs = params.map((p) => p.variable);
   let lossSum: tf.Scalar | null = null;
   let gradSums: tf.Tensor[] | null = null;
+  const runner = meter ? meter.runner(run) : run;
   microBatches.forEach((batch, micro) => {
     const { value, grads } = tf.tidy(() => {
       const { tokens, targets } = batchTensors(batch);
       const ctx = contextFor(micro);
       const f = (...ps: tf.Tensor[]) => {
+        meter?.beginForward(micro);
         const byName = new Map(params.map((p, i) => [p.name, ps[i]!]));
-        const lookup = (name: string) => byName.get(name) ?? model.lookup(name);
-        const logits = forwardLogits(ctx, lookup, model.config, tokens, run);
-        return tokenLoss(logits, targets).sum.mul(lossScale / total) as tf.Scalar;
+        const plain = (name: string) => byName.get(name) ?? model.lookup(name);
+        const lookup = meter ? meter.lookup(plain) : plain;
+        const logits = forwardLogits(ctx, lookup, model.config, tokens, runner);
+        const loss = tokenLoss(logits, targets).sum.mul(lossScale / total) as tf.Scalar;
+        meter?.endForward();
+        return meter ? meter.watchLoss(loss) : loss;
       };
       return tf.valueAndGrads(f)(xs);
     });
+    meter?.sample('backward-end');
     const next = tf.tidy(() => ({
       loss: (lossSum ? lossSum.add(value) : value.clone()) as tf.Scalar,
       grads: gradSums ? gradSums.map((g, i) => g.add(grads[i]!)) : grads.map((g) => g.clone()),
     }));
+    meter?.sample('accumulated');
     tf.dispose([value, ...grads, ...(lossSum ? [lossSum] : []), ...(gradSums ?? [])]);
     lossSum = next.loss;
     gradSums = next.grads;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from '../model/context';
+import type { MemoryMeter } from '../memory/meter';
 import type { StackRunner } from '../model/forward';
 import type { TransformerModel } from '../model/model';
 import { clipGradNorm } from '../optim/clip';
@@ -18,6 +19,8 @@ export interface StepInputs {
   clipGradNorm: number | null;
   /** fp16 loss scaling; null runs unscaled and never skips. */
   scaler: LossScaler | null;
+  /** Memory accounting: samples the live bytes through the step (no device read). */
+  meter?: MemoryMeter;
 }
 
 export interface StepOutcome {
@@ -39,13 +42,15 @@ export async function optimizerStep(s: StepInputs): Promise<StepOutcome> {
   const names = s.model.specs.map((spec) => spec.name);
   const scale = s.scaler?.scale ?? 1;
   const { readout, grads } = tf.tidy(() => {
-    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale);
+    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale, s.meter);
     const unscaled = s.scaler ? new Map([...scaled].map(([n, g]) => [n, g.mul(s.scaler!.inverseScale)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);
     const nonFinite = s.scaler
       ? tf.addN([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))
       : tf.scalar(0);
-    return { readout: tf.stack([loss, clipped.norm, nonFinite]), grads: names.map((n) => clipped.grads.get(n)!) };
+    const readout = tf.stack([loss, clipped.norm, nonFinite]);
+    s.meter?.sample('clipped');
+    return { readout, grads: names.map((n) => clipped.grads.get(n)!) };
   });
   const [loss, gradNorm, nonFinite] = await readout.data();
   readout.dispose();
@@ -53,6 +58,7 @@ export async function optimizerStep(s: StepInputs): Promise<StepOutcome> {
   if (!skipped && Number.isFinite(loss)) {
     tf.tidy(() => s.optimizer.step(new Map(names.map((n, i) => [n, grads[i]!])), s.lr));
   }
+  s.meter?.sample('optimizer');
   tf.dispose(grads);
   s.scaler?.update(skipped);
   return { loss: loss!, gradNorm: gradNorm!, skipped };

@@ -1,8 +1,10 @@
 import { architecture } from '../config';
-import { runnerFor } from '../autograd/checkpoint';
+import { runnerFor, type BoundaryStorage } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
 import { createContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
+import type { MemoryBreakdown } from '../memory/breakdown';
+import { stepMeter } from '../memory/meter';
 import { TransformerModel } from '../model/model';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
@@ -27,6 +29,8 @@ export interface StepMetrics {
   /** With loss scaling: the scale this step used, and whether an overflow skipped it. */
   lossScale?: number;
   skipped?: boolean;
+  /** Where the step's bytes went (see memory/breakdown.ts), sampled without device reads. */
+  memory?: MemoryBreakdown;
 }
 
 export interface EvalMetrics {
@@ -71,6 +75,8 @@ export class Trainer {
   private readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
   private readonly stackRunner: StackRunner;
+  /** How recomputed segments keep their boundaries: at half size under fp16 / bf16. */
+  private readonly storage: BoundaryStorage;
   private readonly scaler: LossScaler | null;
 
   private constructor(
@@ -82,7 +88,8 @@ export class Trainer {
   ) {
     const t = run.train;
     this.layout = architecture(run.model);
-    this.stackRunner = runnerFor(t.checkpointing);
+    this.storage = t.precision;
+    this.stackRunner = runnerFor(t.checkpointing, this.storage);
     const { enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = (enabled ?? t.precision === 'fp16') ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
@@ -141,6 +148,7 @@ export class Trainer {
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const scaleUsed = this.scaler?.scale;
+    const meter = stepMeter(this.run.model, t.checkpointing, this.storage, micro);
     const outcome = await optimizerStep({
       model: this.model,
       optimizer: this.optimizer,
@@ -151,12 +159,15 @@ export class Trainer {
       lr,
       clipGradNorm: t.clipGradNorm,
       scaler: this.scaler,
+      meter,
     });
     if (!Number.isFinite(outcome.loss) && !this.scaler) throw new DivergedError(step);
     this.stepIndex++;
     const stepMs = performance.now() - started;
     const tokens = micro.reduce((n, b) => n + inputTokens(b), 0);
     const metrics: StepMetrics = { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    const parameters = this.model.parameterBytes();
+    metrics.memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
     if (this.scaler) Object.assign(metrics, { lossScale: scaleUsed, skipped: outcome.skipped });
     this.emit({ type: 'step', metrics });
     return metrics;

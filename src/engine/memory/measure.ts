@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs';
+import { runnerFor, type BoundaryStorage, type Checkpointing } from '../autograd/checkpoint';
+import { architecture, type ModelConfig } from '../config';
+import { createContext } from '../model/context';
+import type { TransformerModel } from '../model/model';
+import { matMulFor, type Precision } from '../precision/autocast';
+import type { RunConfig } from '../runConfig';
+import { lossAndGrads } from '../train/gradients';
+import { Trainer } from '../train/trainer';
+import { toBatch } from '../../tasks/batches';
+import { taskDefinition } from '../../tasks/registry';
+import { FIRST_SYMBOL, type Batch, type Example } from '../../tasks/types';
+import type { MemoryBreakdown } from './breakdown';
+import { MemoryMeter, stepMeter } from './meter';
+import { segmentSize } from './shapes';
+
+/*
+ * Measurements of memory with tf.profile, for tests, the benchmark and the calibration script
+ * (tools/memory/calibrate.ts). tf.profile reads every kernel's timing back on WebGPU without
+ * timestamp queries: never call these from the trainer.
+ */
+
+/**
+ * `rows` examples of the task's longest input and longest answer, as a batch of the model's
+ * layout: every field at the longest length the task can make.
+ */
+export function longestBatch(run: Pick<RunConfig, 'model' | 'task'>, rows: number): Batch {
+  const { input, answer } = taskDefinition(run.task).longest(run.task);
+  const example: Example = { input: new Array<number>(input).fill(FIRST_SYMBOL), answer: new Array<number>(answer).fill(FIRST_SYMBOL) };
+  return toBatch(Array.from({ length: rows }, () => example), architecture(run.model));
+}
+
+export interface StepPeak {
+  /** tf.profile's peakBytes over the step, less the bytes alive before the trainer existed. */
+  peak: number;
+  /** The step's own accounting (StepMetrics.memory), its peak made relative the same way. */
+  metered: number;
+  /** The trainer's breakdown of that step. */
+  memory: MemoryBreakdown;
+}
+
+/**
+ * Profiles one training step on `batch` (the trainer's `fixedBatch`): the measured peak of a
+ * step after the first, i.e. with the optimizer state alive. Rather than train a step first,
+ * the state is created by one optimizer step of zero gradients at learning rate 0 (the same
+ * tensors a real step leaves, at half the cost), unless `warmup` real steps are asked for.
+ */
+export async function measureTrainingStep(run: RunConfig, batch: Batch, warmup = 0): Promise<StepPeak> {
+  const base = tf.memory().numBytes;
+  const trainer = Trainer.create(run, { fixedBatch: batch });
+  try {
+    for (let i = 0; i < warmup; i++) await trainer.trainStep();
+    if (trainer.optimizer.stepCount === 0) {
+      tf.tidy(() => trainer.optimizer.step(new Map(trainer.model.list().map((p) => [p.name, tf.zerosLike(p.variable)])), 0));
+    }
+    let memory: MemoryBreakdown | undefined;
+    const profile = await tf.profile(async () => {
+      memory = (await trainer.trainStep()).memory;
+      return [];
+    });
+    if (!memory) throw new Error('the trainer reported no memory breakdown');
+    return { peak: profile.peakBytes - base, metered: memory.peak - base, memory };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** The number of kernels tf.profile has recorded so far (TF.js 4.22 engine state; calibration only). */
+function profiledKernels(): number {
+  const state = tf.engine().state as unknown as { activeProfile?: { kernels?: unknown[] } };
+  return state.activeProfile?.kernels?.length ?? 0;
+}
+
+/** The layer-name prefixes of each stack (encoder: also the single stack of the other architectures). */
+const STACK_PREFIXES = {
+  encoder: ['transformer.encoder.layers.', 'transformer.layers.'],
+  decoder: ['transformer.decoder.layers.'],
+} as const;
+
+/** Math.max over a long array (spreading tens of thousands of arguments can overflow the stack). */
+const maxOf = (xs: readonly number[], floor = -Infinity) => xs.reduce((a, b) => (b > a ? b : a), floor);
+
+/**
+ * One micro-batch's gradient computation, at the moments where its high-water mark can be, in
+ * bytes above `before`: the meter's samples, and tf.profile's per-kernel byte counts around them
+ * where transients matter.
+ */
+export interface MicroSamples {
+  /** Live bytes when the call started (parameters and whatever else was alive). */
+  before: number;
+  /** The forward pass's high-water mark (tf.profile; a little above its end, in the loss's softmax). */
+  forward: number;
+  /** Live bytes at the end of the forward pass (the meter's sample). */
+  forwardEnd: number;
+  /** What the forward kept for the backward pass, the batch's tensors included (live bytes at its start). */
+  kept: number;
+  /** The end of the backward pass (every intermediate gradient alive): the last embedding probe and the ops after it. */
+  end: number;
+  /**
+   * A recomputing stack's first segment (recomputed last, with the most gradients alive): the
+   * end of its recompute's forward, and of its backward (its first layer's probe, with the
+   * transients around it). 0 without the stack or without recompute.
+   */
+  encoderStack: { forward: number; backward: number };
+  decoderStack: { forward: number; backward: number };
+  /** tf.profile's peak over the forward and backward passes. */
+  peak: number;
+  /** The meter's samples in order, above `before`. */
+  trace: { label: string; bytes: number }[];
+}
+
+/**
+ * One micro-batch's gradient computation (lossAndGrads, as the trainer runs it, with its meter),
+ * profiled. For calibration: no optimizer; nothing else should run meanwhile.
+ */
+export async function measureMicroBatch(
+  model: TransformerModel,
+  batch: Batch,
+  opts: { checkpointing: Checkpointing; precision: Precision; storage?: BoundaryStorage },
+): Promise<MicroSamples> {
+  const cfg: ModelConfig = model.config;
+  const storage = opts.storage ?? opts.precision;
+  const segment = segmentSize(opts.checkpointing, storage);
+  const meter: MemoryMeter = stepMeter(cfg, opts.checkpointing, storage, [batch], true);
+  const marks: { label: string; bytes: number; kernel: number }[] = [];
+  const sample = meter.sample.bind(meter);
+  meter.sample = (label?: string) => {
+    const bytes = sample(label);
+    marks.push({ label: label ?? 'step', bytes, kernel: profiledKernels() });
+    return bytes;
+  };
+  const contextFor = (micro: number) =>
+    createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, micro }, matMul: matMulFor(opts.precision) });
+  const before = tf.memory().numBytes;
+  const profile = await tf.profile(() => {
+    const { loss, grads } = lossAndGrads(model, [batch], contextFor, runnerFor(opts.checkpointing, storage), 1, meter);
+    tf.dispose([loss, ...grads.values()]);
+  });
+  const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot);
+  const find = (labels: readonly string[]) => marks.findIndex((m) => labels.includes(m.label));
+  const backwardStart = find(['backward-start']);
+  const backwardEnd = find(['backward-end']);
+  const lastProbe = backwardEnd - 1; // the embedding probe nearest the end of the backward pass
+  const countLayers = (prefixes: readonly string[]) =>
+    new Set(marks.filter((m) => prefixes.some((p) => m.label.startsWith(`forward:${p}`))).map((m) => m.label)).size;
+  /** The first segment of a stack: the end of its recompute's forward and of its backward. */
+  const stackPeaks = (prefixes: readonly string[]) => {
+    const probe = find(prefixes.map((p) => `backward:${p}0`));
+    if (segment === 0 || probe < 0) return { forward: 0, backward: 0 };
+    const last = prefixes.map((p) => `forward:${p}${Math.min(segment, countLayers(prefixes)) - 1}`);
+    let forward = probe - 1;
+    while (forward > 0 && !last.includes(marks[forward]!.label)) forward--;
+    const end = marks[probe + 1]?.kernel ?? snapshots.length;
+    return {
+      forward: marks[forward]!.bytes - before,
+      backward: maxOf(snapshots.slice(marks[forward]!.kernel, end), marks[probe]!.bytes) - before,
+    };
+  };
+  return {
+    before,
+    forward: maxOf(snapshots.slice(0, marks[backwardStart]!.kernel), marks[find(['forward-end'])]!.bytes) - before,
+    forwardEnd: marks[find(['forward-end'])]!.bytes - before,
+    kept: marks[backwardStart]!.bytes - before,
+    // The embedding probe and what runs after it (what runs before it may be a recompute's peak).
+    end: maxOf(snapshots.slice(marks[lastProbe]!.kernel, marks[backwardEnd]!.kernel), marks[lastProbe]!.bytes) - before,
+    encoderStack: stackPeaks(STACK_PREFIXES.encoder),
+    decoderStack: stackPeaks(STACK_PREFIXES.decoder),
+    peak: maxOf(snapshots.slice(0, marks[backwardEnd]!.kernel)) - before,
+    trace: marks.map(({ label, bytes }) => ({ label, bytes: bytes - before })),
+  };
+}

@@ -1,0 +1,143 @@
+import { architecture, type Architecture, type ModelConfig } from '../config';
+import type { OptimizerConfig } from '../optim/config';
+import { parameterCount } from '../params';
+import type { RunConfig } from '../runConfig';
+import { sequenceLength } from '../../tasks/batches';
+import { taskDefinition } from '../../tasks/registry';
+import type { MemoryBreakdown } from './breakdown';
+import { COUNTS } from './coefficients';
+import { microFeatures, quantitiesOf, type Counts, type Features, type Quantity } from './features';
+import { halfCopyBytes, segmentSize, type MicroShape } from './shapes';
+
+/*
+ * The memory of a training step, predicted from its run config alone. Plain TypeScript, no
+ * TF.js: the page calls it as the user types. It predicts the figures the trainer measures
+ * (StepMetrics.memory): TF.js's logical byte count, on batches of the task's longest sequences,
+ * in a step after the first (when the optimizer state exists).
+ */
+
+/** The state tensors per parameter tensor that each optimizer keeps (optim/*.ts `slots`). */
+export function optimizerSlots(cfg: OptimizerConfig): number {
+  switch (cfg.name) {
+    case 'sgd':
+      return cfg.momentum !== 0 ? 1 : 0;
+    case 'adam':
+    case 'adamw':
+      return 2;
+    case 'rmsprop':
+      return 1 + (cfg.momentum > 0 ? 1 : 0) + (cfg.centered ? 1 : 0);
+    case 'adagrad':
+      return 1;
+  }
+}
+
+/** The shape of a micro-batch of the task's longest sequences (what toBatch pads every row to). */
+export function longestMicroBatch(run: Pick<RunConfig, 'model' | 'task' | 'train'>): MicroShape {
+  const arch = architecture(run.model);
+  const rows = run.train.batchSize / run.train.gradAccumSteps;
+  switch (arch) {
+    case 'encoder-decoder': {
+      // src = input EOS, tgtIn = BOS answer.
+      const { input, answer } = taskDefinition(run.task).longest(run.task);
+      return { rows, srcLen: input + 1, tgtLen: answer + 1 };
+    }
+    case 'decoder-only':
+      return { rows, srcLen: 0, tgtLen: sequenceLength(run.task, arch) };
+    case 'encoder-only':
+      return { rows, srcLen: sequenceLength(run.task, arch), tgtLen: 0 };
+  }
+}
+
+/** The counts that apply to a model, recompute mode and precision (base plus each change that is on). */
+function countsFor(cfg: ModelConfig, segmented: boolean, half: boolean): Partial<Record<Quantity, Counts>>[] {
+  const table = COUNTS[architecture(cfg)];
+  const mode = segmented ? 'seg' : 'plain';
+  const parts = [table[mode]];
+  if (cfg.activation === 'gelu') parts.push(table[`${mode}+gelu`]);
+  if (cfg.dropout > 0) parts.push(table[`${mode}+dropout`]);
+  if (half) parts.push(table[`${mode}+half`]);
+  return parts.filter((p): p is Partial<Record<Quantity, Counts>> => p !== undefined);
+}
+
+/**
+ * One micro-batch's memory figures in bytes above what was alive before it (parameters,
+ * optimizer state, accumulated gradients): each quantity of features.ts.
+ */
+export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: number, half: boolean): Partial<Record<Quantity, number>> {
+  const features: Features = microFeatures(cfg, shape, segment);
+  const parts = countsFor(cfg, segment > 0, half);
+  const arch: Architecture = architecture(cfg);
+  const out: Partial<Record<Quantity, number>> = {};
+  for (const q of quantitiesOf(arch, segment > 0)) {
+    let elements = 0;
+    for (const part of parts) for (const [key, count] of Object.entries(part[q] ?? {})) elements += count * (features[key] ?? 0);
+    out[q] = 4 * elements;
+  }
+  return out;
+}
+
+/**
+ * The breakdown a step of `run` will report (StepMetrics.memory), without the backend's own
+ * figures (`backendInUse` is 0 and `backendAllocated` absent: a prediction has no backend).
+ * - parameters, gradients: 4 bytes per parameter each; optimizerState: that times the
+ *   optimizer's slots;
+ * - savedActivations, halfCopies: what one micro-batch of batchSize / gradAccumSteps rows of the
+ *   task's longest sequences keeps for the backward pass (halfCopies: its segment boundaries
+ *   packed at half size under fp16 / bf16);
+ * - peak: the largest of the micro-batch's moments (end of the forward, end of the backward,
+ *   the first segment's recompute when checkpointed) on top of the parameters, the optimizer
+ *   state and, with accumulation, the running gradient sum; and of the moments after the
+ *   backward pass (summing, unscaling, clipping the gradients);
+ * - other: the rest of the peak (intermediate gradients, recompute, transients).
+ */
+export function predictMemory(run: RunConfig): MemoryBreakdown {
+  const { model: cfg, train: t } = run;
+  const shape = longestMicroBatch(run);
+  const storage = t.precision;
+  const half = storage !== 'fp32';
+  const segment = segmentSize(t.checkpointing, storage);
+  const micro = microBatchFigures(cfg, shape, segment, half);
+  const parameters = 4 * parameterCount(cfg);
+  const gradients = parameters;
+  const optimizerState = optimizerSlots(t.optimizer) * parameters;
+  const accumulating = t.gradAccumSteps > 1;
+  const batchTensors = 4 * shape.rows * (shape.srcLen + shape.tgtLen + (architecture(cfg) === 'encoder-only' ? shape.srcLen : shape.tgtLen));
+  const halfCopies = halfCopyBytes(cfg, t.checkpointing, storage, shape);
+  const savedActivations = Math.max(0, (micro.kept ?? 0) - batchTensors - halfCopies);
+
+  // The forward pass's own high-water mark sits a little above its end, in the loss's softmax
+  // (at most about half the logits' size more; measured up to 0.64 of them).
+  const logits = 4 * shape.rows * (architecture(cfg) === 'encoder-only' ? shape.srcLen : shape.tgtLen) * cfg.tgtVocabSize;
+  const microPeak = Math.max(
+    (micro.forward ?? 0) + 0.5 * logits,
+    micro.end ?? 0,
+    micro.encForward ?? 0,
+    micro.encBackward ?? 0,
+    micro.decForward ?? 0,
+    micro.decBackward ?? 0,
+  );
+  const resident = parameters + optimizerState;
+  // Micro-batches after the first run on top of the running gradient sum.
+  const duringBackward = resident + (accumulating ? gradients : 0) + microPeak;
+  // Adding a micro-batch's gradients: the old sum, the new gradients and the new sum (the first
+  // micro-batch: its gradients and their copy).
+  const summing = resident + (accumulating ? 3 : 2) * gradients;
+  // After the backward pass, until the step's tidy ends: the gradients, their unscaled copy
+  // (loss scaling) and two bool masks of the overflow check (a quarter of the bytes each), the
+  // clipped copy. (Each gradient's norm is computed and freed on its own: a transient.)
+  const scaled = (t.lossScaler.enabled ?? t.precision === 'fp16') ? 1 : 0;
+  const clipped = t.clipGradNorm !== null ? 1 : 0;
+  const afterBackward = resident + gradients * (1 + scaled * 1.5 + clipped);
+  const peak = Math.max(duringBackward, summing, afterBackward);
+  const known = parameters + gradients + optimizerState + savedActivations + halfCopies;
+  return {
+    parameters,
+    gradients,
+    optimizerState,
+    savedActivations,
+    halfCopies,
+    other: Math.max(0, peak - known),
+    peak,
+    backendInUse: 0,
+  };
+}

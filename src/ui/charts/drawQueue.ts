@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
+
+/*
+ * Chart redraws, paced so that no main-thread task grows long:
+ * - each chart redraws in a task of its own (a MessageChannel message each), never all at once;
+ * - a chart out of view does not redraw until it scrolls into view;
+ * - redraws come in windows, at most one every MIN_INTERVAL_MS, each chart at most once a window;
+ * - while a run trains, a window first asks the worker for a quiet device (`hold`: it stops at the
+ *   next step boundary) and gives it back (`release`) when the last chart is drawn. On a machine
+ *   where the device is the CPU (software WebGPU, wasm threads) drawing would otherwise compete
+ *   with training for the cores and take several times longer.
+ */
+
+export interface DrawGate {
+  /** Resolves when drawing may start (the device is quiet, or there is no run). */
+  open(): Promise<void>;
+  /** The window is over. */
+  close(): void;
+}
+
+const MIN_INTERVAL_MS = 400;
+let gate: DrawGate = { open: async () => {}, close: () => {} };
+const pending = new Map<object, () => void>();
+let drawing = false;
+let lastWindow = -Infinity;
+let channel: MessageChannel | undefined;
+const waiting: (() => void)[] = [];
+
+export function setDrawGate(g: DrawGate): void {
+  gate = g;
+}
+
+/** Resolves in a new task, after whatever else is queued (React's passive effects included). */
+function nextTask(): Promise<void> {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+  }
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel!.port2.postMessage(null);
+  });
+}
+
+async function drawWindow(): Promise<void> {
+  await gate.open();
+  try {
+    lastWindow = performance.now();
+    while (pending.size > 0) {
+      const [key, job] = pending.entries().next().value!;
+      pending.delete(key);
+      await nextTask();
+      job();
+    }
+    await nextTask();
+  } finally {
+    gate.close();
+  }
+}
+
+function schedule(): void {
+  if (drawing || pending.size === 0) return;
+  drawing = true;
+  setTimeout(() => {
+    void drawWindow().finally(() => {
+      drawing = false;
+      schedule();
+    });
+  }, Math.max(0, lastWindow + MIN_INTERVAL_MS - performance.now()));
+}
+
+/**
+ * `value` as of the last draw window: undefined until the first, so that mounting is paced too.
+ * While `visible` is false (the chart is scrolled away) it keeps what it had.
+ */
+export function useDrawn<T>(value: T, visible = true): T | undefined {
+  const [shown, setShown] = useState<T | undefined>(undefined);
+  const key = useRef({});
+  const drawnOnce = shown !== undefined;
+  useEffect(() => {
+    if (!visible && drawnOnce) return;
+    const k = key.current;
+    pending.set(k, () => flushSync(() => setShown(value)));
+    schedule();
+    return () => {
+      pending.delete(k);
+    };
+  }, [value, visible, drawnOnce]);
+  return shown;
+}
+
+/** Whether an element is in (or near) the viewport; true where IntersectionObserver is missing. */
+export function useInView<E extends Element>(): [(el: E | null) => void, boolean] {
+  const [visible, setVisible] = useState(true);
+  const observer = useRef<IntersectionObserver | null>(null);
+  const ref = useCallback((el: E | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    observer.current = new IntersectionObserver((entries) => setVisible(entries.some((e) => e.isIntersecting)), { rootMargin: '200px 0px' });
+    observer.current.observe(el);
+  }, []);
+  return [ref, visible];
+}

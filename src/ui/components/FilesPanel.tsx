@@ -1,0 +1,62 @@
+import { useRef } from 'react';
+import type { Validation } from '../config/draft';
+import { useLab, useLabState } from '../lab/context';
+import { Notice } from './Notice';
+import { LIVE_STATES } from './RunControls';
+
+interface Props {
+  validation: Validation;
+  onConfigFile(config: unknown): void;
+}
+
+/** Weights, metrics and config out; weights (to evaluate or continue) and configs in. */
+export function FilesPanel({ validation, onConfigFile }: Props) {
+  const lab = useLab();
+  const run = useLabState((s) => s.run);
+  const weightsInput = useRef<HTMLInputElement>(null);
+  const configInput = useRef<HTMLInputElement>(null);
+  const live = run !== undefined && LIVE_STATES.includes(run.state);
+  const canExport = run !== undefined && (run.live || run.lastGoodStep !== undefined);
+  const readFile = async (input: HTMLInputElement | null) => {
+    const file = input?.files?.[0];
+    if (input) input.value = '';
+    return file ? file.text() : undefined;
+  };
+  return (
+    <section className="card files" aria-labelledby="files-title">
+      <h2 id="files-title">Files</h2>
+      <div className="buttons">
+        <button type="button" disabled={!canExport} onClick={() => lab.exportWeights()}>Export weights</button>
+        <button type="button" disabled={!run || run.metrics.length === 0} onClick={() => lab.exportMetrics()}>Export metrics CSV</button>
+        <button type="button" disabled={!run && !validation.run} onClick={() => lab.exportConfig(run?.config ?? validation.run)}>Export config</button>
+      </div>
+      <div className="buttons">
+        <button type="button" disabled={live} onClick={() => weightsInput.current?.click()}>Import weights</button>
+        <button type="button" disabled={live} onClick={() => configInput.current?.click()}>Load config</button>
+      </div>
+      <p className="note">Imported weights are evaluated at once; Resume continues their training (lab files carry their optimizer state and data position).</p>
+      <Notice />
+      <input
+        ref={weightsInput} className="visually-hidden" type="file" accept=".json,application/json" tabIndex={-1} aria-label="Weights file"
+        data-testid="weights-file"
+        onChange={async (e) => {
+          const text = await readFile(e.currentTarget);
+          if (text !== undefined) lab.importWeights(text, validation.raw);
+        }}
+      />
+      <input
+        ref={configInput} className="visually-hidden" type="file" accept=".json,application/json" tabIndex={-1} aria-label="Config file"
+        data-testid="config-file"
+        onChange={async (e) => {
+          const text = await readFile(e.currentTarget);
+          if (text === undefined) return;
+          try {
+            onConfigFile(JSON.parse(text));
+          } catch (err) {
+            lab.store.update((s) => ({ ...s, error: { runId: null, kind: 'config', message: `the config file is not valid JSON: ${(err as Error).message}`, suggestion: 'Choose a run config JSON file (like configs/reverse.json).', fatal: false } }));
+          }
+        }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,73 @@
+import { memo } from 'react';
+import { TASK_NAMES, TASKS, taskVocabulary, type TaskName } from '../../tasks/registry';
+import { ArchitectureField } from './ArchitectureField';
+import type { Draft, Validation } from './draft';
+import { Field } from './Field';
+import { LOSS_SCALER_FIELDS, MEMORY_FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, OPTIMIZERS, SCHEDULE_FIELDS, SCHEDULES, taskFields, TRAIN_FIELDS, type FieldSpec } from './fields';
+import { PresetPicker } from './PresetPicker';
+import { Section } from './Section';
+
+interface Props {
+  draft: Draft;
+  validation: Validation;
+  /** While a run is live or paused the panel shows its config, read-only. */
+  locked: boolean;
+  onChange(path: string, value: string | boolean): void;
+  onReplace(draft: Draft): void;
+}
+
+const TASK: FieldSpec = { path: 'task.name', label: 'Task', kind: 'select', options: TASK_NAMES };
+const OPTIMIZER: FieldSpec = { path: 'train.optimizer.name', label: 'Optimizer', kind: 'select', options: OPTIMIZERS };
+const SCHEDULE: FieldSpec = { path: 'train.schedule.name', label: 'Schedule', kind: 'select', options: SCHEDULES };
+
+/** The run config, drawn from the engine's declarations, checked by the engine as you type. */
+export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked, onChange, onReplace }: Props) {
+  const task = draft['task.name'] as TaskName;
+  const run = validation.run;
+  const choose = (spec: FieldSpec) => (
+    <Field spec={spec} value={draft[spec.path]} errors={validation.byField.get(spec.path)} onChange={onChange} />
+  );
+  const memoryFields = MEMORY_FIELDS.filter((f) => f.path !== 'train.checkpointingEvery' || draft['train.checkpointing'] === 'every n layers');
+  const scaling = draft['train.precision'] === 'fp16' || draft['train.lossScaler.enabled'] === 'on';
+  const scalerFields = scaling ? LOSS_SCALER_FIELDS : LOSS_SCALER_FIELDS.slice(0, 1);
+  const common = { draft, validation, onChange };
+  return (
+    <form className="config" aria-label="Run configuration" onSubmit={(e) => e.preventDefault()} noValidate>
+      <div className="config-head">
+        <h2>Configuration</h2>
+        <span className={run ? 'badge ok' : 'badge bad'} role="status">{run ? 'valid' : `${countIssues(validation)} to fix`}</span>
+      </div>
+      {/* A disabled fieldset disables every field natively: locking re-renders no field. */}
+      <fieldset className="config-fields" disabled={locked}>
+      <PresetPicker onPick={onReplace} />
+      {validation.general.length > 0 && (
+        <ul className="general-errors" aria-label="Problems without a field">
+          {validation.general.map((i) => <li key={`${i.path}:${i.message}`}>{i.path ? <code>{i.path}</code> : null} {i.message}</li>)}
+        </ul>
+      )}
+      <Section title="Task" fields={TASK_NAMES.includes(task) ? taskFields(task) : []} {...common}>
+        {choose(TASK)}
+        {TASK_NAMES.includes(task) && (
+          <p className="note">{TASKS[task].description}{run ? ` Vocabulary: ${taskVocabulary(run.task).size} tokens.` : ''}</p>
+        )}
+      </Section>
+      <Section title="Model" fields={MODEL_FIELDS} {...common}>
+        <ArchitectureField draft={draft} onChange={onChange} />
+      </Section>
+      <Section title="Training" fields={TRAIN_FIELDS} {...common} />
+      <Section title="Optimizer" fields={OPTIMIZER_FIELDS.get(String(draft['train.optimizer.name'])) ?? []} {...common}>
+        {choose(OPTIMIZER)}
+      </Section>
+      <Section title="Learning-rate schedule" fields={SCHEDULE_FIELDS.get(String(draft['train.schedule.name'])) ?? []} {...common}>
+        {choose(SCHEDULE)}
+      </Section>
+      <Section title="Memory" fields={[...memoryFields, ...scalerFields]} {...common} />
+      </fieldset>
+    </form>
+  );
+});
+
+function countIssues(v: Validation): string {
+  const n = v.general.length + [...v.byField.values()].reduce((k, m) => k + m.length, 0);
+  return n === 1 ? '1 problem' : `${n} problems`;
+}

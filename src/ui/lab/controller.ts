@@ -1,0 +1,139 @@
+/**
+ * What the page can ask of the worker. Sends commands through a port, feeds every event to the
+ * store, and turns exports into downloads.
+ */
+import type { BackendChoice, Command, WorkerEvent } from '../../worker/protocol';
+import type { DrawGate } from '../charts/drawQueue';
+import { metricsCsv } from './metrics';
+import type { LabStore } from './store';
+
+/** The page's end of the worker: a real Worker in the browser, a fake one in tests. */
+export interface WorkerPort {
+  post(cmd: Command): void;
+  listen(listener: (e: WorkerEvent) => void): void;
+}
+
+export type Download = (filename: string, text: string, mime: string) => void;
+
+/** How long a draw window waits for the worker to reach a step boundary before drawing anyway. */
+const HOLD_WAIT_MS = 15_000;
+
+let counter = 0;
+const newRunId = () => `run-${Date.now().toString(36)}-${(++counter).toString(36)}`;
+
+export class LabController {
+  private requestId = 0;
+  private exports = new Map<number, string>();
+  private held?: () => void;
+  private holding?: string;
+
+  constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download) {
+    port.listen((e) => {
+      store.receive(e);
+      if (e.type === 'started') this.predict(e.config, e.runId); // the memory chart's reference line
+      if (e.type === 'held' || (e.type === 'state' && e.state !== 'running' && e.state !== 'starting')) this.held?.();
+      if (e.type === 'exported' && this.exports.has(e.requestId)) {
+        this.exports.delete(e.requestId);
+        this.download(`${this.baseName()}-step${e.step}.weights.json`, e.text, 'application/json');
+      }
+    });
+  }
+
+  /** Chart redraws wait for a quiet device while a run trains (see charts/drawQueue.ts). */
+  readonly drawGate: DrawGate = {
+    open: () => {
+      const run = this.store.getState().run;
+      if (!run || (run.state !== 'running' && run.state !== 'starting')) return Promise.resolve();
+      this.holding = run.id;
+      this.port.post({ type: 'hold', runId: run.id });
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => this.held?.(), HOLD_WAIT_MS);
+        this.held = () => {
+          clearTimeout(timer);
+          this.held = undefined;
+          resolve();
+        };
+      });
+    },
+    close: () => {
+      if (this.holding) this.port.post({ type: 'release', runId: this.holding });
+      this.holding = undefined;
+    },
+  };
+
+  init(choice: BackendChoice): void {
+    this.store.update((s) => ({ ...s, backend: { status: 'starting', choice } }));
+    this.port.post({ type: 'init', backend: choice });
+  }
+
+  /** Asks for a memory prediction of a raw config, for the draft or for a run's chart. */
+  predict(config: unknown, forRun?: string): void {
+    const requestId = ++this.requestId;
+    this.store.predictionFor.set(requestId, forRun ?? 'draft');
+    this.port.post({ type: 'predict', requestId, config });
+  }
+
+  /** The edited config is invalid: no prediction (and later answers for older configs are dropped). */
+  clearPrediction(): void {
+    const requestId = ++this.requestId;
+    this.store.update((s) => ({ ...s, prediction: { requestId, value: null } }));
+  }
+
+  start(config: unknown): string {
+    const runId = newRunId();
+    this.store.update((s) => ({ ...s, error: undefined, notice: undefined }));
+    this.port.post({ type: 'start', runId, config, holdFirst: true });
+    return runId;
+  }
+
+  pause(): void {
+    const run = this.store.getState().run;
+    if (run) this.port.post({ type: 'pause', runId: run.id });
+  }
+
+  resume(steps?: number): void {
+    const run = this.store.getState().run;
+    if (run) this.port.post({ type: 'resume', runId: run.id, ...(steps !== undefined ? { steps } : {}) });
+  }
+
+  stop(): void {
+    const run = this.store.getState().run;
+    if (run) this.port.post({ type: 'stop', runId: run.id });
+  }
+
+  evaluate(): void {
+    const run = this.store.getState().run;
+    if (run) this.port.post({ type: 'evaluate', runId: run.id });
+  }
+
+  exportWeights(): void {
+    const run = this.store.getState().run;
+    if (!run) return;
+    const requestId = ++this.requestId;
+    this.exports.set(requestId, run.id);
+    this.port.post({ type: 'export', runId: run.id, requestId });
+  }
+
+  /** Weights JSON text to evaluate and continue; the page's config fills in what the file lacks. */
+  importWeights(text: string, pageConfig: unknown): string {
+    const runId = newRunId();
+    this.store.update((s) => ({ ...s, notice: undefined }));
+    this.port.post({ type: 'importWeights', runId, text, config: pageConfig });
+    return runId;
+  }
+
+  exportMetrics(): void {
+    const run = this.store.getState().run;
+    if (run) this.download(`${this.baseName()}.metrics.csv`, metricsCsv(run.metrics), 'text/csv');
+  }
+
+  exportConfig(config: unknown): void {
+    this.download(`${this.baseName(config)}.config.json`, `${JSON.stringify(config, null, 2)}\n`, 'application/json');
+  }
+
+  private baseName(config?: unknown): string {
+    const run = this.store.getState().run;
+    const task = (config as { task?: { name?: unknown } } | undefined)?.task?.name ?? run?.config.task.name ?? 'run';
+    return `transformer-lab-${String(task)}`;
+  }
+}

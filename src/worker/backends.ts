@@ -1,0 +1,129 @@
+/**
+ * The backend chain in the browser: WebGPU, then WebGL, then wasm, then cpu. Each candidate is
+ * set up and must run a small matmul correctly before it is accepted; every skipped or failed
+ * one is reported with its reason. The wasm binaries are the app's own assets (Vite `?url`
+ * imports), so nothing is fetched from a CDN.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { useBackend } from '../engine/backend';
+import { registerHalfKernels } from '../engine/kernels/half';
+import { BackendFailure } from './errors';
+import { BACKEND_ORDER, type AdapterReport, type BackendAttempt, type BackendChoice, type BackendName, type ReadyInfo } from './protocol';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+tf.enableProdMode();
+
+type Fail = (f: BackendFailure) => void;
+type Extra = Partial<Pick<ReadyInfo, 'adapter' | 'wasm'>>;
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The limits worth showing, in this order; any others the adapter lists follow. */
+const LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage'];
+
+function adapterReport(adapter: GPUAdapter): AdapterReport {
+  const limits: Record<string, number> = {};
+  const source = adapter.limits as unknown as Record<string, unknown>;
+  const keys = [...LIMITS];
+  for (const k in source) if (!keys.includes(k)) keys.push(k);
+  for (const k of keys) if (typeof source[k] === 'number') limits[k] = source[k];
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  return {
+    vendor: info?.vendor || undefined,
+    architecture: info?.architecture || undefined,
+    device: info?.device || undefined,
+    description: info?.description || undefined,
+    limits,
+    features: [...adapter.features].map(String).sort(),
+  };
+}
+
+async function initWebGPU(fail: Fail): Promise<Extra> {
+  const gpu = (globalThis as { navigator?: Navigator & { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter: navigator.gpu.requestAdapter() returned null (blocklisted or disabled GPU)');
+  if (!tf.findBackendFactory('webgpu')) throw new Error('the WebGPU backend did not register');
+  await useBackend('webgpu');
+  const device = (tf.backend() as WebGPUBackend).device;
+  void device.lost.then((info) => {
+    if (info.reason !== 'destroyed') fail(new BackendFailure('device-lost', info.message || 'no reason given'));
+  });
+  device.addEventListener('uncapturederror', (ev) => {
+    const error = (ev as GPUUncapturedErrorEvent).error;
+    if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) {
+      fail(new BackendFailure('oom', error.message || 'the GPU could not allocate a buffer'));
+    }
+  });
+  return { adapter: adapterReport(adapter) };
+}
+
+async function initWasm(): Promise<Extra> {
+  await useBackend('wasm');
+  const [simd, threads] = await Promise.all([
+    tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+    tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
+  ]);
+  return { wasm: { simd: Boolean(simd), threads: Boolean(threads) } };
+}
+
+const INIT: Record<BackendName, (fail: Fail) => Promise<Extra>> = {
+  webgpu: initWebGPU,
+  webgl: async () => {
+    await useBackend('webgl');
+    return {};
+  },
+  wasm: initWasm,
+  cpu: async () => {
+    await useBackend('cpu');
+    return {};
+  },
+};
+
+/** A 2×2 matmul read back: a backend that sets up but cannot compute is not accepted. */
+async function smokeTest(): Promise<void> {
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
+  const got = Array.from(await product.data());
+  product.dispose();
+  if (got.join() !== '19,22,43,50') throw new Error(`a test matmul gave [${got.join(', ')}] instead of [19, 22, 43, 50]`);
+}
+
+/** A backend that neither works nor fails within this time (a hung wasm thread pool, a stuck driver) is passed over. */
+const INIT_TIMEOUT_MS = 45_000;
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish setting up within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Tries the backends from `choice` on (all of them for `auto`) and keeps the first that works. */
+export async function initBackendChain(choice: BackendChoice, fail: Fail): Promise<ReadyInfo> {
+  const from = choice === 'auto' ? 0 : BACKEND_ORDER.indexOf(choice);
+  const attempts: BackendAttempt[] = BACKEND_ORDER.slice(0, from).map((backend) => ({
+    backend, ok: false, reason: `not tried: the ${choice} backend was requested`,
+  }));
+  for (const backend of BACKEND_ORDER.slice(from)) {
+    try {
+      const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
+      registerHalfKernels();
+      attempts.push({ backend, ok: true });
+      return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...extra };
+    } catch (e) {
+      attempts.push({ backend, ok: false, reason: message(e) });
+    }
+  }
+  throw new Error(`no backend could be set up: ${attempts.map((a) => `${a.backend}: ${a.reason ?? 'failed'}`).join('; ')}`);
+}

@@ -1,0 +1,74 @@
+/**
+ * One run as the session keeps it, and what can be done to it without the session: the last
+ * good weights (a plain document, exportable after the device is gone), the memory figures of a
+ * step, the training time, freeing its tensors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../engine/runConfig';
+import type { StepMetrics, Trainer } from '../engine/train/trainer';
+import { stringifyWeights, type WeightsDocument } from '../engine/weights/format';
+import type { MemoryBreakdown, RunState } from './protocol';
+
+export interface Run {
+  id: string;
+  config: RunConfig;
+  /** Gone once the run failed (its tensors are freed) or another run replaced it. */
+  trainer?: Trainer;
+  target: number;
+  state: RunState;
+  /** The last good weights: taken at the start, at every finite evaluation, at pause, stop and the end. */
+  snapshot?: { step: number; doc: WeightsDocument };
+  activeMs: number;
+  since?: number;
+  lastEvalStep: number;
+}
+
+export const LIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'stopping'];
+
+export async function takeSnapshot(r: Run): Promise<void> {
+  if (r.trainer) r.snapshot = { step: r.trainer.step, doc: await r.trainer.weightsDocument('base64') };
+}
+
+/** The weights JSON text: the live model's, or the last good weights when there is none (or it fails). */
+export async function weightsText(r: Run): Promise<{ text: string; step: number; fromSnapshot: boolean }> {
+  if (r.trainer && r.state !== 'failed') {
+    try {
+      return { text: stringifyWeights(await r.trainer.weightsDocument('base64')), step: r.trainer.step, fromSnapshot: false };
+    } catch {
+      // e.g. a non-finite value: the last good weights below
+    }
+  }
+  if (!r.snapshot) throw new Error('this run has no weights to export yet');
+  return { text: stringifyWeights(r.snapshot.doc), step: r.snapshot.step, fromSnapshot: true };
+}
+
+/** A step's memory: the engine's breakdown (when it reports one) and the backend's own figures. */
+export function memoryOf(metrics: StepMetrics): MemoryBreakdown {
+  const engine = (metrics as StepMetrics & { memory?: Partial<MemoryBreakdown> }).memory;
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number; numBytesInGPUAllocated?: number };
+  const allocated = m.numBytesAllocatedInGPU ?? m.numBytesInGPUAllocated;
+  return {
+    backendInUse: m.numBytesInGPU ?? m.numBytes,
+    ...(allocated !== undefined ? { backendAllocated: allocated } : {}),
+    ...(engine ?? {}),
+  };
+}
+
+/** Frees the run's tensors; its snapshot stays for export. */
+export function release(r: Run): void {
+  try {
+    r.trainer?.dispose();
+  } catch {
+    // a lost device cannot free its buffers; nothing to do
+  }
+  r.trainer = undefined;
+}
+
+/** Training time so far, pauses excluded. */
+export const activeMs = (r: Run) => r.activeMs + (r.since !== undefined ? performance.now() - r.since : 0);
+
+/** Stops the training clock. */
+export function account(r: Run): void {
+  r.activeMs = activeMs(r);
+  r.since = undefined;
+}

@@ -1,0 +1,272 @@
+/**
+ * The engine-driving side of the worker, free of worker globals so that it runs (and is tested)
+ * in Node: it takes commands, drives one Trainer at a time, and posts events through `post`.
+ *
+ * - Steps run one at a time through a serial chain; between steps the loop yields to the event
+ *   loop, so pause, stop and export commands are handled at the next step boundary.
+ * - The engine reads back once per step (loss and gradient norm together), asynchronously.
+ * - While the page draws its charts it may ask for a hold: the run waits at the next step
+ *   boundary until released (hold.ts), so drawing never competes with a device that is the CPU.
+ * - The last good weights are kept as a plain document (at the start, at every evaluation, at
+ *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device.
+ */
+import { parameterCount } from '../engine/params';
+import { Trainer } from '../engine/train/trainer';
+import { BackendFailure, classify } from './errors';
+import { Hold } from './hold';
+import { predictedPeak, predictRaw } from './predict';
+import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
+import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
+import { prepareImport, prepareStart, type PreparedRun } from './runs';
+
+export interface SessionEnv {
+  /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
+  initBackend(choice: BackendChoice, fail: (f: BackendFailure) => void): Promise<ReadyInfo>;
+  /** Lets queued commands run between steps; default a zero timeout. */
+  yieldToEventLoop?(): Promise<void>;
+}
+
+/** The longest a run waits for the page to release a hold. */
+const HOLD_MAX_MS = 5000;
+
+export class Session {
+  private current?: Run;
+  private chain: Promise<unknown> = Promise.resolve();
+  private backend?: Promise<ReadyInfo>;
+  private readonly hold = new Hold();
+
+  constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
+
+  /** Handles one command. A started run keeps training after this resolves; `idle()` waits for it. */
+  async handle(cmd: Command): Promise<void> {
+    const runId = 'runId' in cmd ? cmd.runId : null;
+    try {
+      switch (cmd.type) {
+        case 'init': return await this.init(cmd.backend);
+        case 'predict': {
+          const { prediction, message } = predictRaw(cmd.config);
+          return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
+        }
+        case 'start': return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init), false, cmd.holdFirst);
+        case 'importWeights': return await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config), true);
+        case 'pause': return this.pause(cmd.runId);
+        case 'resume': return this.resume(cmd.runId, cmd.steps);
+        case 'stop': return await this.stop(cmd.runId);
+        case 'evaluate': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.evaluate(r)));
+        case 'export': return await this.export(cmd.runId, cmd.requestId);
+        case 'hold': return this.requestHold(cmd.runId);
+        case 'release': return this.hold.end();
+      }
+    } catch (e) {
+      const c = classify(e, this.current?.config, predictedPeak);
+      if (cmd.type === 'importWeights' && c.kind === 'config') {
+        c.suggestion = 'The current run is untouched. Choose a weights JSON written by the lab, its command line or torch_reference.py.';
+      }
+      this.post({ type: 'error', runId, ...c, fatal: false });
+    }
+  }
+
+  /** Resolves once no step or command is in flight (a run that keeps training keeps it busy). */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown> | undefined;
+    while (seen !== this.chain) {
+      seen = this.chain;
+      await seen.catch(() => undefined);
+      await this.yield();
+    }
+  }
+
+  private async init(choice: BackendChoice): Promise<void> {
+    const r = this.current;
+    if (r && LIVE.includes(r.state)) throw new Error('pause or stop the run before switching the backend');
+    if (r?.trainer) await this.exclusive(async () => release(r));
+    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f));
+    const info = await this.backend.catch((e: unknown) => {
+      this.backend = undefined;
+      throw e;
+    });
+    this.post({ type: 'ready', runId: null, ...info });
+  }
+
+  private async ensureBackend(): Promise<void> {
+    if (!this.backend) await this.init('auto');
+    else await this.backend;
+  }
+
+  private async begin(runId: string, prepare: () => PreparedRun, imported: boolean, holdFirst = false): Promise<void> {
+    await this.ensureBackend();
+    const prepared = prepare(); // throws before anything changes
+    const old = this.current;
+    if (old && LIVE.includes(old.state)) await this.stop(old.id, false);
+    await this.exclusive(async () => {
+      const trainer = Trainer.create(prepared.run, prepared.options); // throws: the old run stays
+      if (old) release(old);
+      const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1 };
+      this.current = r;
+      trainer.subscribe((e) => {
+        if (e.type === 'step') this.post({ type: 'step', runId, metrics: e.metrics });
+        else this.post({ type: 'eval', runId, metrics: e.metrics });
+      });
+      this.post({
+        type: 'started', runId, config: prepared.run, parameterCount: parameterCount(prepared.run.model),
+        startStep: trainer.step, targetSteps: r.target, imported, ...(prepared.notes.length ? { note: prepared.notes.join('; ') } : {}),
+      });
+      this.setState(r, 'starting');
+      await takeSnapshot(r);
+      if (imported) {
+        await this.evaluate(r);
+        if (r.state === 'starting' || r.state === 'pausing') this.setState(r, 'paused');
+      }
+    });
+    const r = this.current!;
+    if (r.id !== runId) return;
+    if (r.state === 'starting') {
+      if (holdFirst) this.hold.request();
+      this.run(r);
+    }
+    else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
+  }
+
+  private run(r: Run): void {
+    if (r.trainer!.step >= r.target) return this.setState(r, 'done');
+    r.since = performance.now();
+    this.setState(r, 'running');
+    void this.loop(r);
+  }
+
+  private async loop(r: Run): Promise<void> {
+    try {
+      while (r.state === 'running' && r.trainer && r.trainer.step < r.target) {
+        await this.hold.take(() => this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 }), HOLD_MAX_MS);
+        await this.exclusive(() => this.oneStep(r));
+        await this.yield();
+      }
+      if (r.state === 'failed') return;
+      await this.exclusive(() => this.settle(r));
+    } catch (e) {
+      this.fail(r, e);
+    }
+  }
+
+  private async oneStep(r: Run): Promise<void> {
+    if (r.state !== 'running' || !r.trainer) return;
+    const metrics = await r.trainer.trainStep();
+    if ((r.state as RunState) === 'failed') return; // failed while the step ran (device lost)
+    this.post({ type: 'memory', runId: r.id, step: metrics.step, memory: memoryOf(metrics) });
+    const step = r.trainer.step;
+    if (step % r.config.train.evalEvery === 0 || step === r.target) await this.evaluate(r);
+    this.progress(r, 'training');
+  }
+
+  /** The loop ended without failing: paused, stopped or finished. */
+  private async settle(r: Run): Promise<void> {
+    account(r);
+    const next: RunState = r.state === 'pausing' ? 'paused' : r.state === 'stopping' ? 'stopped' : 'done';
+    if (next === 'stopped' && r.trainer && r.lastEvalStep !== r.trainer.step) await this.evaluate(r);
+    if (r.trainer && r.snapshot?.step !== r.trainer.step) await takeSnapshot(r);
+    this.setState(r, next);
+  }
+
+  /** The page wants to draw on a quiet device: at the next step boundary, or now when no step runs. */
+  private requestHold(runId: string): void {
+    const r = this.current;
+    const step = r?.trainer?.step ?? 0;
+    if (r && r.id === runId && r.state === 'running' && !this.hold.taken) this.hold.request();
+    else if (r && r.id === runId && r.state === 'starting') this.hold.request();
+    else this.post({ type: 'held', runId, step });
+  }
+
+  private pause(runId: string): void {
+    this.hold.end();
+    const r = this.find(runId);
+    if (r.state === 'running' || r.state === 'starting') this.setState(r, 'pausing');
+  }
+
+  private resume(runId: string, steps?: number): void {
+    const r = this.find(runId);
+    if (r.state !== 'paused' && r.state !== 'done' && r.state !== 'stopped') return;
+    if (!r.trainer) throw new Error('this run has no live model any more; import its weights to continue');
+    if (steps !== undefined) {
+      if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer (got ${steps})`);
+      r.target = Math.max(steps, r.trainer.step);
+    }
+    this.run(r);
+  }
+
+  private async stop(runId: string, wait = true): Promise<void> {
+    this.hold.end();
+    const r = this.find(runId);
+    if (r.state === 'running' || r.state === 'pausing' || r.state === 'starting') this.setState(r, 'stopping');
+    else if (r.state === 'paused') {
+      this.setState(r, 'stopping');
+      await this.exclusive(() => this.settle(r));
+    }
+    if (wait) await this.idle();
+  }
+
+  private async export(runId: string, requestId: number): Promise<void> {
+    const r = this.find(runId);
+    await this.exclusive(async () => {
+      this.progress(r, 'exporting');
+      this.post({ type: 'exported', runId, requestId, ...(await weightsText(r)) });
+    });
+  }
+
+  private async evaluate(r: Run): Promise<void> {
+    if (!r.trainer) throw new Error('this run has no live model to evaluate');
+    this.progress(r, 'evaluating');
+    const m = await r.trainer.evaluate();
+    r.lastEvalStep = m.step;
+    if (Number.isFinite(m.loss)) await takeSnapshot(r);
+  }
+
+
+  private fail(r: Run, e: unknown): void {
+    if (r.state === 'failed') return;
+    account(r);
+    const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
+    this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
+    this.setState(r, 'failed', c.message);
+    if (c.kind !== 'device-lost') release(r);
+  }
+
+  private backendFailed(f: BackendFailure): void {
+    const r = this.current;
+    if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
+    else this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
+    this.backend = undefined; // the next command sets a backend up again
+  }
+
+
+
+  private setState(r: Run, state: RunState, message?: string): void {
+    r.state = state;
+    const step = r.trainer?.step ?? r.snapshot?.step ?? 0;
+    this.post({ type: 'state', runId: r.id, state, step, targetSteps: r.target, ...(message ? { message } : {}) });
+  }
+
+  private progress(r: Run, phase: 'training' | 'evaluating' | 'exporting'): void {
+    this.post({ type: 'progress', runId: r.id, step: r.trainer?.step ?? 0, targetSteps: r.target, phase, activeMs: activeMs(r) });
+  }
+
+  private find(runId: string): Run {
+    const r = this.current;
+    if (!r || r.id !== runId) throw new Error(`no run ${JSON.stringify(runId)} in this worker`);
+    return r;
+  }
+
+  private async withRun(runId: string, f: (r: Run) => Promise<void>): Promise<void> {
+    await f(this.find(runId));
+  }
+
+  /** Runs `f` after everything queued before it; one trainer operation at a time. */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(f, f);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private yield(): Promise<void> {
+    return this.env.yieldToEventLoop?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}

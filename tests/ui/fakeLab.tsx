@@ -1,0 +1,28 @@
+/** The lab page wired to a fake worker: tests read the commands it sent and play events back. */
+import { render } from '@testing-library/react';
+import { App } from '../../src/ui/App';
+import { draftFrom } from '../../src/ui/config/draft';
+import { LabContext } from '../../src/ui/lab/context';
+import { LabController } from '../../src/ui/lab/controller';
+import { LabStore } from '../../src/ui/lab/store';
+import type { Command, WorkerEvent } from '../../src/worker/protocol';
+
+export function renderLab(config: unknown) {
+  const sent: Command[] = [];
+  let listener: (e: WorkerEvent) => void = () => {};
+  const downloads: { filename: string; text: string }[] = [];
+  const store = new LabStore('auto', { schedule: (flush) => queueMicrotask(flush) });
+  const lab = new LabController(
+    { post: (cmd) => sent.push(cmd), listen: (l) => (listener = l) },
+    store,
+    (filename, text) => downloads.push({ filename, text }),
+  );
+  const view = render(
+    <LabContext value={lab}>
+      <App initialDraft={draftFrom(config)} />
+    </LabContext>,
+  );
+  return { ...view, sent, downloads, store, emit: (e: WorkerEvent) => listener(e) };
+}
+
+export const READY: WorkerEvent = { type: 'ready', runId: null, backend: 'webgpu', attempts: [{ backend: 'webgpu', ok: true }], isolated: true };
