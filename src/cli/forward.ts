@@ -7,7 +7,8 @@ import { TransformerModel } from '../engine/model/model';
 import { batchTensors, lossAndGrads } from '../engine/train/gradients';
 import { matMulFor, type Precision } from '../engine/precision/autocast';
 import { parseBatch } from '../engine/weights/batch';
-import { parseWeights, stringifyWeights, tensorToJson } from '../engine/weights/format';
+import { parseWeights, tensorToJson } from '../engine/weights/format';
+import { stringifyWeights } from '../engine/weights/stringify';
 import { readJson } from './io';
 
 export interface ForwardFlags {

@@ -3,7 +3,8 @@ import { parseRunConfig, type RunConfig } from '../engine/runConfig';
 import { Trainer, type TrainerEvent } from '../engine/train/trainer';
 import { ConfigError } from '../engine/validation';
 import { parseBatch } from '../engine/weights/batch';
-import { parseWeights, stringifyWeights } from '../engine/weights/format';
+import { parseWeights } from '../engine/weights/format';
+import { stringifyWeights } from '../engine/weights/stringify';
 import { readJson } from './io';
 import { evalLine, stepLine } from './progress';
 

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../engine/runConfig';
 import type { StepMetrics, Trainer } from '../engine/train/trainer';
-import { stringifyWeights, type WeightsDocument } from '../engine/weights/format';
+import type { WeightsDocument } from '../engine/weights/format';
+import { stringifyWeights } from '../engine/weights/stringify';
 import type { MemoryBreakdown, RunState } from './protocol';
 
 export interface Run {

@@ -1,7 +1,8 @@
 import { beforeAll, expect, it } from 'vitest';
 import { parseRunConfig } from '../../../src/engine/runConfig';
 import { Trainer } from '../../../src/engine/train/trainer';
-import { parseWeightsText, stringifyWeights } from '../../../src/engine/weights/format';
+import { parseWeightsText } from '../../../src/engine/weights/format';
+import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { onBackend } from '../../helpers/backends';
 
 beforeAll(() => onBackend('cpu'));

@@ -12,11 +12,11 @@ import {
   exportWeights,
   parseWeights,
   parseWeightsText,
-  stringifyWeights,
   tensorFromJson,
   tensorToJson,
   type NamedTensor,
 } from '../../../src/engine/weights/format';
+import { stringifyWeights } from '../../../src/engine/weights/stringify';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/weights/${name}`, import.meta.url));
 const readText = (name: string) => readFileSync(fixture(name), 'utf8');
