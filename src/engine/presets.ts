@@ -16,12 +16,13 @@ export function plainBaseline(run: RunConfig): RunConfig {
 }
 
 /**
- * Every memory saving at once, at the same effective batch: 8 micro-batches, one recomputed
- * segment per layer, fp16 autocast with loss scaling, and SGD with Nesterov momentum under
- * cosine annealing (one state slot per parameter instead of Adam's two).
+ * Every memory saving at once, at the same effective batch: 16 micro-batches (or the largest
+ * divisor of the batch below that), one recomputed segment per layer, fp16 autocast with loss
+ * scaling, and SGD with Nesterov momentum under cosine annealing (one state slot per parameter
+ * instead of Adam's two).
  */
-export function memoryDiet(run: RunConfig, sgdLr = 0.1): RunConfig {
-  const k = [8, 4, 2, 1].find((d) => run.train.batchSize % d === 0)!;
+export function memoryDiet(run: RunConfig, sgdLr = 0.2): RunConfig {
+  const k = [16, 8, 4, 2, 1].find((d) => run.train.batchSize % d === 0)!;
   return withTrain(run, {
     gradAccumSteps: k,
     precision: 'fp16',
