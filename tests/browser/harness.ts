@@ -2,7 +2,7 @@
  * Runs a test page in headless Chromium with WebGPU on SwiftShader (see
  * shared/notes/engine-facts.md): vite builds the page into a temp folder, a plain node http
  * server serves it cross-origin isolated on 127.0.0.1, and playwright-core drives Debian's
- * chromium (or $CHROME_PATH); nothing is downloaded.
+ * chromium ($CHROME_PATH, or `chromium` on PATH); nothing is downloaded.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,7 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
-export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
+/** $CHROME_PATH, else the first `chromium` on PATH, else Debian's location (reported if absent). */
+export const CHROME_PATH =
+  process.env.CHROME_PATH ||
+  (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, 'chromium'))
+    .find((candidate) => existsSync(candidate)) ||
+  '/usr/bin/chromium';
 
 const CHROME_FLAGS = [
   '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
@@ -87,7 +94,7 @@ export interface Browser {
 /** Launches Chromium with a fresh profile and one page that records its errors. */
 export async function launch(): Promise<Browser> {
   if (!existsSync(CHROME_PATH)) {
-    throw new Error(`Chromium not found at ${CHROME_PATH}: install Debian's chromium package, or set CHROME_PATH to a Chromium or Chrome binary`);
+    throw new Error(`Chromium not found (no CHROME_PATH, no chromium on PATH, nothing at ${CHROME_PATH}): install Debian's chromium package, or set CHROME_PATH to a Chromium or Chrome binary`);
   }
   const profile = await mkdtemp(path.join(tmpdir(), 'lab-chromium-'));
   const asRoot = process.getuid?.() === 0;
