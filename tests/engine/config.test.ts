@@ -2,19 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/engine/config';
 import { paramSpecs } from '../../src/engine/params';
 import { parseRunConfig } from '../../src/engine/runConfig';
-import { ConfigError } from '../../src/engine/validation';
+import { messageOf } from '../helpers/errors';
 
 const base = { srcVocabSize: 9, tgtVocabSize: 9, dModel: 16, nHeads: 2, nEncoderLayers: 1, nDecoderLayers: 1, dFF: 32, maxLen: 10 };
-
-const messageOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('model config', () => {
   it('fills the reference defaults', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptimizerConfig, parseScheduleConfig } from '../../../src/engine/optim/config';
-import { ConfigError } from '../../../src/engine/validation';
-
-const message = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-};
+import { messageOf as message } from '../../helpers/errors';
 
 describe('parseOptimizerConfig', () => {
   it("fills PyTorch's defaults", () => {

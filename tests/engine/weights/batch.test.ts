@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../src/engine/config';
-import { ConfigError } from '../../../src/engine/validation';
 import { parseBatch, splitBatchRows, type Batch } from '../../../src/engine/weights/batch';
+import { thrown } from '../../helpers/errors';
 
 const base = { dModel: 8, nHeads: 2, dFF: 16, maxLen: 6 };
 const encDec = parseModelConfig({ ...base, srcVocabSize: 10, tgtVocabSize: 12, nEncoderLayers: 1, nDecoderLayers: 1 });
 const decOnly = parseModelConfig({ ...base, tgtVocabSize: 12, nDecoderLayers: 2 });
 const encOnly = parseModelConfig({ ...base, srcVocabSize: 10, tgtVocabSize: 5, nEncoderLayers: 1 });
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 
 // A copy task batch: src = input + EOS, tgtIn = BOS + answer, tgtOut = answer + EOS, PAD-padded.
 const src = [[3, 4, 5, 2], [6, 7, 2, 0], [9, 2, 0, 0]];

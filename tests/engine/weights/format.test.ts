@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig, type ModelConfig } from '../../../src/engine/config';
 import { paramSpecs } from '../../../src/engine/params';
-import { ConfigError } from '../../../src/engine/validation';
 import { encodeFloat32Base64 } from '../../../src/engine/weights/base64';
 import {
   exportWeights,
@@ -17,6 +16,7 @@ import {
   type NamedTensor,
 } from '../../../src/engine/weights/format';
 import { stringifyWeights } from '../../../src/engine/weights/stringify';
+import { thrown } from '../../helpers/errors';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/weights/${name}`, import.meta.url));
 const readText = (name: string) => readFileSync(fixture(name), 'utf8');
@@ -28,15 +28,6 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 type Doc = { format?: unknown; version?: unknown; config: Record<string, unknown>; tensors: Record<string, Record<string, unknown>>; [k: string]: unknown };
 const plainDoc = () => readJson('torch-init.json') as Doc;
 
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 const expectRefusal = (raw: unknown, message: string) => expect(thrown(() => parseWeights(raw)).message).toBe(message);
 
 function sameTensors(a: Map<string, NamedTensor>, b: Map<string, NamedTensor>) {
