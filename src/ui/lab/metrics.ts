@@ -15,6 +15,20 @@ export interface MemoryColumns {
   hasBreakdown: boolean;
 }
 
+/** RunMetrics as plain data (what storage and comparison files hold). */
+export interface MetricsData {
+  step: number[];
+  loss: number[];
+  lr: number[];
+  gradNorm: number[];
+  tokensPerSec: number[];
+  stepMs: number[];
+  lossScale: number[];
+  skipped: number[];
+  evals: EvalMetrics[];
+  memory: MemoryColumns;
+}
+
 export class RunMetrics {
   version = 0;
   readonly step: number[] = [];
@@ -70,6 +84,48 @@ export class RunMetrics {
     mem.peak.push(m.peak ?? Number.NaN);
     mem.inUse.push(m.backendInUse);
     mem.allocated.push(m.backendAllocated ?? Number.NaN);
+    this.version++;
+  }
+
+  /** A plain copy for storage (IndexedDB, comparison files). */
+  toData(): MetricsData {
+    const { step, loss, lr, gradNorm, tokensPerSec, stepMs, lossScale, skipped, evals, memory } = this;
+    const copy = (a: readonly number[]) => [...a];
+    return {
+      step: copy(step), loss: copy(loss), lr: copy(lr), gradNorm: copy(gradNorm), tokensPerSec: copy(tokensPerSec), stepMs: copy(stepMs),
+      lossScale: copy(lossScale), skipped: copy(skipped), evals: evals.map((e) => ({ ...e })),
+      memory: {
+        step: copy(memory.step), peak: copy(memory.peak), inUse: copy(memory.inUse), allocated: copy(memory.allocated), hasBreakdown: memory.hasBreakdown,
+        categories: Object.fromEntries(MEMORY_CATEGORIES.map((c) => [c, copy(memory.categories[c])])) as Record<MemoryCategory, number[]>,
+      },
+    };
+  }
+
+  static fromData(d: MetricsData): RunMetrics {
+    const m = new RunMetrics();
+    const fill = (to: number[], from: readonly number[]) => to.push(...from);
+    fill(m.step, d.step); fill(m.loss, d.loss); fill(m.lr, d.lr); fill(m.gradNorm, d.gradNorm);
+    fill(m.tokensPerSec, d.tokensPerSec); fill(m.stepMs, d.stepMs); fill(m.lossScale, d.lossScale); fill(m.skipped, d.skipped);
+    m.evals.push(...d.evals.map((e) => ({ ...e })));
+    fill(m.memory.step, d.memory.step); fill(m.memory.peak, d.memory.peak); fill(m.memory.inUse, d.memory.inUse); fill(m.memory.allocated, d.memory.allocated);
+    for (const c of MEMORY_CATEGORIES) fill(m.memory.categories[c], d.memory.categories[c] ?? []);
+    m.memory.hasBreakdown = d.memory.hasBreakdown;
+    return m;
+  }
+
+  /**
+   * Drops everything from step `from` on: a run resumed from a checkpoint of step `from` redoes
+   * those steps (and evaluates again at `from`), so the earlier attempt's records would repeat.
+   */
+  truncate(from: number): void {
+    const keep = this.step.findIndex((s) => s >= from);
+    if (keep >= 0) for (const col of [this.step, this.loss, this.lr, this.gradNorm, this.tokensPerSec, this.stepMs, this.lossScale]) col.length = keep;
+    const kept = <T>(a: T[], ok: (x: T) => boolean) => a.splice(0, a.length, ...a.filter(ok));
+    kept(this.skipped, (s) => s < from);
+    kept(this.evals, (e) => e.step < from);
+    const mem = this.memory;
+    const memKeep = mem.step.findIndex((s) => s >= from);
+    if (memKeep >= 0) for (const col of [mem.step, mem.peak, mem.inUse, mem.allocated, ...MEMORY_CATEGORIES.map((c) => mem.categories[c])]) col.length = memKeep;
     this.version++;
   }
 
