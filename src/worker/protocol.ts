@@ -8,6 +8,7 @@
  */
 import type { RunConfig } from '../engine/runConfig';
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import type { Inspection } from '../engine/eval/inspect';
 import type { FieldIssue } from '../engine/validation';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -84,7 +85,7 @@ export type Command =
    * A new run from a raw run config (validated by the engine), optionally from weights JSON text.
    * `holdFirst`: wait before the first step until the page releases (it draws the new run first).
    */
-  | { type: 'start'; runId: string; config: unknown; init?: string; holdFirst?: boolean }
+  | { type: 'start'; runId: string; config: unknown; init?: string; holdFirst?: boolean; keep?: boolean }
   | { type: 'pause'; runId: string }
   /** Continue a paused (or finished) run, optionally up to a new step count. */
   | { type: 'resume'; runId: string; steps?: number }
@@ -96,8 +97,11 @@ export type Command =
   /**
    * Weights JSON text to evaluate and continue: becomes run `runId`, paused at the file's step.
    * The file's own run config (`training.run`) wins; otherwise `config` with the file's model.
+   * `resumeTo`: continue training at once, up to this step (a kept run resuming after a reload).
    */
-  | { type: 'importWeights'; runId: string; text: string; config: unknown }
+  | { type: 'importWeights'; runId: string; text: string; config: unknown; keep?: boolean; resumeTo?: number }
+  /** Greedy output and attention maps of the run's current weights for one input; answered by `inspected`. */
+  | { type: 'inspect'; runId: string; requestId: number; input: number[] }
   /**
    * A quiet device while the page draws: the worker stops at the next step boundary, says
    * `held`, and waits for `release` (or a few seconds at most). See src/ui/charts/drawQueue.ts.
@@ -120,6 +124,13 @@ export type WorkerEvent =
   | { type: 'eval'; runId: string; metrics: EvalMetrics }
   | { type: 'memory'; runId: string; step: number; memory: MemoryBreakdown }
   | { type: 'exported'; runId: string; requestId: number; text: string; step: number; fromSnapshot: boolean }
+  /**
+   * The run's last good weights as weights JSON (optimizer and scaler state included), sent at
+   * the start, at every finite evaluation and when it pauses, stops or ends, for runs started
+   * with `keep`: the page stores them so the run resumes from here after a reload.
+   */
+  | { type: 'checkpoint'; runId: string; step: number; text: string }
+  | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
   | {
       type: 'error';
       runId: string | null;
@@ -135,7 +146,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'hold', 'release']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'hold', 'release']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

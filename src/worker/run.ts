@@ -22,6 +22,8 @@ export interface Run {
   activeMs: number;
   since?: number;
   lastEvalStep: number;
+  /** The page keeps this run: every snapshot is also sent as a `checkpoint` event. */
+  keep: boolean;
 }
 
 export const LIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'stopping'];

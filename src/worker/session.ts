@@ -18,6 +18,7 @@ import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
+import { stringifyWeights } from '../engine/weights/stringify';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -47,8 +48,12 @@ export class Session {
           const { prediction, message } = predictRaw(cmd.config);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
         }
-        case 'start': return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init), false, cmd.holdFirst);
-        case 'importWeights': return await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config), true);
+        case 'start': return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init), { holdFirst: cmd.holdFirst, keep: cmd.keep });
+        case 'importWeights': {
+          await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config), { imported: true, keep: cmd.keep });
+          return cmd.resumeTo === undefined ? undefined : this.resume(cmd.runId, cmd.resumeTo);
+        }
+        case 'inspect': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspect(r, cmd.requestId, cmd.input)));
         case 'pause': return this.pause(cmd.runId);
         case 'resume': return this.resume(cmd.runId, cmd.steps);
         case 'stop': return await this.stop(cmd.runId);
@@ -93,7 +98,8 @@ export class Session {
     else await this.backend;
   }
 
-  private async begin(runId: string, prepare: () => PreparedRun, imported: boolean, holdFirst = false): Promise<void> {
+  private async begin(runId: string, prepare: () => PreparedRun, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
+    const { imported = false, holdFirst = false, keep = false } = how;
     await this.ensureBackend();
     const prepared = prepare(); // throws before anything changes
     const old = this.current;
@@ -101,7 +107,7 @@ export class Session {
     await this.exclusive(async () => {
       const trainer = Trainer.create(prepared.run, prepared.options); // throws: the old run stays
       if (old) release(old);
-      const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1 };
+      const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
       this.current = r;
       trainer.subscribe((e) => {
         if (e.type === 'step') this.post({ type: 'step', runId, metrics: e.metrics });
@@ -112,7 +118,7 @@ export class Session {
         startStep: trainer.step, targetSteps: r.target, imported, ...(prepared.notes.length ? { note: prepared.notes.join('; ') } : {}),
       });
       this.setState(r, 'starting');
-      await takeSnapshot(r);
+      await this.snapshot(r);
       if (imported) {
         await this.evaluate(r);
         if (r.state === 'starting' || r.state === 'pausing') this.setState(r, 'paused');
@@ -163,7 +169,7 @@ export class Session {
     account(r);
     const next: RunState = r.state === 'pausing' ? 'paused' : r.state === 'stopping' ? 'stopped' : 'done';
     if (next === 'stopped' && r.trainer && r.lastEvalStep !== r.trainer.step) await this.evaluate(r);
-    if (r.trainer && r.snapshot?.step !== r.trainer.step) await takeSnapshot(r);
+    if (r.trainer && r.snapshot?.step !== r.trainer.step) await this.snapshot(r);
     this.setState(r, next);
   }
 
@@ -217,9 +223,20 @@ export class Session {
     this.progress(r, 'evaluating');
     const m = await r.trainer.evaluate();
     r.lastEvalStep = m.step;
-    if (Number.isFinite(m.loss)) await takeSnapshot(r);
+    if (Number.isFinite(m.loss)) await this.snapshot(r);
   }
 
+
+  /** Keeps the last good weights, and hands them to the page when it keeps the run. */
+  private async snapshot(r: Run): Promise<void> {
+    await takeSnapshot(r);
+    if (r.keep && r.snapshot) this.post({ type: 'checkpoint', runId: r.id, step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) });
+  }
+
+  private async inspect(r: Run, requestId: number, input: number[]): Promise<void> {
+    if (!r.trainer) throw new Error('this run has no live model to try; resume it or import its weights');
+    this.post({ type: 'inspected', runId: r.id, requestId, inspection: await r.trainer.inspect(input) });
+  }
 
   private fail(r: Run, e: unknown): void {
     if (r.state === 'failed') return;

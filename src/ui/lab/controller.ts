@@ -5,6 +5,8 @@
 import type { BackendChoice, Command, WorkerEvent } from '../../worker/protocol';
 import type { DrawGate } from '../charts/drawQueue';
 import { metricsCsv } from './metrics';
+import type { LabDb } from '../storage/db';
+import { Shelf } from './shelf';
 import type { LabStore } from './store';
 
 /** The page's end of the worker: a real Worker in the browser, a fake one in tests. */
@@ -19,7 +21,8 @@ export type Download = (filename: string, text: string, mime: string) => void;
 const HOLD_WAIT_MS = 15_000;
 
 let counter = 0;
-const newRunId = () => `run-${Date.now().toString(36)}-${(++counter).toString(36)}`;
+const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(++counter).toString(36)}`;
+const newRunId = () => newId('run');
 
 export class LabController {
   private requestId = 0;
@@ -27,9 +30,16 @@ export class LabController {
   private held?: () => void;
   private holding?: string;
 
-  constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download) {
+  /** Kept runs and comparison grids. */
+  readonly shelf: Shelf;
+
+  /** `openDb`: the IndexedDB that keeps runs across reloads (none in tests that do not need it). */
+  constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download, openDb?: () => Promise<LabDb>) {
+    this.shelf = new Shelf(store, { send: (cmd) => port.post(cmd), newId, predict: (config, runId) => this.predict(config, runId) });
+    if (openDb) void this.shelf.open(openDb);
     port.listen((e) => {
       store.receive(e);
+      this.shelf.onEvent(e);
       if (e.type === 'started') this.predict(e.config, e.runId); // the memory chart's reference line
       if (e.type === 'held' || (e.type === 'state' && e.state !== 'running' && e.state !== 'starting')) this.held?.();
       if (e.type === 'exported' && this.exports.has(e.requestId)) {
@@ -82,7 +92,8 @@ export class LabController {
   start(config: unknown): string {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, error: undefined, notice: undefined }));
-    this.port.post({ type: 'start', runId, config, holdFirst: true });
+    this.shelf.keepSingle(runId);
+    this.port.post({ type: 'start', runId, config, holdFirst: true, keep: true });
     return runId;
   }
 
@@ -118,8 +129,23 @@ export class LabController {
   importWeights(text: string, pageConfig: unknown): string {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, notice: undefined }));
-    this.port.post({ type: 'importWeights', runId, text, config: pageConfig });
+    this.shelf.keepSingle(runId);
+    this.port.post({ type: 'importWeights', runId, text, config: pageConfig, keep: true });
     return runId;
+  }
+
+  /** Greedy output and attention maps of the current run's weights for one input (the try-it panel). */
+  inspect(input: number[]): void {
+    const run = this.store.getState().run;
+    if (!run) return;
+    const requestId = ++this.requestId;
+    this.store.update((s) => ({ ...s, inspection: { requestId, runId: run.id } }));
+    this.port.post({ type: 'inspect', runId: run.id, requestId, input });
+  }
+
+  /** Saves text as a file (comparison exports). */
+  save(filename: string, text: string): void {
+    this.download(filename, text, 'application/json');
   }
 
   exportMetrics(): void {

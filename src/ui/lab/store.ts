@@ -5,7 +5,8 @@
  * once so buttons answer immediately. Events of runs the page no longer shows are dropped.
  */
 import type { RunConfig } from '../../engine/runConfig';
-import type { BackendChoice, ErrorKind, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
+import type { BackendChoice, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
+import { EMPTY_LIBRARY, replaceRun, type LibraryState } from './library';
 import { RunMetrics } from './metrics';
 
 export interface ErrorView {
@@ -45,6 +46,10 @@ export interface LabState {
   prediction?: { requestId: number; value: MemoryPrediction | null; message?: string };
   error?: ErrorView;
   notice?: string;
+  /** Every kept run and comparison (IndexedDB), see library.ts. */
+  library: LibraryState;
+  /** The answer to the try-it panel's last request. */
+  inspection?: { requestId: number; runId: string; value?: EventOf<'inspected'>['inspection']; error?: string };
 }
 
 const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress']);
@@ -64,7 +69,7 @@ export class LabStore {
   readonly predictionFor = new Map<number, 'draft' | string>();
 
   constructor(choice: BackendChoice, private readonly scheduler: Scheduler = timerScheduler(), private readonly now = () => performance.now()) {
-    this.state = { backend: { status: 'starting', choice } };
+    this.state = { backend: { status: 'starting', choice }, library: EMPTY_LIBRARY };
   }
 
   getState = (): LabState => this.state;
@@ -118,25 +123,34 @@ export class LabStore {
           if (s.prediction && s.prediction.requestId > e.requestId) return s; // an older answer
           return { ...s, prediction: { requestId: e.requestId, value: e.prediction, ...(e.message ? { message: e.message } : {}) } };
         }
-        return s.run && s.run.id === target ? { ...s, run: { ...s.run, predicted: e.prediction } } : s;
+        const peak = e.prediction?.bytes.peak;
+        const library = peak !== undefined && s.library.runs.some((r) => r.id === target) ? replaceRun(s.library, target!, (r) => ({ ...r, predictedPeak: peak })) : s.library;
+        return s.run && s.run.id === target ? { ...s, library, run: { ...s.run, predicted: e.prediction } } : { ...s, library };
       }
       case 'started': {
+        // A kept run goes on with its own metrics, from the step it starts at.
+        const kept = s.library.runs.find((r) => r.id === e.runId);
+        kept?.metrics.truncate(e.startStep);
         const run: RunView = {
           id: e.runId, config: e.config, parameterCount: e.parameterCount, startStep: e.startStep, targetSteps: e.targetSteps,
           imported: e.imported, ...(e.note ? { note: e.note } : {}), state: 'starting', step: e.startStep, phase: 'training',
-          activeMs: 0, activeAt: this.now(), metrics: new RunMetrics(), live: true,
+          activeMs: 0, activeAt: this.now(), metrics: kept?.metrics ?? new RunMetrics(), live: true,
           ...(s.run?.id === e.runId ? { predicted: s.run.predicted } : {}),
         };
-        const notice = e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
+        const notice = kept && e.startStep > 0 ? `Resumed “${kept.name}” from step ${e.startStep}.`
+          : e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
         return { ...s, run, error: undefined, notice };
       }
+      case 'inspected':
+        return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
         const run = s.run && s.run.id === e.runId && e.fatal
           ? { ...s.run, live: false, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) }
           : s.run;
-        return { ...s, run, error: view };
+        const inspection = s.inspection && !s.inspection.value && !s.inspection.error && e.runId === s.inspection.runId ? { ...s.inspection, error: e.message } : s.inspection;
+        return { ...s, run, error: view, inspection };
       }
       default:
         break;

@@ -70,6 +70,10 @@ export class LabDb {
     return this.write(['runs', 'checkpoints'], (tx) => [() => tx.objectStore('runs').delete(runId), () => tx.objectStore('checkpoints').delete(runId)]);
   }
 
+  deleteCheckpoint(runId: string): Promise<void> {
+    return this.write(['checkpoints'], (tx) => [() => tx.objectStore('checkpoints').delete(runId)]);
+  }
+
   /** A comparison and everything in it. */
   async deleteComparison(id: string): Promise<void> {
     const runIds = await this.db.getAllKeysFromIndex('runs', 'byComparison', id);

@@ -1,0 +1,62 @@
+/**
+ * The runs the page keeps (see storage/records.ts) as the store holds them: the same records
+ * with their metrics as live RunMetrics, which the active run appends to in place.
+ */
+import type { RunState } from '../../worker/protocol';
+import { SINGLE_RUNS, type Comparison, type KeptRun, type KeptStatus } from '../storage/records';
+import { RunMetrics } from './metrics';
+
+export interface ShelfRun extends Omit<KeptRun, 'metrics'> {
+  metrics: RunMetrics;
+}
+
+export interface LibraryState {
+  /** `unavailable`: IndexedDB could not be opened (private mode, blocked); runs live only in this page. */
+  status: 'loading' | 'ready' | 'unavailable';
+  message?: string;
+  comparisons: Comparison[];
+  runs: ShelfRun[];
+  /** The comparison shown in the comparison view. */
+  selected: string;
+}
+
+export const EMPTY_LIBRARY: LibraryState = { status: 'loading', comparisons: [SINGLE_RUNS], runs: [], selected: SINGLE_RUNS.id };
+
+/** A run's status from the worker's state of it. */
+export function keptStatus(state: RunState): KeptStatus {
+  switch (state) {
+    case 'starting':
+    case 'running':
+      return 'running';
+    case 'pausing':
+    case 'paused':
+      return 'paused';
+    case 'stopping':
+    case 'stopped':
+      return 'stopped';
+    case 'done':
+      return 'done';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+/** Statuses of a run that may go on from its checkpoint (or from the start when it has none). */
+export const RESUMABLE: readonly KeptStatus[] = ['paused', 'stopped', 'cancelled', 'interrupted', 'queued'];
+
+export const toKept = (r: ShelfRun): KeptRun => ({ ...r, metrics: r.metrics.toData() });
+
+/**
+ * A stored run as the page shows it after a reload: a run that was training or paused has no
+ * live model any more, so it is `interrupted` and resumes from its checkpoint.
+ */
+export function fromKept(k: KeptRun): ShelfRun {
+  const status: KeptStatus = k.status === 'running' || k.status === 'paused' ? 'interrupted' : k.status;
+  return { ...k, status, metrics: RunMetrics.fromData(k.metrics) };
+}
+
+export const runsOf = (lib: LibraryState, comparisonId: string): ShelfRun[] => lib.runs.filter((r) => r.comparisonId === comparisonId);
+
+export function replaceRun(lib: LibraryState, id: string, change: (r: ShelfRun) => ShelfRun): LibraryState {
+  return { ...lib, runs: lib.runs.map((r) => (r.id === id ? change(r) : r)) };
+}

@@ -1,0 +1,102 @@
+/**
+ * A whole comparison as one JSON file: the comparison, every run (config, status, metrics)
+ * and every run's checkpoint (weights JSON with optimizer state), so another browser can open
+ * it, read the charts and resume the runs. Reading checks everything before anything is kept,
+ * and gives the imported comparison and runs new ids so that nothing already kept is replaced.
+ */
+import { z } from 'zod';
+import { parseRunConfig } from '../../engine/runConfig';
+import { ConfigError, parseWith, type FieldIssue } from '../../engine/validation';
+import { gridSpecSchema } from '../compare/grid';
+import type { Checkpoint, Comparison, KeptRun } from './records';
+
+export const COMPARISON_FORMAT = 'transformer-lab/comparison';
+
+/** JSON has no NaN: gaps in a column (no loss scale, no breakdown) travel as null. */
+const column = z.array(z.number().nullable()).transform((a) => a.map((v) => v ?? Number.NaN));
+
+const evalSchema = z.object({ step: z.number().int().min(0), split: z.literal('val'), loss: z.number().nullable().transform((v) => v ?? Number.NaN), exactMatch: z.number(), tokenAccuracy: z.number() });
+
+const metricsSchema = z.object({
+  step: column, loss: column, lr: column, gradNorm: column, tokensPerSec: column, stepMs: column, lossScale: column, skipped: column,
+  evals: z.array(evalSchema),
+  memory: z.object({
+    step: column, peak: column, inUse: column, allocated: column, hasBreakdown: z.boolean(),
+    categories: z.object({ parameters: column, gradients: column, optimizerState: column, savedActivations: column, halfCopies: column, other: column }),
+  }),
+}).refine((m) => [m.loss, m.lr, m.gradNorm, m.tokensPerSec, m.stepMs, m.lossScale].every((c) => c.length === m.step.length), { message: 'every per-step column must have one value per step' });
+
+const runSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1).max(200),
+  config: z.unknown(),
+  status: z.enum(['queued', 'running', 'paused', 'stopped', 'cancelled', 'done', 'failed', 'interrupted']),
+  step: z.number().int().min(0),
+  targetSteps: z.number().int().min(0),
+  activeMs: z.number().min(0),
+  predictedPeak: z.number().optional(),
+  message: z.string().optional(),
+  createdAt: z.number(),
+  metrics: metricsSchema,
+  checkpoint: z.object({ step: z.number().int().min(0), text: z.string() }).optional(),
+});
+
+const fileSchema = z.object({
+  format: z.literal(COMPARISON_FORMAT),
+  version: z.literal(1),
+  comparison: z.object({ name: z.string().min(1).max(200), createdAt: z.number(), grid: gridSpecSchema.optional() }),
+  runs: z.array(runSchema).max(256),
+});
+
+/** The file's text (pretty enough to read, NaN written as null). */
+export function comparisonFileText(comparison: Comparison, runs: KeptRun[], checkpoints: Checkpoint[]): string {
+  const byRun = new Map(checkpoints.map((c) => [c.runId, c]));
+  const file = {
+    format: COMPARISON_FORMAT,
+    version: 1,
+    comparison: { name: comparison.name, createdAt: comparison.createdAt, ...(comparison.grid ? { grid: comparison.grid } : {}) },
+    runs: runs.map(({ comparisonId: _, checkpointStep: __, ...r }) => {
+      const c = byRun.get(r.id);
+      return { ...r, ...(c ? { checkpoint: { step: c.step, text: c.text } } : {}) };
+    }),
+  };
+  return JSON.stringify(file) + '\n';
+}
+
+/** Reads a comparison file; throws a ConfigError naming every bad field, keeping nothing. */
+export function parseComparisonFile(text: string, newId: (prefix: string) => string): { comparison: Comparison; runs: KeptRun[]; checkpoints: Checkpoint[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: 'file', message: `is not JSON: ${(e as Error).message}` }]);
+  }
+  const file = parseWith(fileSchema, raw, '');
+  const issues: FieldIssue[] = [];
+  const comparison: Comparison = { id: newId('cmp'), name: file.comparison.name, createdAt: Date.now(), ...(file.comparison.grid ? { grid: file.comparison.grid } : {}) };
+  const runs: KeptRun[] = [];
+  const checkpoints: Checkpoint[] = [];
+  file.runs.forEach((r, i) => {
+    try {
+      const config = parseRunConfig(r.config);
+      const id = newId('run');
+      const { checkpoint, ...rest } = r;
+      if (checkpoint && !isWeightsJson(checkpoint.text)) issues.push({ path: `runs.${i}.checkpoint.text`, message: 'is not a weights JSON of the lab' });
+      if (checkpoint) checkpoints.push({ runId: id, step: checkpoint.step, text: checkpoint.text });
+      runs.push({ ...rest, id, config, comparisonId: comparison.id, createdAt: comparison.createdAt + i, ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push(...e.issues.map((x) => ({ path: `runs.${i}.config${x.path ? `.${x.path}` : ''}`, message: x.message })));
+    }
+  });
+  if (issues.length) throw new ConfigError(issues);
+  return { comparison, runs, checkpoints };
+}
+
+function isWeightsJson(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { format?: unknown }).format === 'transformer-lab/weights';
+  } catch {
+    return false;
+  }
+}
