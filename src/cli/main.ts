@@ -3,6 +3,7 @@ import type { Precision } from '../engine/precision/autocast';
 import { ConfigError } from '../engine/validation';
 import { bench } from './bench';
 import { forward } from './forward';
+import { handover } from './handover';
 import { parseBackend, startBackend } from './nodeBackend';
 import { train } from './train';
 
@@ -12,7 +13,8 @@ const USAGE = `usage:
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
                                   [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
   npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
-                                  [--suite memory|diet]`;
+                                  [--suite memory|diet]
+  npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -27,6 +29,8 @@ const OPTIONS = {
   precision: { type: 'string', default: 'fp32' },
   json: { type: 'boolean', default: false },
   suite: { type: 'string' },
+  'out-dir': { type: 'string' },
+  nproc: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -34,12 +38,14 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
   bench: ['config', 'steps', 'backend', 'json', 'suite'],
+  handover: ['weights', 'out-dir', 'config', 'nproc'],
 };
 
 const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config'],
   forward: ['weights', 'batch', 'out'],
   bench: ['config'],
+  handover: ['weights', 'out-dir'],
 };
 
 function flagError(flag: string, message: string): ConfigError {
@@ -53,13 +59,20 @@ function parseSteps(value: string | undefined): number | undefined {
   return n;
 }
 
+function parseNproc(value: string | undefined): number {
+  if (value === undefined) return 2;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw flagError('nproc', `must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
     console.log(USAGE);
     return;
   }
-  if (!(command in ALLOWED)) throw new ConfigError([{ path: 'command', message: `unknown command ${JSON.stringify(command)}; expected train, forward or bench` }]);
+  if (!(command in ALLOWED)) throw new ConfigError([{ path: 'command', message: `unknown command ${JSON.stringify(command)}; expected train, forward, bench or handover` }]);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
@@ -75,6 +88,10 @@ async function main(argv: string[]): Promise<void> {
   for (const key of REQUIRED[command]!) if (v[key] === undefined) throw flagError(key, `is required by ${command}`);
   if (!['fp32', 'fp16', 'bf16'].includes(v.precision)) throw flagError('precision', `must be one of fp32, fp16, bf16 (got ${JSON.stringify(v.precision)})`);
   const steps = parseSteps(v.steps);
+  if (command === 'handover') {
+    handover({ weights: v.weights!, outDir: v['out-dir']!, config: v.config, nproc: parseNproc(v.nproc) }, (line) => process.stdout.write(line + '\n'));
+    return;
+  }
   await startBackend(parseBackend(v.backend));
   const print = (line: string) => process.stdout.write(line + '\n');
   const progress = (line: string) => process.stderr.write(line + '\n');

@@ -17,19 +17,19 @@ export interface TrainFlags {
   out?: string;
 }
 
-/** The model config of `--init` must be the run's: a mismatch would silently train another model. */
-function checkSameModel(run: RunConfig, fromFile: RunConfig['model']): void {
+/** The model config of a weights file must be the run's: a mismatch would silently train another model. */
+export function checkSameModel(run: RunConfig, fromFile: RunConfig['model'], flag = '--init'): void {
   const issues = Object.keys({ ...run.model, ...fromFile })
     .filter((k) => JSON.stringify(run.model[k as keyof RunConfig['model']]) !== JSON.stringify(fromFile[k as keyof RunConfig['model']]))
     .map((k) => ({
-      path: `--init config.${k}`,
+      path: `${flag} config.${k}`,
       message: `${JSON.stringify(fromFile[k as keyof RunConfig['model']])} differs from the run config's model.${k} ${JSON.stringify(run.model[k as keyof RunConfig['model']])}`,
     }));
   if (issues.length) throw new ConfigError(issues);
 }
 
 /** The step a lab-written file stopped at; other files start from their optimizer state. */
-function savedStep(training: unknown): number | undefined {
+export function savedStep(training: unknown): number | undefined {
   const step = (training as { step?: unknown } | undefined)?.step;
   return typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : undefined;
 }

@@ -1,4 +1,4 @@
-import type { AdditionConfig, TaskDefinition, Vocabulary } from './types';
+import type { AdditionConfig, ParsedInput, TaskDefinition, Vocabulary } from './types';
 import { FIRST_SYMBOL, SPECIAL_TOKENS } from './types';
 import type { Rng } from './rng';
 
@@ -26,6 +26,28 @@ function addDigits(a: number[], b: number[]): number[] {
   return sum.reverse();
 }
 
+/** "a+b" in decimal, spaces ignored; operands as `sample` writes them: no leading zeros, at most maxDigits. */
+function parseInput(cfg: AdditionConfig, text: string): ParsedInput {
+  const compact = text.replace(/\s/g, '');
+  if (compact === '') return { error: 'type a sum such as 12+345' };
+  const unknown = [...compact].find((c) => !TOKENS.includes(c, FIRST_SYMBOL));
+  if (unknown !== undefined) return { error: `unknown symbol "${unknown}": write digits and one "+"` };
+  const operands = compact.split('+');
+  if (operands.length !== 2 || operands.some((o) => o === '')) return { error: 'write two numbers joined by one "+", e.g. 12+345' };
+  for (const o of operands) {
+    if (o.length > cfg.maxDigits) return { error: `${o} has ${o.length} digits: this task's numbers have at most ${cfg.maxDigits}` };
+    if (o.length > 1 && o.startsWith('0')) return { error: `${o} starts with 0: write numbers without leading zeros` };
+  }
+  return { tokens: [...compact].map((c) => TOKENS.indexOf(c, FIRST_SYMBOL)) };
+}
+
+/** The sum of an input `digits + digits` as digit tokens. */
+function answer(input: number[]): number[] {
+  const plus = input.indexOf(PLUS);
+  const digits = (tokens: number[]) => tokens.map((t) => t - FIRST_SYMBOL);
+  return addDigits(digits(input.slice(0, plus)), digits(input.slice(plus + 1))).map(DIGIT);
+}
+
 export const additionTask: TaskDefinition<AdditionConfig> = {
   name: 'addition',
   description: 'Add two decimal numbers: "a+b" to the sum, most significant digit first.',
@@ -38,6 +60,8 @@ export const additionTask: TaskDefinition<AdditionConfig> = {
     const b = operand(rng, cfg.maxDigits);
     return { input: [...a.map(DIGIT), PLUS, ...b.map(DIGIT)], answer: addDigits(a, b).map(DIGIT) };
   },
+  answer: (_cfg, input) => answer(input),
+  parseInput,
   // Every number below 10^maxDigits can be an operand.
   exampleSpace: (cfg) => 10 ** (2 * cfg.maxDigits),
   longest: (cfg) => ({ input: 2 * cfg.maxDigits + 1, answer: cfg.maxDigits + 1 }),

@@ -1,4 +1,4 @@
-import type { Knob, SequenceConfig, SequenceTaskName, TaskDefinition, Vocabulary } from './types';
+import type { Knob, ParsedInput, SequenceConfig, SequenceTaskName, TaskDefinition, Vocabulary } from './types';
 import { FIRST_SYMBOL, SPECIAL_TOKENS } from './types';
 
 /** The knobs copy, reverse and sort share; they differ only in how the answer follows from the input. */
@@ -22,6 +22,29 @@ function vocabulary(cfg: SequenceConfig): Vocabulary {
   return { size: tokens.length, tokens };
 }
 
+/**
+ * Up to 26 symbols every name is one letter, so "abc" reads as a, b, c and spaces or commas are
+ * optional; beyond that names like "aa" need separating, so the text is split on them.
+ */
+function parseInput(cfg: SequenceConfig, text: string): ParsedInput {
+  const names = vocabulary(cfg).tokens;
+  const singleLetters = cfg.symbols <= 26;
+  const pieces = singleLetters ? text.replace(/[\s,]/g, '').split('') : text.split(/[\s,]+/).filter((s) => s !== '');
+  if (pieces.length === 0) return { error: 'type at least one symbol' };
+  const tokens: number[] = [];
+  for (const piece of pieces) {
+    const id = names.indexOf(piece, FIRST_SYMBOL);
+    if (id < 0) {
+      const alphabet = `${symbolName(0)} … ${symbolName(cfg.symbols - 1)}`;
+      const hint = singleLetters ? '' : '; separate symbols with spaces';
+      return { error: `unknown symbol "${piece}": this task's symbols are ${alphabet}${hint}` };
+    }
+    tokens.push(id);
+  }
+  if (tokens.length > cfg.maxLength) return { error: `${tokens.length} symbols is too long: this task's inputs have at most ${cfg.maxLength}` };
+  return { tokens };
+}
+
 /** A task that maps a random string over the alphabet to `answerOf(input)`. */
 export function sequenceTask<N extends SequenceTaskName>(
   name: N,
@@ -38,6 +61,8 @@ export function sequenceTask<N extends SequenceTaskName>(
       const input = Array.from({ length }, () => rng.int(FIRST_SYMBOL, FIRST_SYMBOL + cfg.symbols - 1));
       return { input, answer: answerOf(input) };
     },
+    answer: (_cfg, input) => answerOf(input),
+    parseInput,
     exampleSpace(cfg) {
       let total = 0;
       for (let length = cfg.minLength; length <= cfg.maxLength; length++) total += cfg.symbols ** length;

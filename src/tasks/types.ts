@@ -23,6 +23,9 @@ export interface Example {
   answer: number[];
 }
 
+/** What the try-it panel gets from a line of typed text. */
+export type ParsedInput = { tokens: number[] } | { error: string };
+
 /** Display names by id; `tokens[0..2]` are '<pad>', '<bos>', '<eos>'. */
 export interface Vocabulary {
   size: number;
@@ -62,6 +65,10 @@ export interface TaskDefinition<C extends { name: TaskName } = TaskConfig> {
   knobs: Knob[];
   vocabulary(cfg: C): Vocabulary;
   sample(cfg: C, rng: Rng): Example;
+  /** The correct answer to an input (one `sample` could draw, or one `parseInput` accepted). */
+  answer(cfg: C, input: number[]): number[];
+  /** Typed text to input tokens, or a message that names what is wrong with it. */
+  parseInput(cfg: C, text: string): ParsedInput;
   /** How many distinct inputs exist (may be Infinity); sizes the validation set. */
   exampleSpace(cfg: C): number;
   /** The longest input and the longest answer `sample` can produce. */

@@ -7,16 +7,22 @@ import { FilesPanel } from './components/FilesPanel';
 import { ProgressBar } from './components/ProgressBar';
 import { LIVE_STATES, RunControls } from './components/RunControls';
 import { Summary } from './components/Summary';
+import { ComparisonView } from './compare/ComparisonView';
+import type { GridAxis } from './compare/grid';
+import { GridBuilder } from './compare/GridBuilder';
+import { TryIt } from './components/TryIt';
 import { ConfigPanel } from './config/ConfigPanel';
 import { change, draftFrom, validate, type Draft } from './config/draft';
 import { useLab, useLabState } from './lab/context';
 
 interface Props {
   initialDraft: Draft;
+  /** A grid's axes from a shared link. */
+  initialAxes?: GridAxis[];
 }
 
 /** The lab page: the config on the left, the run and its charts on the right. */
-export function App({ initialDraft }: Props) {
+export function App({ initialDraft, initialAxes }: Props) {
   const lab = useLab();
   const [draft, setDraft] = useState(initialDraft);
   const validation = useMemo(() => validate(draft), [draft]);
@@ -55,6 +61,9 @@ export function App({ initialDraft }: Props) {
           <ErrorBanner />
           <Summary />
           <RunCharts />
+          <TryIt />
+          <GridBuilder base={validation.run ? validation.raw : undefined} initialAxes={initialAxes} />
+          <ComparisonView />
           <div className="panels">
             <BackendPanel />
             <FilesPanel validation={validation} onConfigFile={(c) => setDraft(draftFrom(c))} />

@@ -2,12 +2,15 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { isBackendChoice } from '../worker/protocol';
 import { App } from './App';
+import { readShareFragment, type Shared } from './compare/share';
 import { setDrawGate } from './charts/drawQueue';
 import { draftFrom } from './config/draft';
 import { DEFAULT_PRESET, PRESETS } from './config/presets';
 import { LabContext } from './lab/context';
 import { LabController } from './lab/controller';
 import { LabStore } from './lab/store';
+import { LabDb } from './storage/db';
+import { ConfigError } from '../engine/validation';
 import { browserDownload, createWorkerPort } from './lab/workerPort';
 import './styles.css';
 
@@ -17,8 +20,21 @@ const requested = params.get('backend') ?? 'auto';
 const backend = isBackendChoice(requested) ? requested : 'auto';
 const preset = PRESETS.find((p) => p.id === params.get('preset')) ?? DEFAULT_PRESET;
 
+// A shared link (#config=… or #grid=…) sets the starting config, and the grid's settings.
+let shared: Shared | null = null;
+let sharedError: string | undefined;
+try {
+  shared = readShareFragment(window.location.hash);
+} catch (e) {
+  sharedError = e instanceof ConfigError ? e.message : String(e);
+}
+const startConfig = shared?.kind === 'config' ? shared.raw : shared?.kind === 'grid' ? shared.grid.base : preset.config;
+
 const store = new LabStore(backend);
-const lab = new LabController(createWorkerPort(), store, browserDownload);
+if (sharedError) {
+  store.update((s) => ({ ...s, error: { runId: null, kind: 'config', message: `the shared link was not opened: ${sharedError}`, suggestion: 'Ask for the link again; the page opened on its default config.', fatal: false } }));
+}
+const lab = new LabController(createWorkerPort(), store, browserDownload, () => LabDb.open());
 setDrawGate(lab.drawGate);
 lab.init(backend);
 
@@ -27,7 +43,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <LabContext value={lab}>
-        <App initialDraft={draftFrom(preset.config)} />
+        <App initialDraft={draftFrom(startConfig)} initialAxes={shared?.kind === 'grid' ? shared.grid.axes : undefined} />
       </LabContext>
     </StrictMode>,
   );

@@ -184,7 +184,7 @@ describe('the lab page on WebGPU (SwiftShader)', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] .recharts-line-dots circle').length > 0, null, { timeout: 60_000 });
     expect(await summaryValue(page, 'Val loss')).toBe(valLoss);
     await page.getByLabel('Train to step').fill(String(STEPS + 4));
-    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
     expect(await waitForState(page, ['done', 'failed'], 120_000)).toBe('done');
     expect(await page.getByTestId('step').textContent()).toBe(String(STEPS + 4));
     await shot(browser.page, 'lab-webgpu-continued.png');

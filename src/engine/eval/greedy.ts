@@ -22,7 +22,7 @@ function extend(tokens: tf.Tensor2D, logits: tf.Tensor): tf.Tensor2D {
  * Greedy decoding of `steps` tokens per example, all on the device; returns the generated
  * tokens [B, steps] without reading them back. Decoder-only prompts must share a length.
  */
-function generateOnDevice(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig, inputs: number[][], steps: number): tf.Tensor2D {
+export function generateOnDevice(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig, inputs: number[][], steps: number): tf.Tensor2D {
   return tf.tidy(() => {
     switch (architecture(cfg)) {
       case 'encoder-decoder': {
@@ -47,6 +47,15 @@ function generateOnDevice(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig,
   });
 }
 
+/**
+ * How many tokens greedy decoding generates for an input of this length: the answer and its
+ * EOS, within maxLen (a decoder-only prompt of BOS, the input and EOS shares those positions).
+ */
+export function decodingBudget(cfg: ModelConfig, inputLength: number, maxAnswer: number): number {
+  const steps = Math.min(maxAnswer + 1, cfg.maxLen);
+  return architecture(cfg) === 'decoder-only' ? Math.min(steps, cfg.maxLen - inputLength - 1) : steps;
+}
+
 /** The tokens before the first EOS; null when no EOS was produced within the budget. */
 export function untilEos(tokens: ArrayLike<number>): number[] | null {
   const out: number[] = [];
@@ -68,7 +77,6 @@ export async function greedyAnswers(
   inputs: number[][],
   maxAnswer: number,
 ): Promise<(number[] | null)[]> {
-  const steps = Math.min(maxAnswer + 1, cfg.maxLen);
   const groups = new Map<number, number[]>();
   inputs.forEach((x, i) => {
     const key = architecture(cfg) === 'decoder-only' ? x.length : 0;
@@ -76,7 +84,7 @@ export async function greedyAnswers(
   });
   const answers: (number[] | null)[] = new Array<number[] | null>(inputs.length).fill(null);
   for (const [key, members] of groups) {
-    const budget = architecture(cfg) === 'decoder-only' ? Math.min(steps, cfg.maxLen - key - 1) : steps;
+    const budget = decodingBudget(cfg, key, maxAnswer);
     const generated = generateOnDevice(ctx, p, cfg, members.map((i) => inputs[i]!), budget);
     const values = await generated.data();
     generated.dispose();

@@ -1,6 +1,7 @@
 import { architecture } from '../config';
 import { runnerFor, type BoundaryStorage } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
+import { inspectExample, type Inspection } from '../eval/inspect';
 import { createContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
@@ -15,6 +16,7 @@ import { splitBatchRows } from '../weights/batch';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
 import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
+import { taskDefinition } from '../../tasks/registry';
 import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
 import { optimizerStep } from './step';
 
@@ -184,6 +186,16 @@ export class Trainer {
     };
     this.emit({ type: 'eval', metrics });
     return metrics;
+  }
+
+  /**
+   * The current weights' greedy answer to one input (token ids without EOS) and the attention
+   * maps behind it, in evaluation mode with the run's matmul precision as `evaluate` uses; the
+   * answer may be as long as the task's longest.
+   */
+  async inspect(input: number[]): Promise<Inspection> {
+    const longestAnswer = taskDefinition(this.run.task).longest(this.run.task).answer;
+    return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, matMulFor(this.run.train.precision));
   }
 
   /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */

@@ -198,6 +198,12 @@ export class Shelf {
   resume(id: string): void {
     const r = this.run(id);
     if (!r || !RESUMABLE.includes(r.status)) return;
+    const current = this.store.getState().run;
+    if (current?.id === id && current.live && r.status !== 'queued') {
+      // The worker still holds this run's model: it goes on from where it is.
+      this.host.send({ type: 'resume', runId: id, steps: r.targetSteps });
+      return;
+    }
     if (r.status !== 'queued') this.update(id, (x) => ({ ...x, status: 'queued' }));
     this.queue = this.queue.filter((q) => q !== id);
     this.queue.unshift(id);

@@ -1,0 +1,127 @@
+import { memo, useMemo, useRef, useState, type ReactElement } from 'react';
+import { ConfigError } from '../../engine/validation';
+import { useDrawn, useInView } from '../charts/drawQueue';
+import { useLab, useLabState } from '../lab/context';
+import { runsOf, toKept } from '../lab/library';
+import { comparisonFileText, parseComparisonFile } from '../storage/comparisonFile';
+import { SINGLE_RUNS } from '../storage/records';
+import { DifferenceChart, OverlayChart, type OverlayRun } from './OverlayChart';
+import { runColor } from './palette';
+import { differenceLabel, differencePoints, differingSettings, METRIC_KEYS, METRICS, type MetricKey } from './series';
+import { SummaryTable } from './SummaryTable';
+
+let importCounter = 0;
+const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(++importCounter).toString(36)}`;
+
+/** The kept comparisons: pick one, see its runs overlaid, the difference to a baseline, and the table. */
+export function ComparisonView() {
+  const lab = useLab();
+  const library = useLabState((s) => s.library);
+  useLabState((s) => s.run); // the training run's metrics grow in place: redraw with it
+  const fileInput = useRef<HTMLInputElement>(null);
+  const comparison = library.comparisons.find((c) => c.id === library.selected) ?? SINGLE_RUNS;
+  const runs = runsOf(library, comparison.id);
+  const differing = useMemo(() => differingSettings(runs.map((r) => r.config)), [runs]);
+  const colors = useMemo(() => new Map(runs.map((r, i) => [r.id, runColor(i)])), [runs]);
+  const overlay: OverlayRun[] = useMemo(
+    () => runs.map((r) => ({ id: r.id, color: colors.get(r.id)!, metrics: r.metrics, label: comparison.grid ? r.name : differenceLabel(r.config, differing) || r.name })),
+    [runs, colors, differing, comparison.grid],
+  );
+  const version = runs.map((r) => `${r.id}:${r.metrics.version}`).join(',');
+  const [baselineId, setBaselineId] = useState<string>();
+  const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
+  const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
+  const now = useMemo(() => ({ overlay, version, diffMetric, baseline }), [overlay, version, diffMetric, baseline]);
+
+  const exportComparison = async () => {
+    const checkpoints = await lab.shelf.checkpoints(runs.map((r) => r.id));
+    lab.save(`transformer-lab-${comparison.name.replace(/[^\w-]+/g, '-')}.comparison.json`, comparisonFileText(comparison, runs.map(toKept), checkpoints));
+  };
+  const importComparison = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      const read = parseComparisonFile(await file.text(), importId);
+      lab.shelf.addComparison(read.comparison, read.runs, read.checkpoints);
+      lab.store.update((s) => ({ ...s, notice: `Imported “${read.comparison.name}” with ${read.runs.length} runs.` }));
+    } catch (e) {
+      const message = e instanceof ConfigError ? e.message : (e as Error).message;
+      lab.store.update((s) => ({ ...s, error: { runId: null, kind: 'config', message: `the comparison file was not imported: ${message}`, suggestion: 'Choose a comparison file exported by the lab. Nothing kept was changed.', fatal: false } }));
+    }
+  };
+
+  return (
+    <section className="card comparison" aria-labelledby="comparison-title">
+      <div className="card-head">
+        <h2 id="comparison-title">Runs</h2>
+        <div className="buttons">
+          <label className="visually-hidden" htmlFor="comparison-select">Comparison</label>
+          <select id="comparison-select" value={comparison.id} onChange={(e) => lab.shelf.select(e.target.value)}>
+            {library.comparisons.map((c) => <option key={c.id} value={c.id}>{c.name} ({runsOf(library, c.id).length})</option>)}
+          </select>
+          {comparison.id !== SINGLE_RUNS.id && (
+            <button type="button" onClick={() => { const n = window.prompt('Name of this comparison', comparison.name); if (n) lab.shelf.renameComparison(comparison.id, n); }}>Rename</button>
+          )}
+          {runs.some((r) => r.status === 'queued') && <button type="button" onClick={() => lab.shelf.runQueued(comparison.id)}>Run queued</button>}
+          <button type="button" disabled={runs.length === 0} onClick={() => void exportComparison()}>Export comparison</button>
+          <button type="button" onClick={() => fileInput.current?.click()}>Import comparison</button>
+          <button type="button" disabled={runs.length === 0} onClick={() => lab.shelf.removeComparison(comparison.id)}>Delete all</button>
+        </div>
+      </div>
+      {library.status === 'unavailable' && <p className="note">{library.message}</p>}
+      {runs.length === 0 ? <p className="note">No runs here yet: press Start, or build a grid above.</p> : (
+        <>
+          <SummaryTable runs={runs} colors={colors} differing={differing} />
+          <div className="charts">
+            {METRIC_KEYS.map((k) => <Paced key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
+          </div>
+          {overlay.length > 1 && baseline && (
+            <div className="difference">
+              <div className="buttons">
+                <label htmlFor="diff-metric">Difference of</label>
+                <select id="diff-metric" value={diffMetric} onChange={(e) => setDiffMetric(e.target.value as MetricKey)}>
+                  {METRIC_KEYS.map((k) => <option key={k} value={k}>{METRICS[k].title}</option>)}
+                </select>
+                <label htmlFor="diff-baseline">against</label>
+                <select id="diff-baseline" value={baseline.id} onChange={(e) => setBaselineId(e.target.value)}>
+                  {overlay.map((r) => <option key={r.id} value={r.id}>{r.label}</option>)}
+                </select>
+              </div>
+              <Paced now={now} wide chart={(d) => <Difference {...d} />} />
+            </div>
+          )}
+        </>
+      )}
+      <input
+        ref={fileInput} className="visually-hidden" type="file" accept=".json,application/json" tabIndex={-1} aria-label="Comparison file" data-testid="comparison-file"
+        onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; void importComparison(f); }}
+      />
+    </section>
+  );
+}
+
+interface Drawn {
+  overlay: OverlayRun[];
+  version: string;
+  diffMetric: MetricKey;
+  baseline?: OverlayRun;
+}
+
+const Difference = memo(function Difference({ overlay, diffMetric, baseline }: Drawn) {
+  if (!baseline) return null;
+  const lines = overlay.filter((r) => r.id !== baseline.id).map((r) => ({ id: r.id, label: r.label, color: r.color, points: differencePoints(diffMetric, r.metrics, baseline.metrics) }));
+  return <DifferenceChart metric={diffMetric} baseline={baseline.label} lines={lines} />;
+});
+
+/**
+ * A chart drawn from what it was given at the last draw window (charts/drawQueue.ts), as the
+ * run's own charts are: between windows its props do not change, so it does not redraw.
+ */
+function Paced({ now, chart, wide }: { now: Drawn; chart: (d: Drawn) => ReactElement; wide?: boolean }) {
+  const [ref, visible] = useInView<HTMLDivElement>();
+  const drawn = useDrawn(now, visible);
+  return (
+    <div ref={ref} className={`chart-slot${wide ? ' wide' : ''}`}>
+      {drawn === undefined ? <div className="card chart chart-placeholder" aria-hidden="true" /> : chart(drawn)}
+    </div>
+  );
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Continue a lab-trained model in PyTorch, on one process or several under torchrun.
+
+  torchrun --nproc_per_node N tools/pytorch/continue_training.py --weights W.json --out OUT.json
+           [--config RUN.json] [--steps N] [--fsdp] [--metrics M.jsonl] [--encoding base64|data]
+
+The run config defaults to the one a lab file carries (`training.run`). Training resumes at the
+file's step with the lab's data stream, optimizer state, schedule and loss scaling. Each rank
+takes its share of every global batch's rows and scales its summed token loss by
+world_size / (the global batch's target count), so DDP's gradient average equals the lab's
+token-weighted gradient. Progress goes to stderr; rank 0 writes OUT.json in the lab's layout.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from contextlib import nullcontext
+from typing import Any, Dict, List, Optional
+
+sys.dont_write_bytecode = True
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from labtorch import distributed  # noqa: E402
+from labtorch.config import parse_run_config  # noqa: E402
+from labtorch.dataset import Dataset, StepBatches  # noqa: E402
+from labtorch.errors import FieldIssue, LabInputError, exit_with, field_error  # noqa: E402
+from labtorch.evaluate import evaluate, tensors  # noqa: E402
+from labtorch.model import architecture, token_loss_sum  # noqa: E402
+from labtorch.optim import decode_lab_state, make_optimizer, put_state, to_lab_state, to_torch_state  # noqa: E402
+from labtorch.precision import Precision, scaler_state, setup_precision  # noqa: E402
+from labtorch.rng import hash_seed  # noqa: E402
+from labtorch.schedule import learning_rate  # noqa: E402
+from labtorch.tasks import Example, to_batch  # noqa: E402
+from labtorch.base64f32 import encode_float32  # noqa: E402
+from labtorch.weights import dumps_weights, export_weights, load_model, parse_weights, read_json  # noqa: E402
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", required=True, help="a weights JSON (written by the lab's `train --out` to resume exactly)")
+    p.add_argument("--config", help="run config; default: the one the weights file carries (training.run)")
+    p.add_argument("--out", required=True, help="where rank 0 writes the weights JSON")
+    p.add_argument("--steps", type=int, help="train until this step (counted from 0, as the lab's --steps)")
+    p.add_argument("--fsdp", action="store_true", help="shard with FullyShardedDataParallel instead of DDP (CUDA only)")
+    p.add_argument("--metrics", help="JSON lines, one per step and per evaluation, as the lab's --metrics (rank 0)")
+    p.add_argument("--encoding", choices=["base64", "data"], default="base64", help="tensor encoding of --out")
+    return p.parse_args(argv)
+
+
+def check_same_model(run_model: Dict[str, Any], file_model: Dict[str, Any]) -> None:
+    """The file's model must be the run's: another one would silently train something else."""
+    issues = [FieldIssue(f"--weights config.{k}", f"{json.dumps(file_model.get(k))} differs from the run config's "
+                         f"model.{k} {json.dumps(run_model.get(k))}")
+              for k in {**run_model, **file_model} if run_model.get(k) != file_model.get(k)]
+    if issues:
+        raise LabInputError(issues)
+
+
+def saved_step(training: Any) -> Optional[int]:
+    step = training.get("step") if isinstance(training, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else None
+
+
+class Run:
+    """Everything checked before any process group starts, so bad input fails fast on every rank."""
+
+    def __init__(self, args: argparse.Namespace, world: distributed.World) -> None:
+        self.weights = parse_weights(read_json(args.weights, "--weights"))
+        training = self.weights.extra.get("training")
+        if args.config:
+            raw_run = read_json(args.config, "--config")
+        elif isinstance(training, dict) and "run" in training:
+            raw_run = training["run"]
+        else:
+            raise field_error("--config", f"is required: {args.weights} carries no run config (training.run); "
+                              "lab files written by `train --out` do")
+        self.run = parse_run_config(raw_run)
+        train = self.run["train"]
+        if args.steps is not None:
+            if args.steps < 0:
+                raise field_error("--steps", f"must be a whole number ≥ 0 (got {args.steps})")
+            train["steps"] = args.steps
+        check_same_model(self.run["model"], self.weights.config)
+        k, n = train["gradAccumSteps"], world.size
+        if train["batchSize"] % (k * n) != 0:
+            raise field_error("train.batchSize", f"batchSize {train['batchSize']} is not divisible by gradAccumSteps × "
+                              f"processes ({k} × {n}): every process takes an equal share of each micro-batch")
+        self.optimizer_state = None
+        if "optimizerState" in self.weights.extra:
+            shapes = {name: list(t.shape) for name, t in self.weights.tensors.items()}
+            count, decoded = decode_lab_state(self.weights.extra["optimizerState"], train["optimizer"], shapes)
+            self.optimizer_state = (count, decoded)
+        optimizer_steps = self.optimizer_state[0] if self.optimizer_state else 0
+        self.start = saved_step(training) if saved_step(training) is not None else optimizer_steps
+        self.optimizer_steps = optimizer_steps
+        self.precision = setup_precision(train, world.device, self.weights.extra.get("lossScalerState"))
+
+
+def rank_rows(examples: List[Example], k: int, world: distributed.World) -> List[List[Example]]:
+    """This rank's rows of each of the lab's k micro-batches: an equal contiguous share of each."""
+    per = len(examples) // k
+    share = per // world.size
+    micro = [examples[i * per:(i + 1) * per] for i in range(k)]
+    return [m[world.rank * share:(world.rank + 1) * share] for m in micro]
+
+
+def state_digest(state: Dict[str, torch.Tensor]) -> str:
+    """sha256 over every parameter's float32 bytes, by name: equal on every rank after a DDP run."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        h.update(name.encode())
+        h.update(encode_float32(state[name]).encode())
+    return h.hexdigest()
+
+
+def fmt(x: float, digits: int = 4) -> str:
+    return f"{x:.{digits}f}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
+    cfg, task, t = run.run["model"], run.run["task"], run.run["train"]
+    layout = architecture(cfg)
+    torch.manual_seed(hash_seed(t["seed"], "torch-dropout", world.rank, run.start))  # dropout masks cannot match the lab's
+    model = load_model(run.weights).to(world.device)
+    wrapped = distributed.wrap(model, world, args.fsdp)
+    params = dict(model.named_parameters()) if not args.fsdp else {}
+    optimizer = make_optimizer(list(wrapped.parameters()), t["optimizer"])
+    if run.optimizer_state is not None:
+        by_name = to_torch_state(run.optimizer_state[1], t["optimizer"])
+        if args.fsdp:
+            distributed.load_optimizer_state(wrapped, optimizer, by_name)
+        else:
+            put_state(optimizer, params, by_name)
+    precision: Precision = run.precision
+    data = Dataset(task, t["seed"], t["validationSize"])
+    batches = StepBatches(data, t["batchSize"], run.start)
+    log = (lambda line: sys.stderr.write(line + "\n")) if world.leader else (lambda line: None)
+    metrics = open(args.metrics, "w") if args.metrics and world.leader else None
+    if precision.note:
+        log(f"note: {precision.note}")
+    log(f"continuing at step {run.start} of {t['steps']} on {world.size} process(es), {world.device.type}, "
+        f"{'FSDP' if args.fsdp else 'DDP' if world.distributed else 'single process'}")
+    eval_model = wrapped if args.fsdp else model
+    optimizer_steps = run.optimizer_steps
+    started = time.perf_counter()
+    for step in range(run.start, t["steps"]):
+        step_started = time.perf_counter()
+        examples = batches.next_examples()
+        total_targets = sum(len(e.answer) + 1 for e in examples)  # every layout's targets: the answer and its EOS
+        lr = learning_rate(t["schedule"], t["optimizer"]["lr"], step, t["steps"])
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        local_sum = torch.zeros((), device=world.device)
+        micro = rank_rows(examples, t["gradAccumSteps"], world)
+        for i, rows in enumerate(micro):
+            last = i == len(micro) - 1
+            sync = nullcontext() if last or not world.distributed else wrapped.no_sync()
+            batch = tensors(to_batch(rows, layout), world.device)
+            with sync:
+                with precision.autocast():
+                    summed = token_loss_sum(wrapped(batch["src"], batch["tgt_in"]), batch["tgt_out"])
+                loss = summed * (world.size / total_targets)
+                (precision.scaler.scale(loss) if precision.scaler else loss).backward()
+            local_sum += summed.detach()
+        mean_loss = float(distributed.all_sum(local_sum, world)) / total_targets
+        if precision.scaler:
+            precision.scaler.unscale_(optimizer)
+        limit = t["clipGradNorm"] or math.inf
+        grad_norm = float(wrapped.clip_grad_norm_(limit) if args.fsdp else nn.utils.clip_grad_norm_(wrapped.parameters(), limit))
+        skipped = False
+        if precision.scaler:
+            scale_before = precision.scaler.get_scale()
+            precision.scaler.step(optimizer)
+            precision.scaler.update()
+            skipped = precision.scaler.get_scale() < scale_before
+        elif not math.isfinite(mean_loss):
+            raise RuntimeError(f"training diverged at step {step}: the loss is not a finite number; "
+                               "lower the learning rate or clip gradients")
+        else:
+            optimizer.step()
+        optimizer_steps += 0 if skipped else 1
+        optimizer.zero_grad(set_to_none=True)
+        step_ms = (time.perf_counter() - step_started) * 1000
+        tokens = sum(len(e.input) + len(e.answer) + 2 for e in examples)
+        line: Dict[str, Any] = {"step": step, "loss": mean_loss, "lr": lr, "gradNorm": grad_norm,
+                                "tokensPerSec": tokens / step_ms * 1000, "stepMs": step_ms}
+        if precision.scaler:
+            line.update(lossScale=scale_before, skipped=skipped)
+        if metrics:
+            metrics.write(json.dumps(line) + "\n")
+        log(f"step {step + 1}/{t['steps']}  loss {fmt(mean_loss)}  lr {lr:.2e}  |g| {fmt(grad_norm, 3)}  "
+            f"{line['tokensPerSec']:.0f} tok/s  {time.perf_counter() - started:.0f}s elapsed")
+        done = step + 1
+        if done % t["evalEvery"] == 0 or done == t["steps"]:
+            result = evaluate(eval_model, layout, cfg["maxLen"], data.validation, world.device, precision.autocast)
+            if metrics:
+                metrics.write(json.dumps({"step": done, "split": "val", **result}) + "\n")
+            log(f"eval @{done}  val loss {fmt(result['loss'])}  exact match {100 * result['exactMatch']:.1f}%  "
+                f"token accuracy {100 * result['tokenAccuracy']:.1f}%")
+    if metrics:
+        metrics.close()
+    finish(args, run, world, wrapped, model, optimizer, params, max(run.start, t["steps"]), optimizer_steps)
+
+
+def finish(args: argparse.Namespace, run: Run, world: distributed.World, wrapped: nn.Module, model: nn.Module,
+           optimizer: torch.optim.Optimizer, params: Dict[str, nn.Parameter], step: int, optimizer_steps: int) -> None:
+    """Rank 0 writes the weights JSON in the lab's layout; every rank reports a digest of its weights."""
+    state = distributed.full_state(wrapped, args.fsdp)
+    if args.fsdp:
+        by_name = distributed.gather_optimizer_state(wrapped, optimizer)
+    else:
+        by_name = {name: optimizer.state.get(p, {}) for name, p in params.items()}
+        sys.stderr.write(f"rank {world.rank} weights sha256 {state_digest(state)}\n")
+    if not world.leader:
+        return
+    extra: Dict[str, Any] = {"optimizerState": to_lab_state(by_name, run.run["train"]["optimizer"], optimizer_steps)}
+    scaler = scaler_state(run.precision)
+    if scaler is not None:
+        extra["lossScalerState"] = scaler
+    extra["training"] = {"step": step, "run": run.run}
+    doc = export_weights(run.weights.config, state, args.encoding, extra)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(dumps_weights(doc))
+    sys.stderr.write(f"weights written to {args.out}\n")
+
+
+def main(argv: List[str]) -> None:
+    args = parse_args(argv)
+    world = distributed.world_from_env()
+    try:
+        if args.fsdp:
+            distributed.fsdp_class()
+        run = Run(args, world)
+    except LabInputError as e:
+        if world.leader:
+            exit_with(e)
+        sys.exit(2)
+    distributed.start(world)
+    try:
+        train(args, run, world)
+    finally:
+        if world.distributed:
+            torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
