@@ -1,4 +1,4 @@
-import { memo, useMemo, useRef, useState, type ReactElement } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { ConfigError } from '../../engine/validation';
 import { useDrawn, useInView } from '../charts/drawQueue';
 import { useLab, useLabState } from '../lab/context';
@@ -10,6 +10,29 @@ import { runColor } from './palette';
 import { differenceLabel, differencePoints, differingSettings, METRIC_KEYS, METRICS, type MetricKey } from './series';
 import { SummaryTable } from './SummaryTable';
 
+const TRAINING_REFRESH_MS = 3000;
+
+/** `value`, changing at most once every `ms` (at once when `ms` is 0). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    if (Object.is(value, shown)) return;
+    const wait = last.current + ms - performance.now();
+    if (ms === 0 || wait <= 0) {
+      last.current = performance.now();
+      setShown(value);
+      return;
+    }
+    const timer = setTimeout(() => {
+      last.current = performance.now();
+      setShown(value);
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [value, shown, ms]);
+  return ms === 0 ? value : shown;
+}
+
 let importCounter = 0;
 const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(++importCounter).toString(36)}`;
 
@@ -17,7 +40,7 @@ const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(+
 export function ComparisonView() {
   const lab = useLab();
   const library = useLabState((s) => s.library);
-  useLabState((s) => s.run); // the training run's metrics grow in place: redraw with it
+  const liveRun = useLabState((s) => s.run); // its metrics grow in place: redraw with it
   const fileInput = useRef<HTMLInputElement>(null);
   const comparison = library.comparisons.find((c) => c.id === library.selected) ?? SINGLE_RUNS;
   const runs = runsOf(library, comparison.id);
@@ -27,7 +50,8 @@ export function ComparisonView() {
     () => runs.map((r) => ({ id: r.id, color: colors.get(r.id)!, metrics: r.metrics, label: comparison.grid ? r.name : differenceLabel(r.config, differing) || r.name })),
     [runs, colors, differing, comparison.grid],
   );
-  const version = runs.map((r) => `${r.id}:${r.metrics.version}`).join(',');
+  // While a run trains its own charts above follow it closely; these follow every few seconds.
+  const version = useThrottled(runs.map((r) => `${r.id}:${r.metrics.version}`).join(','), liveRun?.state === 'running' ? TRAINING_REFRESH_MS : 0);
   const [baselineId, setBaselineId] = useState<string>();
   const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
   const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
@@ -70,7 +94,7 @@ export function ComparisonView() {
       {library.status === 'unavailable' && <p className="note">{library.message}</p>}
       {runs.length === 0 ? <p className="note">No runs here yet: press Start, or build a grid above.</p> : (
         <>
-          <SummaryTable runs={runs} colors={colors} differing={differing} />
+          <SummaryTable runs={runs} colors={colors} differing={differing} live={liveRun && { id: liveRun.id, step: liveRun.step }} />
           <div className="charts">
             {METRIC_KEYS.map((k) => <Paced key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
           </div>

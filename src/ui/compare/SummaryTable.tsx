@@ -8,6 +8,8 @@ import { bestValues, COLUMNS, sortRows, summaryRow, type ColumnKey, type SortKey
 
 interface Props {
   runs: readonly ShelfRun[];
+  /** The run training now: its step comes from the run itself, as it changes (its time is saved at each checkpoint). */
+  live?: { id: string; step: number };
   colors: ReadonlyMap<string, string>;
   differing: readonly string[];
 }
@@ -24,11 +26,12 @@ const show: Record<ColumnKey, (v: number | undefined) => string> = {
 };
 
 /** Every run of the comparison: what differs, how it did, and what can be done with it. */
-export function SummaryTable({ runs, colors, differing }: Props) {
+export function SummaryTable({ runs, live, colors, differing }: Props) {
   const lab = useLab();
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'order', descending: false });
   const [renaming, setRenaming] = useState<{ id: string; text: string }>();
-  const rows = sortRows(runs.map(summaryRow), sort.key, sort.descending);
+  const current = (r: ShelfRun) => (live?.id === r.id ? { ...r, step: live.step } : r);
+  const rows = sortRows(runs.map((r) => summaryRow(current(r))), sort.key, sort.descending);
   const best = bestValues(rows);
   const header = (key: ColumnKey | 'name', label: string) => (
     <th scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>

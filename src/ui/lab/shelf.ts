@@ -31,6 +31,8 @@ export class Shelf {
   private pendingSingles = new Set<string>();
   /** Training time of earlier sessions of a resumed run. */
   private baseMs = new Map<string, number>();
+  /** Training time of a run as of its last progress event (earlier sessions included). */
+  private progressMs = new Map<string, number>();
   /** Runs sent to the worker that have not started yet: a refusal moves the grid on. */
   private launching = new Set<string>();
   private writes: Promise<void> = Promise.resolve();
@@ -103,10 +105,14 @@ export class Shelf {
           this.active = undefined;
         }
         this.baseMs.set(id, this.run(id)?.activeMs ?? 0);
+        this.progressMs.delete(id);
         return this.update(id, (r) => ({ ...r, status: 'running', step: e.startStep, targetSteps: e.targetSteps, message: undefined }));
       }
       case 'progress':
-        return this.setLib((l) => replaceRun(l, id, (r) => ({ ...r, step: e.step, activeMs: (this.baseMs.get(id) ?? 0) + e.activeMs })));
+        // Kept on the side, not in the store: a render per step would cost more than it shows
+        // (the table reads the live run's step from the run itself); saved with the record.
+        this.progressMs.set(id, (this.baseMs.get(id) ?? 0) + e.activeMs);
+        return;
       case 'checkpoint':
         if (this.run(id)) this.update(id, (r) => ({ ...r, checkpointStep: e.step }), { runId: id, step: e.step, text: e.text });
         return;
@@ -136,7 +142,8 @@ export class Shelf {
   }
 
   private update(id: string, change: (r: ShelfRun) => ShelfRun, checkpoint?: Checkpoint): void {
-    this.setLib((l) => replaceRun(l, id, change));
+    const activeMs = this.progressMs.get(id);
+    this.setLib((l) => replaceRun(l, id, (r) => change(activeMs === undefined ? r : { ...r, activeMs })));
     this.save(id, checkpoint);
   }
 
@@ -228,6 +235,7 @@ export class Shelf {
     const r = this.run(id);
     if (!r || id === this.active || r.status === 'running') return;
     r.metrics.truncate(0);
+    this.progressMs.delete(id);
     this.update(id, (x) => ({ ...x, status: 'queued', step: 0, activeMs: 0, checkpointStep: undefined, message: undefined }));
     void this.persist((db) => db.deleteCheckpoint(id));
     this.enqueue([id]);
