@@ -1,9 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, launch, serve, type Browser } from './harness';
-import { ARTIFACTS, setField, waitForBackend } from './lab/driver';
+import type { Browser } from './harness';
+import { ARTIFACTS, openApp, setField, waitForBackend } from './lab/driver';
 
 /**
  * Comparisons in the built page (wasm backend, the fast CPU path): a 2×2 grid (Adam vs SGD ×
@@ -16,24 +15,14 @@ const STEPS = 40;
 
 let url = '';
 let browser: Browser;
-let cleanup: () => Promise<void> = async () => {};
+let close: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  const dir = await buildApp();
-  const server = await serve(dir);
-  url = server.url;
-  browser = await launch();
-  await browser.page.setViewportSize({ width: 1440, height: 1000 });
-  cleanup = async () => {
-    await browser.close();
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  };
+  ({ url, browser, close } = await openApp({ width: 1440, height: 1000 }));
 });
 
 afterAll(async () => {
-  await cleanup();
+  await close();
 });
 
 const rows = (page: Page) => page.locator('table[aria-label="Comparison summary"] tbody tr');

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,8 @@ import { paramSpecs } from '../../src/engine/params';
 import { parseRunConfig } from '../../src/engine/runConfig';
 import { parseWeightsText, WEIGHTS_FORMAT, WEIGHTS_VERSION } from '../../src/engine/weights/format';
 import { TINY_CONFIG } from '../../src/ui/config/presets';
-import { buildApp, launch, serve, type Browser } from './harness';
-import { ARTIFACTS, framesBetween, lineYs, longTasksBetween, now, setField, summaryValue, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
+import type { Browser } from './harness';
+import { ARTIFACTS, framesBetween, lineYs, longTasksBetween, now, openApp, setField, summaryValue, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
 
 /**
  * The built lab page in headless Chromium: train a tiny config on WebGPU (SwiftShader) from the
@@ -22,25 +22,15 @@ const RUN = parseRunConfig({ ...TINY_CONFIG, train: { ...TINY_CONFIG.train, step
 
 let url = '';
 let browser: Browser;
-let cleanup: () => Promise<void> = async () => {};
+let close: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  const dir = await buildApp();
-  const server = await serve(dir);
-  url = server.url;
-  browser = await launch();
-  await browser.page.setViewportSize({ width: 1440, height: 900 });
+  ({ url, browser, close } = await openApp({ width: 1440, height: 900 }));
   await watchLongTasks(browser.page);
-  cleanup = async () => {
-    await browser.close();
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  };
 });
 
 afterAll(async () => {
-  await cleanup();
+  await close();
 });
 
 /**

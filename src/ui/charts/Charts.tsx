@@ -1,9 +1,9 @@
-import { useMemo, type ReactElement } from 'react';
+import { useMemo } from 'react';
 import type { MemoryPrediction } from '../../worker/protocol';
 import { useLabState } from '../lab/context';
 import { RunMetrics } from '../lab/metrics';
 import { AccuracyChart } from './AccuracyChart';
-import { useDrawn, useInView } from './drawQueue';
+import { Later } from './Later';
 import { LossChart } from './LossChart';
 import { LossScaleChart } from './LossScaleChart';
 import { MemoryChart } from './MemoryChart';
@@ -45,20 +45,6 @@ export function RunCharts() {
       <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <LossScaleChart metrics={d.m} version={d.v} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="throughput" title="Throughput (tokens/s)" name="tokens/s" steps={d.m.step} values={d.m.tokensPerSec} reduce="mean" color={COLORS.speed} version={d.v} empty={steps(d)} />} />
-    </div>
-  );
-}
-
-/**
- * A chart drawn from what it was given at the last draw window (see drawQueue.ts): between
- * windows its props do not change, so the memoised chart does not redraw.
- */
-function Later({ now, chart, wide }: { now: Drawn; chart: (d: Drawn) => ReactElement; wide?: boolean }) {
-  const [ref, visible] = useInView<HTMLDivElement>();
-  const drawn = useDrawn(now, visible);
-  return (
-    <div ref={ref} className={`chart-slot${wide ? ' wide' : ''}`}>
-      {drawn === undefined ? <div className="card chart chart-placeholder" aria-hidden="true" /> : chart(drawn)}
     </div>
   );
 }

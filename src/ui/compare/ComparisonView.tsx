@@ -1,6 +1,6 @@
-import { memo, useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { ConfigError } from '../../engine/validation';
-import { useDrawn, useInView } from '../charts/drawQueue';
+import { Later } from '../charts/Later';
 import { useLab, useLabState } from '../lab/context';
 import { runsOf, toKept } from '../lab/library';
 import { comparisonFileText, parseComparisonFile } from '../storage/comparisonFile';
@@ -96,7 +96,7 @@ export function ComparisonView() {
         <>
           <SummaryTable runs={runs} colors={colors} differing={differing} live={liveRun && { id: liveRun.id, step: liveRun.step }} />
           <div className="charts">
-            {METRIC_KEYS.map((k) => <Paced key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
+            {METRIC_KEYS.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
           </div>
           {overlay.length > 1 && baseline && (
             <div className="difference">
@@ -110,7 +110,7 @@ export function ComparisonView() {
                   {overlay.map((r) => <option key={r.id} value={r.id}>{r.label}</option>)}
                 </select>
               </div>
-              <Paced now={now} wide chart={(d) => <Difference {...d} />} />
+              <Later now={now} wide chart={(d) => <Difference {...d} />} />
             </div>
           )}
         </>
@@ -135,17 +135,3 @@ const Difference = memo(function Difference({ overlay, diffMetric, baseline }: D
   const lines = overlay.filter((r) => r.id !== baseline.id).map((r) => ({ id: r.id, label: r.label, color: r.color, points: differencePoints(diffMetric, r.metrics, baseline.metrics) }));
   return <DifferenceChart metric={diffMetric} baseline={baseline.label} lines={lines} />;
 });
-
-/**
- * A chart drawn from what it was given at the last draw window (charts/drawQueue.ts), as the
- * run's own charts are: between windows its props do not change, so it does not redraw.
- */
-function Paced({ now, chart, wide }: { now: Drawn; chart: (d: Drawn) => ReactElement; wide?: boolean }) {
-  const [ref, visible] = useInView<HTMLDivElement>();
-  const drawn = useDrawn(now, visible);
-  return (
-    <div ref={ref} className={`chart-slot${wide ? ' wide' : ''}`}>
-      {drawn === undefined ? <div className="card chart chart-placeholder" aria-hidden="true" /> : chart(drawn)}
-    </div>
-  );
-}

@@ -1,5 +1,7 @@
 /** Page helpers for lab.browser.test.ts: the lab page driven the way a user drives it. */
+import { mkdir, rm } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
+import { buildApp, launch, serve, type Browser } from '../harness';
 
 export const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
 
@@ -70,3 +72,21 @@ export async function setField(page: Page, label: string, value: string): Promis
 
 export const summaryValue = (page: Page, term: string) =>
   page.locator('.summary > div', { has: page.locator('dt', { hasText: term }) }).locator('dd').textContent();
+
+/** The built app served locally with Chromium open on it; `close` tears all of it down. */
+export async function openApp(viewport: { width: number; height: number }): Promise<{ url: string; browser: Browser; close: () => Promise<void> }> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const dir = await buildApp();
+  const server = await serve(dir);
+  const browser = await launch();
+  await browser.page.setViewportSize(viewport);
+  return {
+    url: server.url,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
