@@ -2,13 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+const noDomPatterns = [
+  { group: ['react', 'react-dom', 'react/*', 'recharts'], message: 'The engine and tasks run without a DOM or React.' },
+  { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'The engine and tasks import nothing above them.' },
+];
 const noDom = {
   'no-restricted-globals': ['error', 'window', 'document', 'self', 'navigator', 'localStorage'],
-  'no-restricted-imports': ['error', { patterns: [
-    { group: ['react', 'react-dom', 'react/*', 'recharts'], message: 'The engine and tasks run without a DOM or React.' },
-    { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'The engine and tasks import nothing above them.' },
-  ] }],
+  'no-restricted-imports': ['error', { patterns: noDomPatterns }],
 };
+/** Layers inside the engine. A later no-restricted-imports replaces an earlier one, so each repeats noDom's patterns. */
+const engineBelow = (message, ...groups) => ({
+  'no-restricted-imports': ['error', { patterns: [...noDomPatterns, { group: groups, message }] }],
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**'] },
@@ -21,6 +26,11 @@ export default tseslint.config(
     },
   },
   { files: ['src/engine/**/*.ts'], rules: noDom },
+  {
+    files: ['src/engine/memory/**/*.ts'],
+    rules: engineBelow('Memory accounting sits below the trainer and the benchmarks (what runs the trainer to measure it lives in engine/bench).', '**/train/**', '**/bench/**'),
+  },
+  { files: ['src/engine/eval/**/*.ts'], rules: engineBelow('Evaluation sits below training: shared pieces live in engine/model.', '**/train/**') },
   {
     files: ['src/tasks/**/*.ts'],
     rules: {
@@ -39,8 +49,9 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [
         { group: ['@tensorflow/*'], message: 'The UI talks to the engine through the worker.' },
         // Pure zod, no TF.js: config parsing, its messages, and the optimizer/schedule declarations.
-        { group: ['**/engine/**', '!**/engine/config', '!**/engine/types', '!**/engine/runConfig', '!**/engine/validation', '!**/engine/optim', '**/engine/optim/*', '!**/engine/optim/config'],
-          allowTypeImports: true, message: 'The UI imports the engine only for types and config parsing.' },
+        // The precision policy too: plain TypeScript (tests/engine/precision/policy.test.ts checks its import graph).
+        { group: ['**/engine/**', '!**/engine/config', '!**/engine/types', '!**/engine/runConfig', '!**/engine/validation', '!**/engine/optim', '**/engine/optim/*', '!**/engine/optim/config', '!**/engine/precision', '**/engine/precision/*', '!**/engine/precision/policy'],
+          allowTypeImports: true, message: 'The UI imports the engine only for types, config parsing and the precision policy.' },
       ] }],
     },
   },

@@ -3,12 +3,16 @@ import { dietSuite, memorySuite, type DietResult, type VariantResult } from '../
 import { parseRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { readJson } from './io';
+import { vsTorch, vsTorchTable } from './vsTorch';
 
 export interface BenchFlags {
   config: string;
   steps?: number;
   json: boolean;
   suite?: string;
+  /** Time PyTorch's step beside ours, interleaved (src/cli/vsTorch.ts). */
+  vsTorch?: boolean;
+  torchThreads?: number;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -50,7 +54,11 @@ export async function bench(flags: BenchFlags, print: (line: string) => void, pr
   const run = parseRunConfig(readJson(flags.config, '--config'));
   const steps = flags.steps ?? (flags.suite ? 3 : 10);
   const show = (text: string, value: unknown) => print(flags.json ? JSON.stringify(value) : text);
-  if (flags.suite === undefined) {
+  if (flags.vsTorch) {
+    if (flags.suite !== undefined) throw new ConfigError([{ path: '--vs-torch', message: 'cannot be combined with --suite' }]);
+    const result = await vsTorch(run, { rounds: steps, torchThreads: flags.torchThreads, onRound: (comparison, where) => progress(`bench ${comparison}: ${where}`) });
+    show(vsTorchTable(result, flags.config), result);
+  } else if (flags.suite === undefined) {
     const result = await benchmark(run, { steps, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
     show(benchSummary(result), result);
   } else if (flags.suite === 'memory') {

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
+import { batchTensors } from '../engine/model/batchTensors';
 import { createContext } from '../engine/model/context';
 import { forwardLogits } from '../engine/model/forward';
 import { meanTokenLoss } from '../engine/model/loss';
 import { TransformerModel } from '../engine/model/model';
-import { batchTensors, lossAndGrads } from '../engine/train/gradients';
-import { matMulFor, type Precision } from '../engine/precision/autocast';
+import { lossAndGrads } from '../engine/train/gradients';
+import { matMulFor } from '../engine/precision/autocast';
+import type { Precision } from '../engine/precision/policy';
 import { parseBatch } from '../engine/weights/batch';
 import { parseWeights, tensorToJson } from '../engine/weights/format';
 import { stringifyWeights } from '../engine/weights/stringify';

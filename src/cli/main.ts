@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Precision } from '../engine/precision/autocast';
+import type { Precision } from '../engine/precision/policy';
 import { ConfigError } from '../engine/validation';
 import { bench } from './bench';
 import { forward } from './forward';
@@ -13,7 +13,7 @@ const USAGE = `usage:
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
                                   [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
   npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
-                                  [--suite memory|diet]
+                                  [--suite memory|diet] [--vs-torch [--torch-threads N]]
   npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]`;
 
 const OPTIONS = {
@@ -29,6 +29,8 @@ const OPTIONS = {
   precision: { type: 'string', default: 'fp32' },
   json: { type: 'boolean', default: false },
   suite: { type: 'string' },
+  'vs-torch': { type: 'boolean', default: false },
+  'torch-threads': { type: 'string' },
   'out-dir': { type: 'string' },
   nproc: { type: 'string' },
   help: { type: 'boolean', default: false },
@@ -37,7 +39,7 @@ const OPTIONS = {
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json', 'suite'],
+  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
 };
 
@@ -59,10 +61,10 @@ function parseSteps(value: string | undefined): number | undefined {
   return n;
 }
 
-function parseNproc(value: string | undefined): number {
-  if (value === undefined) return 2;
+function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw flagError('nproc', `must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw flagError(flag, `must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
   return n;
 }
 
@@ -88,8 +90,10 @@ async function main(argv: string[]): Promise<void> {
   for (const key of REQUIRED[command]!) if (v[key] === undefined) throw flagError(key, `is required by ${command}`);
   if (!['fp32', 'fp16', 'bf16'].includes(v.precision)) throw flagError('precision', `must be one of fp32, fp16, bf16 (got ${JSON.stringify(v.precision)})`);
   const steps = parseSteps(v.steps);
+  const torchThreads = parseCount('torch-threads', v['torch-threads']);
+  if (torchThreads !== undefined && !v['vs-torch']) throw flagError('torch-threads', 'sets PyTorch\'s threads for --vs-torch and needs it');
   if (command === 'handover') {
-    handover({ weights: v.weights!, outDir: v['out-dir']!, config: v.config, nproc: parseNproc(v.nproc) }, (line) => process.stdout.write(line + '\n'));
+    handover({ weights: v.weights!, outDir: v['out-dir']!, config: v.config, nproc: parseCount('nproc', v.nproc) ?? 2 }, (line) => process.stdout.write(line + '\n'));
     return;
   }
   await startBackend(parseBackend(v.backend));
@@ -100,7 +104,7 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
-    await bench({ config: v.config!, steps, json: v.json, suite: v.suite }, print, progress);
+    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads }, print, progress);
   }
 }
 

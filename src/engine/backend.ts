@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { installWasmKernels } from './internals/wasmKernels';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -11,4 +12,6 @@ export async function useBackend(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`the ${name} backend could not be initialised`);
   await tf.ready();
+  // The engine's matmuls, saved copies and bias gradients stay on XNNPACK (internals/wasmKernels.ts).
+  if (name === 'wasm') installWasmKernels();
 }

@@ -6,6 +6,7 @@ import type { RunConfig } from '../engine/runConfig';
 import { DivergedError } from '../engine/train/trainer';
 import { ConfigError, type FieldIssue } from '../engine/validation';
 import type { ErrorKind } from './protocol';
+import { precisionPolicy } from '../engine/precision/policy';
 
 export interface Classified {
   kind: ErrorKind;
@@ -40,7 +41,8 @@ export function memoryToggles(run: RunConfig, peak?: Peak): string[] {
   const options: { label: string; run: RunConfig }[] = [];
   const withTrain = (patch: Partial<RunConfig['train']>): RunConfig => ({ ...run, train: { ...t, ...patch } });
   if (t.precision === 'fp32') options.push({ label: 'fp16 autocast (precision fp16)', run: withTrain({ precision: 'fp16' }) });
-  if (t.checkpointing === 'none') options.push({ label: 'checkpointing every layer', run: withTrain({ checkpointing: 'layers' }) });
+  // Under fp16 / bf16 'none' already recomputes every layer (precision/policy.ts).
+  if (precisionPolicy(t).segmentSize === 0) options.push({ label: 'checkpointing every layer', run: withTrain({ checkpointing: 'layers' }) });
   const k = t.gradAccumSteps * 2;
   if (t.batchSize % k === 0) options.push({ label: `gradient accumulation over ${k} micro-batches (same effective batch)`, run: withTrain({ gradAccumSteps: k }) });
   if (t.batchSize >= 2 && (t.batchSize / 2) % t.gradAccumSteps === 0) {

@@ -11,7 +11,10 @@ import { ARTIFACTS, openApp, setField, waitForBackend } from './lab/driver';
  * checkpoint, a shared grid link restores the setup (a damaged one is refused), and the try-it
  * panel answers on the trained model.
  */
-const STEPS = 40;
+// Long enough that the last run is still training when the page polls its row (a tiny step
+// takes a few milliseconds on wasm, and the runs table refreshes every few seconds).
+const STEPS = 160;
+const EVAL_EVERY = STEPS / 10;
 
 let url = '';
 let browser: Browser;
@@ -65,7 +68,7 @@ describe('comparisons, kept runs, share links and try-it (wasm)', () => {
     await page.goto(`${url}?preset=tiny&backend=wasm`);
     expect(await waitForBackend(page)).toBe('WebAssembly');
     await setField(page, 'Steps', String(STEPS));
-    await setField(page, 'Evaluate every (steps)', '4');
+    await setField(page, 'Evaluate every (steps)', String(EVAL_EVERY));
     expect(await page.getByLabel('Values of setting 1').inputValue()).toBe('adam, sgd(lr=0.1, momentum=0.9)');
     expect(await page.getByLabel('Values of setting 2').inputValue()).toBe('fp32, fp16');
     await page.getByRole('button', { name: 'Run grid' }).click();
@@ -73,12 +76,12 @@ describe('comparisons, kept runs, share links and try-it (wasm)', () => {
     expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))).toEqual(GRID);
     // Reload while the last run trains, once it has saved checkpoints (at every evaluation).
     await page.waitForFunction(
-      (name) => {
+      ([name, after]) => {
         const tr = document.querySelector(`tr[data-run="${name}"]`);
         const m = /running (\d+)\//.exec(tr?.textContent ?? '');
-        return m !== null && Number(m[1]) >= 10;
+        return m !== null && Number(m[1]) >= Number(after);
       },
-      GRID[3], { timeout: 240_000, polling: 50 },
+      [GRID[3], 2 * EVAL_EVERY + 1] as const, { timeout: 240_000, polling: 50 },
     );
     await page.reload();
     await waitForBackend(page);

@@ -25,6 +25,11 @@ describe('error classification', () => {
     expect(memoryToggles(lean)).toEqual([]);
   });
 
+  it('does not suggest checkpointing under fp16, where "none" already recomputes every layer', () => {
+    const fp16 = parseRunConfig({ ...TINY, train: { ...TINY.train, precision: 'fp16', checkpointing: 'none' } });
+    expect(memoryToggles(fp16).some((t) => t.startsWith('checkpointing'))).toBe(false);
+  });
+
   it('tells divergence, lost devices, config errors and the rest apart', () => {
     expect(classify(new DivergedError(7), run)).toMatchObject({ kind: 'diverged', suggestion: expect.stringMatching(/Lower the learning rate \(now 0\.01\), turn on gradient clipping/) });
     expect(classify(new BackendFailure('device-lost', 'gone'), run).kind).toBe('device-lost');

@@ -19,12 +19,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { startBackend, type NodeBackend } from '../../src/cli/nodeBackend';
-import { type Checkpointing } from '../../src/engine/autograd/checkpoint';
+import { measureMicroBatch, type MicroSamples } from '../../src/engine/bench/measure';
 import { parseModelConfig, type Architecture } from '../../src/engine/config';
 import { featureKeys, microFeatures, quantitiesOf, type Counts, type Quantity } from '../../src/engine/memory/features';
-import { measureMicroBatch, type MicroSamples } from '../../src/engine/memory/measure';
-import { microShape, segmentSize } from '../../src/engine/memory/shapes';
+import { microShape } from '../../src/engine/memory/shapes';
 import { TransformerModel } from '../../src/engine/model/model';
+import { segmentSize, type Checkpointing } from '../../src/engine/precision/policy';
 import type { Batch } from '../../src/tasks/types';
 import { independentColumns, leastSquares } from './lsq';
 

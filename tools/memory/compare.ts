@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { startBackend, type NodeBackend } from '../../src/cli/nodeBackend';
 import { parseRunConfig } from '../../src/engine/runConfig';
-import { longestBatch, measureTrainingStep } from '../../src/engine/memory/measure';
+import { longestBatch, measureTrainingStep } from '../../src/engine/bench/measure';
 import { predictMemory } from '../../src/engine/memory/predict';
 
 const [backend = 'wasm', only] = process.argv.slice(2);

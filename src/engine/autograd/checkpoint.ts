@@ -1,17 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { packHalf, unpackHalf, type HalfFormat } from '../kernels/half';
+import { packHalf, unpackHalf } from '../kernels/half';
 import { runPlainly, type StackLayer, type StackRunner } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
-import { nestedGrads } from './tape';
-
-/** `train.checkpointing`: no recompute, one segment per layer, or n consecutive layers per segment. */
-export type Checkpointing = 'none' | 'layers' | number;
-
-/**
- * The format recomputed segments keep their boundaries (each segment's input) in between the
- * forward and the backward pass: float32, or two halves packed in one int32 element.
- */
-export type BoundaryStorage = 'fp32' | HalfFormat;
+import { segmentSize, type Checkpointing, type Precision, type PrecisionPolicy } from '../precision/policy';
+import { nestedGrads } from '../internals/tape';
 
 /** Splits `items` into runs of `size` consecutive ones; the last run may be shorter. */
 export function segmentsOf<T>(items: readonly T[], size: number): T[][] {
@@ -25,7 +17,7 @@ function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < 1) throw new Error(`a checkpointed segment needs a whole number of layers ≥ 1 (got ${size})`);
 }
 
-function checkStorage(storage: unknown): asserts storage is BoundaryStorage {
+function checkStorage(storage: unknown): asserts storage is Precision {
   if (storage !== 'fp32' && storage !== 'fp16' && storage !== 'bf16') {
     throw new Error(`checkpoint boundaries are kept in 'fp32', 'fp16' or 'bf16' (got ${String(storage)})`);
   }
@@ -49,25 +41,20 @@ function checkStorage(storage: unknown): asserts storage is BoundaryStorage {
  * An attention probe (`ForwardContext.recordAttention`) sees each segment twice, and the
  * first time with tensors freed when the segment's forward ends.
  */
-export function checkpointRunner(mode: 'layers' | number, storage: BoundaryStorage = 'fp32'): StackRunner {
-  const size = mode === 'layers' ? 1 : mode;
+export function checkpointRunner(mode: Exclude<Checkpointing, 'none'>, storage: Precision = 'fp32'): StackRunner {
+  const size = segmentSize(mode, storage);
   checkSize(size);
   checkStorage(storage);
   return (layers, x, extras, p) => runSegments(segmentsOf(layers, size), x, extras, p, storage);
 }
 
 /**
- * The runner for a `train.checkpointing` setting, with segment boundaries kept in `storage`
- * (half formats go with `train.precision` 'fp16' / 'bf16').
- * 'none' with 'fp32' storage runs the stack plainly. 'none' with a half storage runs one
- * segment per layer, exactly as 'layers' does: a plain TF.js forward keeps what each op saves
- * for its gradient (nearly every op input and output) as float32 until the backward pass ends,
- * so activations can be stored at half size only by recomputing from packed boundaries.
+ * The runner a precision policy decided on (precision/policy.ts): the plain one without
+ * recompute, else segments of `segmentSize` layers with boundaries kept in `boundaryStorage`.
  */
-export function runnerFor(checkpointing: Checkpointing, storage: BoundaryStorage = 'fp32'): StackRunner {
-  checkStorage(storage);
-  if (checkpointing === 'none') return storage === 'fp32' ? runPlainly : checkpointRunner('layers', storage);
-  return checkpointRunner(checkpointing, storage);
+export function runnerFor(policy: PrecisionPolicy): StackRunner {
+  checkStorage(policy.boundaryStorage);
+  return policy.segmentSize === 0 ? runPlainly : checkpointRunner(policy.segmentSize, policy.boundaryStorage);
 }
 
 const unique = (names: string[]): string[] => [...new Set(names)];
@@ -86,7 +73,7 @@ function accumulate(sum: tf.Tensor | null, g: tf.Tensor | null): tf.Tensor | nul
  * by closure inside a custom gradient gets no gradient), and inside a segment parameters come
  * only from the inputs that belong to its own layers.
  */
-function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, storage: BoundaryStorage): tf.Tensor {
+function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, storage: Precision): tf.Tensor {
   if (segments.length === 0) return x;
   const nSegments = segments.length;
   const nExtras = extras.length;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config';
+import { batchTensors } from '../model/batchTensors';
 import { createContext, type ForwardContext } from '../model/context';
 import { forwardLogits } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
 import { tokenLoss } from '../model/loss';
-import { batchTensors } from '../train/gradients';
 import { toBatch } from '../../tasks/batches';
 import { PAD, type BatchLayout, type Example } from '../../tasks/types';
 import { exactMatches, greedyAnswers } from './greedy';

@@ -3,9 +3,10 @@ import type { ModelConfig } from '../config';
 import { hasHalfKernels } from '../kernels/half';
 import type { StackLayer, StackRunner } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
+import type { PrecisionPolicy } from '../precision/policy';
 import type { Batch } from '../../tasks/types';
 import type { MemoryBreakdown } from './breakdown';
-import { halfCopyBytes, microShape, type BoundaryStorageMode, type CheckpointingMode } from './shapes';
+import { halfCopyBytes, microShape } from './shapes';
 
 /** The engine's logical byte count of live tensors: CPU-side bookkeeping, never a device read. */
 const liveBytes = (): number => tf.memory().numBytes;
@@ -164,19 +165,13 @@ export class MemoryMeter {
   }
 }
 
-/** The meter of one training step over `microBatches`, knowing the half-size boundaries they keep. */
-export function stepMeter(
-  cfg: ModelConfig,
-  checkpointing: CheckpointingMode,
-  storage: BoundaryStorageMode,
-  microBatches: readonly Batch[],
-  trace = false,
-): MemoryMeter {
-  if (storage === 'fp32') return new MemoryMeter(undefined, trace);
+/** The meter of one training step over `microBatches`, knowing the half-size boundaries the policy keeps. */
+export function stepMeter(cfg: ModelConfig, policy: PrecisionPolicy, microBatches: readonly Batch[], trace = false): MemoryMeter {
+  if (policy.boundaryStorage === 'fp32') return new MemoryMeter(undefined, trace);
   const packed = hasHalfKernels();
   const halfCopies = (micro: number) => {
     const b = microBatches[micro];
-    return b ? halfCopyBytes(cfg, checkpointing, storage, microShape(b), packed) : 0;
+    return b ? halfCopyBytes(cfg, policy, microShape(b), packed) : 0;
   };
   return new MemoryMeter(halfCopies, trace);
 }

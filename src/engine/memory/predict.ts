@@ -1,13 +1,14 @@
 import { architecture, type Architecture, type ModelConfig } from '../config';
 import type { OptimizerConfig } from '../optim/config';
 import { parameterCount } from '../params';
+import { precisionPolicy } from '../precision/policy';
 import type { RunConfig } from '../runConfig';
 import { sequenceLength } from '../../tasks/batches';
 import { taskDefinition } from '../../tasks/registry';
 import type { MemoryBreakdown } from './breakdown';
 import { COUNTS } from './coefficients';
 import { microFeatures, quantitiesOf, type Counts, type Features, type Quantity } from './features';
-import { halfCopyBytes, segmentSize, type MicroShape } from './shapes';
+import { halfCopyBytes, type MicroShape } from './shapes';
 
 /*
  * The memory of a training step, predicted from its run config alone. Plain TypeScript, no
@@ -93,16 +94,14 @@ export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: 
 export function predictMemory(run: RunConfig): MemoryBreakdown {
   const { model: cfg, train: t } = run;
   const shape = longestMicroBatch(run);
-  const storage = t.precision;
-  const half = storage !== 'fp32';
-  const segment = segmentSize(t.checkpointing, storage);
-  const micro = microBatchFigures(cfg, shape, segment, half);
+  const policy = precisionPolicy(t);
+  const micro = microBatchFigures(cfg, shape, policy.segmentSize, policy.boundaryStorage !== 'fp32');
   const parameters = 4 * parameterCount(cfg);
   const gradients = parameters;
   const optimizerState = optimizerSlots(t.optimizer) * parameters;
   const accumulating = t.gradAccumSteps > 1;
   const batchTensors = 4 * shape.rows * (shape.srcLen + shape.tgtLen + (architecture(cfg) === 'encoder-only' ? shape.srcLen : shape.tgtLen));
-  const halfCopies = halfCopyBytes(cfg, t.checkpointing, storage, shape);
+  const halfCopies = halfCopyBytes(cfg, policy, shape);
   const savedActivations = Math.max(0, (micro.kept ?? 0) - batchTensors - halfCopies);
 
   // The forward pass's own high-water mark sits a little above its end, in the loss's softmax
@@ -125,7 +124,7 @@ export function predictMemory(run: RunConfig): MemoryBreakdown {
   // After the backward pass, until the step's tidy ends: the gradients, their unscaled copy
   // (loss scaling) and two bool masks of the overflow check (a quarter of the bytes each), the
   // clipped copy. (Each gradient's norm is computed and freed on its own: a transient.)
-  const scaled = (t.lossScaler.enabled ?? t.precision === 'fp16') ? 1 : 0;
+  const scaled = policy.lossScaling ? 1 : 0;
   const clipped = t.clipGradNorm !== null ? 1 : 0;
   const afterBackward = resident + gradients * (1 + scaled * 1.5 + clipped);
   const peak = Math.max(duringBackward, summing, afterBackward);

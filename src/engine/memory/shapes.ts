@@ -1,14 +1,10 @@
 import { architecture, type ModelConfig } from '../config';
+import type { PrecisionPolicy } from '../precision/policy';
 
 /*
  * Shapes of a training step, shared by the step's accounting (meter.ts) and the predictor
  * (predict.ts). Plain TypeScript: no TF.js, so the page can call it as the user types.
  */
-
-/** `train.checkpointing` (the same union as autograd/checkpoint.ts, restated to stay TF.js-free). */
-export type CheckpointingMode = 'none' | 'layers' | number;
-/** How segment boundaries are kept: float32, or two halves packed in one int32. */
-export type BoundaryStorageMode = 'fp32' | 'fp16' | 'bf16';
 
 /** A micro-batch's shape: rows, and the padded lengths of its source and target rows (0 when absent). */
 export interface MicroShape {
@@ -45,16 +41,6 @@ export function stacksOf(cfg: ModelConfig, shape: MicroShape): StackShape[] {
   }
 }
 
-/**
- * Layers per recomputed segment, or 0 when the stack runs plainly. Mirrors
- * `runnerFor(checkpointing, storage)`: 'none' runs plainly under fp32 storage and one segment
- * per layer under a half storage (half-size storage needs a recompute).
- */
-export function segmentSize(checkpointing: CheckpointingMode, storage: BoundaryStorageMode): number {
-  if (checkpointing === 'none') return storage === 'fp32' ? 0 : 1;
-  return checkpointing === 'layers' ? 1 : checkpointing;
-}
-
 /** How many recomputed segments a stack of `layers` layers has (0 when it runs plainly). */
 export function segmentCount(layers: number, size: number): number {
   return size === 0 ? 0 : Math.ceil(layers / size);
@@ -68,16 +54,14 @@ export function segmentCount(layers: number, size: number): number {
  */
 export function halfCopyBytes(
   cfg: ModelConfig,
-  checkpointing: CheckpointingMode,
-  storage: BoundaryStorageMode,
+  policy: PrecisionPolicy,
   shape: MicroShape,
   packed = true,
 ): number {
-  if (storage === 'fp32') return 0;
-  const size = segmentSize(checkpointing, storage);
+  if (policy.boundaryStorage === 'fp32') return 0;
   return stacksOf(cfg, shape).reduce((bytes, stack) => {
     const values = shape.rows * stack.length * cfg.dModel;
     const one = packed ? 4 * Math.ceil(values / 2) : 4 * values;
-    return bytes + segmentCount(stack.layers, size) * one;
+    return bytes + segmentCount(stack.layers, policy.segmentSize) * one;
   }, 0);
 }

@@ -16,10 +16,31 @@ export function linear(ctx: ForwardContext, x: tf.Tensor, weight: tf.Tensor, bia
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 
-/** LayerNorm over the last axis with the biased variance, as PyTorch computes it. */
+/**
+ * LayerNorm over the last axis with the biased variance, as PyTorch computes it, with the
+ * analytic backward: it keeps x̂ and 1/σ rather than every intermediate of the forward.
+ * With g = dy·w: dx = (g − mean(g) − x̂·mean(g·x̂)) / σ, dw = Σ dy·x̂, db = Σ dy.
+ */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(weight).add(bias);
+  const op = tf.customGrad((input, w, b, save) => {
+    const xs = input as tf.Tensor;
+    const centred = tf.sub(xs, tf.mean(xs, -1, true)); // [..., d]
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps)); // [..., 1]
+    const xhat = tf.mul(centred, rstd);
+    (save as tf.GradSaveFunc)([xhat, rstd, w as tf.Tensor]);
+    return {
+      value: tf.add(tf.mul(xhat, w as tf.Tensor), b as tf.Tensor),
+      gradFunc: (dy, saved) => {
+        const [xh, r, wt] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dyt = dy as tf.Tensor;
+        const g = tf.mul(dyt, wt);
+        const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), r);
+        const leading = xh.shape.slice(0, -1).map((_, i) => i);
+        return [dx, tf.sum(tf.mul(dyt, xh), leading), tf.sum(dyt, leading)];
+      },
+    };
+  });
+  return op(x, weight, bias) as tf.Tensor;
 }
 
 /** Exact GELU, x·Φ(x) with the erf form (PyTorch's default `approximate='none'`). */

@@ -5,23 +5,21 @@ import { initialValue } from './init';
 import type { ParamLookup } from './layers';
 import type { NamedTensor } from '../weights/format';
 
-let modelCount = 0;
-
 /**
- * The parameters of one Transformer as tf.Variables under PyTorch's names. TF.js registers
- * variables globally by name, so each model prefixes its own to let several live side by side.
+ * The parameters of one Transformer as tf.Variables, looked up by PyTorch's names. TF.js
+ * registers variables globally by name, so they are left to the engine to name (a number it
+ * never reuses), which lets any number of models live side by side.
  */
 export class TransformerModel {
   readonly specs: ParamSpec[];
   readonly variables: Map<string, tf.Variable>;
 
   private constructor(readonly config: ModelConfig, values: (spec: ParamSpec) => tf.Tensor) {
-    const id = ++modelCount;
     this.specs = paramSpecs(config);
     this.variables = new Map(
       this.specs.map((spec) => {
         const value = values(spec);
-        const variable = tf.variable(value, true, `model${id}/${spec.name}`);
+        const variable = tf.variable(value, true);
         value.dispose();
         return [spec.name, variable];
       }),

@@ -15,9 +15,12 @@ export function clipGradNorm(
   if (maxNorm !== null && (!Number.isFinite(maxNorm) || maxNorm < 0)) {
     throw new RangeError(`clipGradNorm: maxNorm must be finite and ≥ 0, or null (got ${maxNorm})`);
   }
+  // sqrt(Σ sum(g²)) equals the norm of the per-tensor norms; tf.norm would go through Abs and
+  // Pow. The squares are stacked, not added with addN: WebGPU's AddN binds every input at once,
+  // past what an adapter allows for a model's worth of tensors.
   const norm = tf.tidy(() => {
-    const norms = [...grads.values()].map((g) => tf.norm(g));
-    return norms.length === 0 ? tf.scalar(0) : (tf.norm(tf.stack(norms)) as tf.Scalar);
+    const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+    return squares.length === 0 ? tf.scalar(0) : (tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar);
   });
   if (!maxNorm) return { grads: grads instanceof Map ? grads : new Map(grads), norm };
   const coef = tf.tidy(() => tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)), 1));

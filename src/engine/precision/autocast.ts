@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { roundHalf, type HalfFormat } from '../kernels/half';
+import { roundHalf } from '../kernels/half';
 import type { ForwardContext } from '../model/context';
-
-export type Precision = 'fp32' | HalfFormat;
+import type { HalfFormat, Precision } from './policy';
 
 /**
  * Gradients of y = op(a)·op(b), op = transpose when the flag is set, for every flag pair:
@@ -41,5 +40,6 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
   };
 }
 
+/** The matmul of a policy's `matMul`: none (the plain one) under fp32. Stateless: build it once per run. */
 export const matMulFor = (precision: Precision): ForwardContext['matMul'] | undefined =>
   precision === 'fp32' ? undefined : autocastMatMul(precision);

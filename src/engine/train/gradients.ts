@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchTensors } from '../model/batchTensors';
 import type { ForwardContext } from '../model/context';
-import { forwardLogits, runPlainly, type StackRunner, type TokenTensors } from '../model/forward';
+import { forwardLogits, runPlainly, type StackRunner } from '../model/forward';
 import { tokenLoss } from '../model/loss';
 import type { TransformerModel } from '../model/model';
 import type { MemoryMeter } from '../memory/meter';
@@ -13,14 +14,6 @@ export function targetCount(batch: HostBatch): number {
   let n = 0;
   for (const row of batch.tgtOut) for (const t of row) if (t !== PAD) n++;
   return n;
-}
-
-export function batchTensors(batch: HostBatch): { tokens: TokenTensors; targets: tf.Tensor2D } {
-  const int2d = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0]!.length], 'int32');
-  return {
-    tokens: { src: batch.src && int2d(batch.src), tgtIn: batch.tgtIn && int2d(batch.tgtIn) },
-    targets: int2d(batch.tgtOut),
-  };
 }
 
 export interface LossAndGrads {

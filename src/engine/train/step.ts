@@ -46,7 +46,7 @@ export async function optimizerStep(s: StepInputs): Promise<StepOutcome> {
     const unscaled = s.scaler ? new Map([...scaled].map(([n, g]) => [n, g.mul(s.scaler!.inverseScale)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);
     const nonFinite = s.scaler
-      ? tf.addN([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))
+      ? tf.sum(tf.stack([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))) // stacked: see clip.ts
       : tf.scalar(0);
     const readout = tf.stack([loss, clipped.norm, nonFinite]);
     s.meter?.sample('clipped');

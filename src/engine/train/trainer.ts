@@ -1,8 +1,8 @@
 import { architecture } from '../config';
-import { runnerFor, type BoundaryStorage } from '../autograd/checkpoint';
+import { runnerFor } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
 import { inspectExample, type Inspection } from '../eval/inspect';
-import { createContext } from '../model/context';
+import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { stepMeter } from '../memory/meter';
@@ -12,6 +12,7 @@ import { learningRate } from '../optim/schedule';
 import type { RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
 import { LossScaler } from '../precision/lossScaler';
+import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
 import { splitBatchRows } from '../weights/batch';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
 import { toBatch } from '../../tasks/batches';
@@ -76,9 +77,11 @@ export class Trainer {
   private readonly layout: BatchLayout;
   private readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
+  /** What the run's precision settings decide: matmul form, recompute, boundary storage, loss scaling. */
+  readonly policy: PrecisionPolicy;
   private readonly stackRunner: StackRunner;
-  /** How recomputed segments keep their boundaries: at half size under fp16 / bf16. */
-  private readonly storage: BoundaryStorage;
+  /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
+  private readonly matMul: ForwardContext['matMul'] | undefined;
   private readonly scaler: LossScaler | null;
 
   private constructor(
@@ -90,10 +93,12 @@ export class Trainer {
   ) {
     const t = run.train;
     this.layout = architecture(run.model);
-    this.storage = t.precision;
-    this.stackRunner = runnerFor(t.checkpointing, this.storage);
-    const { enabled, ...scalerConfig } = t.lossScaler;
-    this.scaler = (enabled ?? t.precision === 'fp16') ? new LossScaler(scalerConfig) : null;
+    this.policy = precisionPolicy(t);
+    this.stackRunner = runnerFor(this.policy);
+    this.matMul = matMulFor(this.policy.matMul);
+    // `enabled` is the policy's to read; the scaler takes the rest.
+    const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
+    this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
@@ -150,13 +155,13 @@ export class Trainer {
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const scaleUsed = this.scaler?.scale;
-    const meter = stepMeter(this.run.model, t.checkpointing, this.storage, micro);
+    const meter = stepMeter(this.run.model, this.policy, micro);
     const outcome = await optimizerStep({
       model: this.model,
       optimizer: this.optimizer,
       microBatches: micro,
       contextFor: (i) =>
-        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: matMulFor(t.precision) }),
+        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
@@ -176,7 +181,7 @@ export class Trainer {
   }
 
   async evaluate(): Promise<EvalMetrics> {
-    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, matMulFor(this.run.train.precision));
+    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, this.matMul);
     const metrics: EvalMetrics = {
       step: this.stepIndex,
       split: 'val',
@@ -195,7 +200,7 @@ export class Trainer {
    */
   async inspect(input: number[]): Promise<Inspection> {
     const longestAnswer = taskDefinition(this.run.task).longest(this.run.task).answer;
-    return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, matMulFor(this.run.train.precision));
+    return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, this.matMul);
   }
 
   /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */

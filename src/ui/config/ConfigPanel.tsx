@@ -1,4 +1,5 @@
 import { memo } from 'react';
+import { precisionPolicy, type Checkpointing, type Precision, type PrecisionSettings } from '../../engine/precision/policy';
 import { TASK_NAMES, TASKS, taskVocabulary, type TaskName } from '../../tasks/registry';
 import { ArchitectureField } from './ArchitectureField';
 import type { Draft, Validation } from './draft';
@@ -28,8 +29,8 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
     <Field spec={spec} value={draft[spec.path]} errors={validation.byField.get(spec.path)} onChange={onChange} />
   );
   const memoryFields = MEMORY_FIELDS.filter((f) => f.path !== 'train.checkpointingEvery' || draft['train.checkpointing'] === 'every n layers');
-  const scaling = draft['train.precision'] === 'fp16' || draft['train.lossScaler.enabled'] === 'on';
-  const scalerFields = scaling ? LOSS_SCALER_FIELDS : LOSS_SCALER_FIELDS.slice(0, 1);
+  const policy = precisionPolicy(precisionSettings(draft));
+  const scalerFields = policy.lossScaling ? LOSS_SCALER_FIELDS : LOSS_SCALER_FIELDS.slice(0, 1);
   const common = { draft, validation, onChange };
   return (
     <form className="config" aria-label="Run configuration" onSubmit={(e) => e.preventDefault()} noValidate>
@@ -66,6 +67,20 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
     </form>
   );
 });
+
+/**
+ * The precision settings the draft asks for, read from its fields rather than the parsed run, so
+ * that the panel follows them while another field is invalid (whose messages the fields show).
+ */
+function precisionSettings(draft: Draft): PrecisionSettings {
+  const checkpointing = draft['train.checkpointing'];
+  const scaling = draft['train.lossScaler.enabled'];
+  return {
+    precision: draft['train.precision'] as Precision,
+    checkpointing: checkpointing === 'every n layers' ? Number(draft['train.checkpointingEvery']) : (checkpointing as Checkpointing),
+    lossScaler: { enabled: scaling === 'on' ? true : scaling === 'off' ? false : undefined },
+  };
+}
 
 function countIssues(v: Validation): string {
   const n = v.general.length + [...v.byField.values()].reduce((k, m) => k + m.length, 0);

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { checkpointRunner, runnerFor, segmentsOf, type Checkpointing } from '../../../src/engine/autograd/checkpoint';
+import { checkpointRunner, runnerFor, segmentsOf } from '../../../src/engine/autograd/checkpoint';
 import type { Architecture } from '../../../src/engine/config';
 import { seededDropout, siteSeed, type ForwardContext } from '../../../src/engine/model/context';
 import { runPlainly, type StackLayer } from '../../../src/engine/model/forward';
 import { TransformerModel } from '../../../src/engine/model/model';
+import { precisionPolicy, type Checkpointing } from '../../../src/engine/precision/policy';
 import { lossAndGrads, type LossAndGrads } from '../../../src/engine/train/gradients';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 import { relativeError } from '../../helpers/fixtures';
@@ -37,7 +38,7 @@ describe('segments', () => {
   });
 
   it('"none" runs the stack plainly', () => {
-    expect(runnerFor('none')).toBe(runPlainly);
+    expect(runnerFor(precisionPolicy({ checkpointing: 'none', precision: 'fp32' }))).toBe(runPlainly);
   });
 });
 
@@ -137,7 +138,7 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
       const plain = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runPlainly));
       const report: string[] = [];
       for (const mode of MODES) {
-        const ck = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(mode)));
+        const ck = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: mode, precision: 'fp32' }))));
         expect(ck.loss, `loss with checkpointing ${mode}`).toBe(plain.loss);
         expect([...ck.grads.keys()]).toEqual([...plain.grads.keys()]);
         expect(ck.grads.size).toBe(model.specs.length);
@@ -157,7 +158,7 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
       console.log(`[${backend}] ${arch} ${norm}: ${report.join('; ')}`);
 
       // The masks matter: another step draws other masks and gives another loss.
-      const other = await read(lossAndGrads(model, micro, trainingContexts(cfg, 1), runnerFor('layers')));
+      const other = await read(lossAndGrads(model, micro, trainingContexts(cfg, 1), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: 'fp32' }))));
       expect(other.loss).not.toBe(plain.loss);
       expect(tf.memory().numTensors).toBe(before);
     } finally {
@@ -181,7 +182,7 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
     };
     try {
       const plain = await read(lossAndGrads(model, micro, forgetful, runPlainly));
-      const ck = await read(lossAndGrads(model, micro, forgetful, runnerFor('layers')));
+      const ck = await read(lossAndGrads(model, micro, forgetful, runnerFor(precisionPolicy({ checkpointing: 'layers', precision: 'fp32' }))));
       expect(ck.loss).toBe(plain.loss); // the forward draws in the same order
       const worst = Math.max(...[...plain.grads].map(([name, want]) => relativeError(ck.grads.get(name)!, want)));
       expect(worst).toBeGreaterThan(1e-3);

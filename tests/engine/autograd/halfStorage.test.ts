@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkpointRunner, runnerFor, segmentsOf, type BoundaryStorage } from '../../../src/engine/autograd/checkpoint';
+import { checkpointRunner, runnerFor, segmentsOf } from '../../../src/engine/autograd/checkpoint';
 import type { Architecture } from '../../../src/engine/config';
 import { packHalf, packedLength, roundHalf, type HalfFormat } from '../../../src/engine/kernels/half';
 import { runPlainly, type StackLayer, type StackRunner } from '../../../src/engine/model/forward';
 import { TransformerModel } from '../../../src/engine/model/model';
+import { precisionPolicy, type Precision } from '../../../src/engine/precision/policy';
 import { lossAndGrads, type LossAndGrads } from '../../../src/engine/train/gradients';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 import { relativeError } from '../../helpers/fixtures';
@@ -42,20 +43,19 @@ const roundingRunner =
     segmentsOf(layers, mode === 'layers' ? 1 : mode).reduce((h, segment) => runPlainly(segment, roundHalf(h, format), extras, p), x);
 
 describe('boundary storage settings', () => {
-  it('fp32 storage is the default and "none" with it runs the stack plainly', () => {
-    expect(runnerFor('none')).toBe(runPlainly);
-    expect(runnerFor('none', 'fp32')).toBe(runPlainly);
-    expect(runnerFor('layers', 'fp16')).not.toBe(runPlainly);
+  it('"none" under fp32 runs the stack plainly', () => {
+    expect(runnerFor(precisionPolicy({ checkpointing: 'none', precision: 'fp32' }))).toBe(runPlainly);
+    expect(runnerFor(precisionPolicy({ checkpointing: 'layers', precision: 'fp16' }))).not.toBe(runPlainly);
   });
 
   it('"none" with a half storage recomputes per layer, since half-size storage needs a recompute', () => {
-    expect(runnerFor('none', 'fp16')).not.toBe(runPlainly);
-    expect(runnerFor('none', 'bf16')).not.toBe(runPlainly);
+    expect(runnerFor(precisionPolicy({ checkpointing: 'none', precision: 'fp16' }))).not.toBe(runPlainly);
+    expect(runnerFor(precisionPolicy({ checkpointing: 'none', precision: 'bf16' }))).not.toBe(runPlainly);
   });
 
   it('refuses an unknown storage', () => {
-    expect(() => checkpointRunner('layers', 'fp8' as BoundaryStorage)).toThrow(/'fp32', 'fp16' or 'bf16'/);
-    expect(() => runnerFor('none', 'half' as BoundaryStorage)).toThrow(/'fp32', 'fp16' or 'bf16'/);
+    expect(() => checkpointRunner('layers', 'fp8' as Precision)).toThrow(/'fp32', 'fp16' or 'bf16'/);
+    expect(() => runnerFor(precisionPolicy({ checkpointing: 'none', precision: 'half' as Precision }))).toThrow(/'fp32', 'fp16' or 'bf16'/);
   });
 });
 
@@ -80,7 +80,7 @@ describe.each(NODE_BACKENDS)('packed boundaries of toy layers on %s', (backend) 
   const ws0 = () => [1.3, -0.7, 0.9, 1.1].map((w) => tf.scalar(w + 1 / 9));
 
   /** Bytes the engine holds once the stack's forward is done, over those before it, and the gradients. */
-  async function forwardBytes(storage: BoundaryStorage, format?: HalfFormat) {
+  async function forwardBytes(storage: Precision, format?: HalfFormat) {
     await onBackend(backend);
     const seen: Float32Array[] = [];
     const layers = toyLayers(LAYERS, seen);
@@ -180,8 +180,8 @@ describe.each(NODE_BACKENDS)('Transformer gradients with half-size boundaries on
           report.push(`${format}/${mode}: ${worst.toExponential(2)} (vs fp32 ${offFp32.toExponential(2)})`);
         }
         // 'none' with half storage is one segment per layer.
-        const none = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor('none', format)));
-        const layers = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor('layers', format)));
+        const none = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: 'none', precision: format }))));
+        const layers = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: format }))));
         expect(none.loss).toBe(layers.loss);
         for (const [name, g] of layers.grads) expect(Array.from(none.grads.get(name)!), name).toEqual(Array.from(g));
       }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { runnerFor, type BoundaryStorage, type Checkpointing } from '../../../src/engine/autograd/checkpoint';
+import { runnerFor } from '../../../src/engine/autograd/checkpoint';
 import type { ModelConfig } from '../../../src/engine/config';
 import type { ForwardContext } from '../../../src/engine/model/context';
 import { TransformerModel } from '../../../src/engine/model/model';
+import { precisionPolicy, type Checkpointing, type Precision } from '../../../src/engine/precision/policy';
 import { lossAndGrads } from '../../../src/engine/train/gradients';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 import { modelConfig, randomBatch, trainingContexts, type Size } from './models';
@@ -55,12 +56,12 @@ interface Measured {
   kept: number;
 }
 
-async function measure(model: TransformerModel, cfg: ModelConfig, mode: Checkpointing, storage: BoundaryStorage): Promise<Measured> {
+async function measure(model: TransformerModel, cfg: ModelConfig, mode: Checkpointing, storage: Precision): Promise<Measured> {
   const batch = randomBatch(cfg, 'encoder-decoder', 32, 24, 9);
   const watch = watchedContexts(cfg);
   const before = tf.memory();
   const profile = await tf.profile(() => {
-    const { loss, grads } = lossAndGrads(model, [batch], watch.contexts, runnerFor(mode, storage));
+    const { loss, grads } = lossAndGrads(model, [batch], watch.contexts, runnerFor(precisionPolicy({ checkpointing: mode, precision: storage })));
     tf.dispose([loss, ...grads.values()]);
   });
   expect(tf.memory().numTensors, `tensors left by checkpointing ${mode}, ${storage} boundaries`).toBe(before.numTensors);
@@ -74,7 +75,7 @@ async function measure(model: TransformerModel, cfg: ModelConfig, mode: Checkpoi
 async function medianMs(
   model: TransformerModel,
   cfg: ModelConfig,
-  settings: [Checkpointing, BoundaryStorage][],
+  settings: [Checkpointing, Precision][],
   rounds = 5,
 ): Promise<number[]> {
   const batch = randomBatch(cfg, 'encoder-decoder', 32, 24, 9);
@@ -82,7 +83,7 @@ async function medianMs(
   for (let round = 0; round <= rounds; round++) {
     for (const [i, [mode, storage]] of settings.entries()) {
       const t0 = performance.now();
-      const { loss, grads } = lossAndGrads(model, [batch], trainingContexts(cfg, 0), runnerFor(mode, storage));
+      const { loss, grads } = lossAndGrads(model, [batch], trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: mode, precision: storage })));
       await loss.data();
       tf.dispose([loss, ...grads.values()]);
       if (round > 0) times[i]!.push(performance.now() - t0);

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runnerFor } from '../../../src/engine/autograd/checkpoint';
+import { longestBatch, measureTrainingStep } from '../../../src/engine/bench/measure';
 import { MEMORY_PARTS, type MemoryBreakdown } from '../../../src/engine/memory/breakdown';
-import { longestBatch, measureTrainingStep } from '../../../src/engine/memory/measure';
 import { MemoryMeter, stepMeter } from '../../../src/engine/memory/meter';
 import { createContext } from '../../../src/engine/model/context';
 import { TransformerModel } from '../../../src/engine/model/model';
 import { parameterCount } from '../../../src/engine/params';
+import { precisionPolicy } from '../../../src/engine/precision/policy';
 import { parseRunConfig, type RunConfig } from '../../../src/engine/runConfig';
 import { lossAndGrads } from '../../../src/engine/train/gradients';
 import { Trainer } from '../../../src/engine/train/trainer';
@@ -111,7 +112,7 @@ describe('the probes', () => {
     const contextFor = (micro: number) => createContext({ dropoutRate: 0.1, dropoutSeed: { seed: 1, step: 0, micro } });
     const read = async (meter?: MemoryMeter) => {
       const before = tf.memory().numTensors;
-      const { loss, grads } = lossAndGrads(model, [batch, batch], contextFor, runnerFor(checkpointing), 1, meter);
+      const { loss, grads } = lossAndGrads(model, [batch, batch], contextFor, runnerFor(precisionPolicy({ checkpointing, precision: 'fp32' })), 1, meter);
       const values = [await loss.data(), ...(await Promise.all([...grads.values()].map((g) => g.data())))];
       tf.dispose([loss, ...grads.values()]);
       expect(tf.memory().numTensors, 'tensors left').toBe(before);
@@ -119,7 +120,7 @@ describe('the probes', () => {
     };
     try {
       const plain = await read();
-      const meter = stepMeter(run.model, checkpointing, 'fp32', [batch, batch], true);
+      const meter = stepMeter(run.model, precisionPolicy({ checkpointing, precision: 'fp32' }), [batch, batch], true);
       const metered = await read(meter);
       metered.forEach((v, i) => expect(Array.from(v), `tensor ${i}`).toEqual(Array.from(plain[i]!)));
       // Both micro-batches were sampled through their forward and backward passes.

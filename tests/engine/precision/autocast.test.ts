@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { batchTensors } from '../../../src/engine/model/batchTensors';
 import { createContext } from '../../../src/engine/model/context';
 import { forwardLogits } from '../../../src/engine/model/forward';
 import { meanTokenLoss } from '../../../src/engine/model/loss';
 import { TransformerModel } from '../../../src/engine/model/model';
 import { autocastMatMul } from '../../../src/engine/precision/autocast';
-import { batchTensors } from '../../../src/engine/train/gradients';
 import { parseBatch } from '../../../src/engine/weights/batch';
 import { parseWeights } from '../../../src/engine/weights/format';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { batchTensors } from '../../../src/engine/model/batchTensors';
 import { createContext } from '../../../src/engine/model/context';
 import { forwardLogits } from '../../../src/engine/model/forward';
 import { TransformerModel } from '../../../src/engine/model/model';
 import { parseRunConfig, type RunConfig } from '../../../src/engine/runConfig';
-import { batchTensors, lossAndGrads } from '../../../src/engine/train/gradients';
+import { lossAndGrads } from '../../../src/engine/train/gradients';
 import { Trainer } from '../../../src/engine/train/trainer';
 import { parseWeightsText } from '../../../src/engine/weights/format';
 import { stringifyWeights } from '../../../src/engine/weights/stringify';

@@ -58,16 +58,53 @@ const FROM_HALF = { fp16: floatBitsFromFp16, bf16: floatBitsFromBf16 };
 export const halfFromFloatBits = (b: number, format: HalfFormat): number => TO_HALF[format](b);
 export const floatBitsFromHalf = (h: number, format: HalfFormat): number => FROM_HALF[format](h);
 
-const isNaNBits = (b: number) => (b & 0x7fffffff) > 0x7f800000;
+/*
+ * The rounding loops below are the hot path of autocast (six roundings per matmul). Each format
+ * has its own loop with the rounding inlined and signed 32-bit arithmetic throughout, which V8
+ * keeps in registers; going through fp16 bits and back costs several times more per element.
+ * They give the same bits as halfFromFloatBits followed by floatBitsFromHalf (the tests check it).
+ */
+
+/** 2^-24 · 2^23: float32 values in [0.5, 1) are spaced 2^-24 apart, the fp16 subnormal step. */
+const SUBNORMAL_RAMP = 0.75;
+
+function roundFp16Bits(src: Uint32Array, dst: Uint32Array): void {
+  const s = new Int32Array(src.buffer, src.byteOffset, src.length);
+  const d = new Int32Array(dst.buffer, dst.byteOffset, dst.length);
+  const f = new Float32Array(src.buffer, src.byteOffset, src.length);
+  const df = new Float32Array(dst.buffer, dst.byteOffset, dst.length);
+  for (let i = 0; i < s.length; i++) {
+    const b = s[i]!;
+    const a = b & 0x7fffffff;
+    const sign = b & -0x80000000;
+    if (a > 0x7f800000) d[i] = b; // NaN passes on as it is
+    else if (a >= 0x477ff000) d[i] = sign | 0x7f800000; // beyond 65504 + half a step: ±inf
+    else if (a >= 0x38800000) d[i] = sign | ((a + 0xfff + ((a >>> 13) & 1)) & ~0x1fff); // normal: 10 mantissa bits, ties to even
+    else if (a <= 0x33000000) d[i] = sign; // at or below half the smallest subnormal: ±0
+    else {
+      // Subnormal: float32 addition rounds |x| + 0.75 to a multiple of 2^-24, ties to even; the
+      // subtraction is exact.
+      df[i] = Math.fround(Math.abs(f[i]!) + SUBNORMAL_RAMP) - SUBNORMAL_RAMP;
+      d[i] = d[i]! | sign;
+    }
+  }
+}
+
+function roundBf16Bits(src: Uint32Array, dst: Uint32Array): void {
+  const s = new Int32Array(src.buffer, src.byteOffset, src.length);
+  const d = new Int32Array(dst.buffer, dst.byteOffset, dst.length);
+  for (let i = 0; i < s.length; i++) {
+    const b = s[i]!;
+    // A NaN keeps its bits; everything else rounds its low 16 bits away, ties to even, which
+    // carries into the exponent (up to ±inf) exactly as the 16-bit path does.
+    d[i] = (b & 0x7fffffff) > 0x7f800000 ? b : (b + 0x7fff + ((b >>> 16) & 1)) & ~0xffff;
+  }
+}
 
 /** dst[i] = src[i] rounded to the half format, as float32 bits; a NaN is passed on as it is. */
 export function roundHalfBits(src: Uint32Array, dst: Uint32Array, format: HalfFormat): void {
-  const to = TO_HALF[format];
-  const from = FROM_HALF[format];
-  for (let i = 0; i < src.length; i++) {
-    const b = src[i]!;
-    dst[i] = isNaNBits(b) ? b : from(to(b));
-  }
+  if (format === 'fp16') roundFp16Bits(src, dst);
+  else roundBf16Bits(src, dst);
 }
 
 /** dst (length ceil(n/2)) gets the halves of src (length n), 2i in the low 16 bits. */

@@ -4,8 +4,10 @@
  * and the composite fallback follow it; nothing here touches a backend.
  */
 
-/** fp16 is IEEE binary16; bf16 is the top 16 bits of a float32. */
-export type HalfFormat = 'fp16' | 'bf16';
+import type { HalfFormat } from '../../precision/policy';
+
+/** The formats are the precision policy's: one type for the idea, named there. */
+export type { HalfFormat };
 export const HALF_FORMATS: readonly HalfFormat[] = ['fp16', 'bf16'];
 
 /** float32 → float32 holding the nearest half value (round to nearest, ties to even). Input `x`. */

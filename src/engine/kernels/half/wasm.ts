@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { packHalfBits, roundHalfBits, unpackHalfBits } from './bits';
+import { heapMemory, simdRound } from '../../internals/simdRound';
 import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type UnpackHalfAttrs } from './contract';
 
 /**
@@ -29,9 +30,20 @@ function run(
   return out;
 }
 
+/** The heap's byte offset of a tensor's data (TF.js internals, as typedArrayFromHeap reads it). */
+const offsetOf = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
+
 function roundHalf({ inputs, backend, attrs }: Args): TensorInfo {
   const { format } = attrs as unknown as HalfAttrs;
-  return run(backend, inputs.x!, inputs.x!.shape, 'float32', (src, dst) => roundHalfBits(src, dst, format));
+  const x = inputs.x!;
+  const wasm = backend as BackendWasm;
+  const simd = simdRound(heapMemory(wasm.wasm));
+  return run(backend, x, x.shape, 'float32', (src, dst) => {
+    // Whole vectors of four in SIMD, the rest in JS.
+    const whole = simd ? src.length - (src.length % 4) : 0;
+    if (simd && whole > 0) simd(offsetOf(wasm, x), dst.byteOffset, whole, format);
+    roundHalfBits(src.subarray(whole), dst.subarray(whole), format);
+  });
 }
 
 function packHalf({ inputs, backend, attrs }: Args): TensorInfo {

@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { runnerFor, type BoundaryStorage, type Checkpointing } from '../autograd/checkpoint';
+import { runnerFor } from '../autograd/checkpoint';
 import { architecture, type ModelConfig } from '../config';
+import type { MemoryBreakdown } from '../memory/breakdown';
+import { MemoryMeter, stepMeter } from '../memory/meter';
 import { createContext } from '../model/context';
 import type { TransformerModel } from '../model/model';
-import { matMulFor, type Precision } from '../precision/autocast';
+import { matMulFor } from '../precision/autocast';
+import { precisionPolicy, type PrecisionSettings } from '../precision/policy';
 import type { RunConfig } from '../runConfig';
 import { lossAndGrads } from '../train/gradients';
 import { Trainer } from '../train/trainer';
 import { toBatch } from '../../tasks/batches';
 import { taskDefinition } from '../../tasks/registry';
 import { FIRST_SYMBOL, type Batch, type Example } from '../../tasks/types';
-import type { MemoryBreakdown } from './breakdown';
-import { MemoryMeter, stepMeter } from './meter';
-import { segmentSize } from './shapes';
 
 /*
  * Measurements of memory with tf.profile, for tests, the benchmark and the calibration script
@@ -113,15 +113,11 @@ export interface MicroSamples {
  * One micro-batch's gradient computation (lossAndGrads, as the trainer runs it, with its meter),
  * profiled. For calibration: no optimizer; nothing else should run meanwhile.
  */
-export async function measureMicroBatch(
-  model: TransformerModel,
-  batch: Batch,
-  opts: { checkpointing: Checkpointing; precision: Precision; storage?: BoundaryStorage },
-): Promise<MicroSamples> {
+export async function measureMicroBatch(model: TransformerModel, batch: Batch, settings: PrecisionSettings): Promise<MicroSamples> {
   const cfg: ModelConfig = model.config;
-  const storage = opts.storage ?? opts.precision;
-  const segment = segmentSize(opts.checkpointing, storage);
-  const meter: MemoryMeter = stepMeter(cfg, opts.checkpointing, storage, [batch], true);
+  const policy = precisionPolicy(settings);
+  const segment = policy.segmentSize;
+  const meter: MemoryMeter = stepMeter(cfg, policy, [batch], true);
   const marks: { label: string; bytes: number; kernel: number }[] = [];
   const sample = meter.sample.bind(meter);
   meter.sample = (label?: string) => {
@@ -129,11 +125,11 @@ export async function measureMicroBatch(
     marks.push({ label: label ?? 'step', bytes, kernel: profiledKernels() });
     return bytes;
   };
-  const contextFor = (micro: number) =>
-    createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, micro }, matMul: matMulFor(opts.precision) });
+  const matMul = matMulFor(policy.matMul);
+  const contextFor = (micro: number) => createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, micro }, matMul });
   const before = tf.memory().numBytes;
   const profile = await tf.profile(() => {
-    const { loss, grads } = lossAndGrads(model, [batch], contextFor, runnerFor(opts.checkpointing, storage), 1, meter);
+    const { loss, grads } = lossAndGrads(model, [batch], contextFor, runnerFor(policy), 1, meter);
     tf.dispose([loss, ...grads.values()]);
   });
   const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot);

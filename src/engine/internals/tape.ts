@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /*
  * The one place that leans on TF.js engine internals for recomputed segments (TF.js 4.22;
- * tests/engine/autograd/tape.test.ts fails if any of this changes):
+ * tests/engine/internals/tape.test.ts fails if any of this changes):
  *
  * 1. `tf.engine().state.activeTape` is the tape of the gradient computation in progress. A
  *    gradient call made while no other one is recording (which is the case inside a custom

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { nestedGrads, withTapeRestored } from '../../../src/engine/autograd/tape';
+import { nestedGrads, withTapeRestored } from '../../../src/engine/internals/tape';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 
 /** The engine's tape field, read and written as tape.ts does (it is typed non-null, but is not). */

@@ -1,0 +1,68 @@
+/**
+ * Round-robin timing of several step functions in one process. Free of TF.js, so that the
+ * order and the medians can be tested with fakes.
+ *
+ * Alternating step by step (a, b, a, b, …) instead of timing all of a, then all of b, makes
+ * both sides see the same machine: a load that comes and goes (other processes on a shared
+ * VM) lands on both halves of every round, so their ratio stays meaningful even when the
+ * absolute times are noisy.
+ */
+
+/** Runs one step and resolves to the milliseconds it measured for itself (its own clock, so IPC or bookkeeping around it is not counted). */
+export type StepFn = () => Promise<number>;
+
+export interface InterleaveOptions {
+  /** Timed rounds; every function runs once per round. */
+  rounds: number;
+  /** Untimed rounds first (compilation, allocator and cache warm-up). */
+  warmup: number;
+  /**
+   * Keep warming up, whole rounds at a time, until this much wall time has passed too: V8 runs
+   * JavaScript and wasm in baseline code first and optimises them in the background, so a small
+   * model's first second of steps is slow however few rounds it takes.
+   */
+  minWarmupMs?: number;
+  /** Called after every step, warm-up included. */
+  onStep?: (name: string, round: number, warmup: boolean) => void;
+}
+
+export interface Interleaved {
+  /** Median milliseconds per function over the timed rounds. */
+  medians: Record<string, number>;
+  /** Every timed measurement, in round order. */
+  samples: Record<string, number[]>;
+  /** Warm-up rounds actually run (at least `warmup`). */
+  warmupRounds: number;
+}
+
+/** The middle value; the mean of the two middle values for an even count. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs `steps` in their given order, once each per round: the warm-up rounds, then `rounds` timed ones. */
+export async function interleave(steps: Record<string, StepFn>, opts: InterleaveOptions): Promise<Interleaved> {
+  const names = Object.keys(steps);
+  if (names.length === 0) throw new Error('interleave needs at least one step function');
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`rounds must be a whole number ≥ 1 (got ${opts.rounds})`);
+  if (!Number.isInteger(opts.warmup) || opts.warmup < 0) throw new Error(`warmup must be a whole number ≥ 0 (got ${opts.warmup})`);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const runRound = async (round: number, warm: boolean) => {
+    for (const name of names) {
+      const ms = await steps[name]!();
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`step ${name} reported ${ms} ms; expected a finite time ≥ 0`);
+      if (!warm) samples[name]!.push(ms);
+      opts.onStep?.(name, round, warm);
+    }
+  };
+  const started = performance.now();
+  let round = 0;
+  while (round < opts.warmup || performance.now() - started < (opts.minWarmupMs ?? 0)) await runRound(round++, true);
+  const warmupRounds = round;
+  for (let i = 0; i < opts.rounds; i++) await runRound(round++, false);
+  const medians = Object.fromEntries(names.map((n) => [n, median(samples[n]!)]));
+  return { medians, samples, warmupRounds };
+}
