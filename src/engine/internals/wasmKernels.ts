@@ -10,7 +10,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *    a batch of 1; everything else runs a scalar loop about 15× slower. The override
  *    materialises transposes (a tiled copy on the heap), folds a batch against a
  *    shared right operand into one tall matmul, and runs a true batch slice by slice, each
- *    slice a batch-1, flag-free call of the stock kernel.
+ *    slice a batch-1, flag-free call of the C++ kernel (`_BatchMatMul`) on views; slices too
+ *    small to be worth an XNNPACK operator run in a JS loop instead.
  * 2. A slice is a view: `makeOutput(shape, dtype, memoryOffset)` registers a tensor over bytes
  *    that something else owns. A view is released with `releaseView`, which unregisters it
  *    without the `_free` that `disposeData` would call on memory it does not own.
@@ -41,7 +42,7 @@ interface Stock {
   sum: Kernel;
 }
 
-/** A tensor info over `length` float32 elements of `of` starting at element `offset`, sharing its bytes. */
+/** A tensor info of `shape` over the float32 elements of `of` from element `offset` on, sharing its bytes. */
 function view(wasm: BackendWasm, of: TensorInfo, offset: number, shape: number[]): TensorInfo {
   const base = wasm.dataIdMap.get(of.dataId)!.memoryOffset as number;
   return wasm.makeOutput(shape, 'float32', base + offset * 4);
