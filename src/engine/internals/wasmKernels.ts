@@ -98,20 +98,29 @@ const lastTwo = (t: TensorInfo, transposed: boolean): [number, number] => {
  */
 const SMALL_SLICE = 4096;
 
-/** out[p] = a[p]·b[p] for plain row-major slices (a shared when `oneA`), in JS. */
-function smallBatchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, oneA: boolean, m: number, k: number, n: number): void {
-  out.fill(0);
-  const batch = out.length / (m * n);
+/**
+ * out[p] = op(a[p])·op(b[p]) in JS, reading the operands where they lie (no transposed copies):
+ * each output is one dot product with float64 accumulation. A batch of one on either side is
+ * shared by every slice.
+ */
+function smallBatchMatMul(
+  a: Float32Array, b: Float32Array, out: Float32Array,
+  shape: { batchA: number; batchB: number; m: number; k: number; n: number; transposeA: boolean; transposeB: boolean },
+): void {
+  const { batchA, batchB, m, k, n, transposeA, transposeB } = shape;
+  // Strides of op(a)[i, l] and op(b)[l, j] in their slices.
+  const [ai, al] = transposeA ? [1, m] : [k, 1];
+  const [bl, bj] = transposeB ? [1, k] : [n, 1];
+  const batch = Math.max(batchA, batchB);
   for (let p = 0; p < batch; p++) {
-    const ao = oneA ? 0 : p * m * k;
-    const bo = p * k * n;
+    const ao = (batchA === 1 ? 0 : p) * m * k;
+    const bo = (batchB === 1 ? 0 : p) * k * n;
     const oo = p * m * n;
     for (let i = 0; i < m; i++) {
-      const row = oo + i * n;
-      for (let l = 0; l < k; l++) {
-        const x = a[ao + i * k + l]!;
-        const col = bo + l * n;
-        for (let j = 0; j < n; j++) out[row + j]! += x * b[col + j]!;
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let l = 0, x = ao + i * ai, y = bo + j * bj; l < k; l++, x += al, y += bl) sum += a[x]! * b[y]!;
+        out[oo + i * n + j] = sum;
       }
     }
   }
@@ -172,9 +181,6 @@ function plainMatMul(s: Stock, wasm: BackendWasm, a: TensorInfo, b: TensorInfo, 
   if (batchB === 1) {
     // A batch against one right operand is one tall matmul: [batchA·m, k]·[k, n].
     out = s.matMul({ inputs: { a: reshaped(a2, [1, batchA * m, k]), b: reshaped(b2, [1, k, n]) }, backend: wasm, attrs: flags });
-  } else if (m * k * n <= SMALL_SLICE) {
-    out = wasm.makeOutput([batchB, m, n], 'float32');
-    smallBatchMatMul(wasm.typedArrayFromHeap(a2) as Float32Array, wasm.typedArrayFromHeap(b2) as Float32Array, wasm.typedArrayFromHeap(out) as Float32Array, batchA === 1, m, k, n);
   } else {
     out = wasm.makeOutput([batchB, m, n], 'float32');
     slicedMatMul(wasm, a2, b2, out, batchA === 1, m, k, n);
@@ -197,10 +203,16 @@ function fastMatMul(s: Stock): Kernel {
     // The stock kernel handles (and reports) what the fast forms do not cover.
     if (unsupported || k !== k2) return s.matMul({ inputs, backend, attrs });
     const outShape = [...broadcastOuter(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    const batch = Math.max(batchA, batchB);
+    if (batch > 1 && m * k * n <= SMALL_SLICE) {
+      const out = wasm.makeOutput(outShape, 'float32');
+      const heap = (t: TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+      smallBatchMatMul(heap(a), heap(b), heap(out), { batchA, batchB, m, k, n, transposeA, transposeB });
+      return out;
+    }
     // y = op(a)·op(b) directly, transposing the operands that need it, or as (op(b)ᵀ·op(a)ᵀ)ᵀ,
     // transposing the other operands and the result: whichever moves fewer elements. The
     // weight gradient dyᵀ·x, for one, is cheaper as (xᵀ·dy)ᵀ when x is the narrower.
-    const batch = Math.max(batchA, batchB);
     const direct = (transposeA ? size(a.shape) : 0) + (transposeB ? size(b.shape) : 0);
     const swapped = (transposeB ? 0 : size(b.shape)) + (transposeA ? 0 : size(a.shape)) + batch * m * n;
     if (direct <= swapped) return reshaped(plainMatMul(s, wasm, a, b, transposeA, transposeB), outShape);
