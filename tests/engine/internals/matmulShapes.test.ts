@@ -7,14 +7,17 @@ import { TransformerModel } from '../../../src/engine/model/model';
 import { matMulFor } from '../../../src/engine/precision/autocast';
 import { precisionPolicy } from '../../../src/engine/precision/policy';
 import { lossAndGrads } from '../../../src/engine/train/gradients';
-import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
+import { installWasmKernels } from '../../../src/engine/internals/wasmKernels';
+import { routeFor, type MatMulRoute } from '../../../src/engine/internals/wasmMatMul';
+import { onBackend } from '../../helpers/backends';
 import { modelConfig, randomBatch } from '../autograd/models';
 
 /*
  * Every matmul the model runs (forward and backward, every architecture, plain, recomputed
  * and under autocast) is recorded from the engine's kernel calls, then replayed on random
- * operands and compared with a float64 matmul: the fast path (internals/wasmKernels.ts on
- * wasm) must agree to float32 rounding on every shape and transpose pair it is handed.
+ * operands and compared with a float64 matmul: the fast forms (internals/wasmMatMul.ts on
+ * wasm, on each of its routes) must agree to float32 rounding on every shape and transpose
+ * pair they are handed, and so on the shapes that reach their edge cases.
  */
 
 interface MatMulCall {
@@ -90,10 +93,39 @@ function referenceMatMul(a: Float32Array, b: Float32Array, c: MatMulCall): { val
   return { values, bound };
 }
 
-describe.each(NODE_BACKENDS)('every matmul the model runs, on %s', (backend) => {
+/**
+ * Shapes at the SIMD kernels' edges: a single element, row and column tails of every block
+ * size, a k over the chunk `nn` sums in, a batch of one on either side, both operands
+ * transposed, and a batch folded into a 2-D matmul.
+ */
+const EDGE_CALLS: MatMulCall[] = [
+  { a: [1, 1, 1], b: [1, 1, 1], transposeA: false, transposeB: false },
+  { a: [3, 7, 5], b: [3, 5, 13], transposeA: false, transposeB: false },
+  { a: [3, 5, 7], b: [3, 5, 13], transposeA: true, transposeB: false },
+  { a: [3, 7, 5], b: [3, 13, 5], transposeA: false, transposeB: true },
+  { a: [3, 5, 7], b: [3, 13, 5], transposeA: true, transposeB: true },
+  { a: [1, 6, 9], b: [4, 9, 10], transposeA: false, transposeB: false },
+  { a: [1, 9, 6], b: [4, 10, 9], transposeA: true, transposeB: true },
+  { a: [2, 3, 6, 9], b: [9, 10], transposeA: false, transposeB: false },
+  { a: [33, 300], b: [300, 21], transposeA: false, transposeB: false },
+  { a: [300, 33], b: [300, 21], transposeA: true, transposeB: false },
+  { a: [33, 300], b: [21, 300], transposeA: false, transposeB: true },
+  { a: [300, 33], b: [21, 300], transposeA: true, transposeB: true },
+];
+
+/** The wasm backend on each route its BatchMatMul can take (threads: 1, several; no SIMD). */
+const ROUTES: [string, MatMulRoute | null][] = [
+  ['cpu', null],
+  ['wasm, one thread', routeFor(1)],
+  ['wasm, a thread pool', routeFor(4)],
+  ['wasm, without SIMD', { batched: 'xnnpack', twoD: 'xnnpack' }],
+];
+
+describe.each(ROUTES)('every matmul the model runs, on %s', (_, route) => {
   it('agrees with a float64 matmul to float32 rounding, for every shape and transpose pair', async () => {
-    await onBackend(backend);
-    const calls = recordModelMatMuls();
+    await onBackend(route ? 'wasm' : 'cpu');
+    if (route) installWasmKernels(route);
+    const calls = [...recordModelMatMuls(), ...EDGE_CALLS];
     // Linear (x·Wᵀ), its gradients (dy·W, dyᵀ·x), QKᵀ, weights·V and theirs, the one-hot embedding.
     expect(calls.some((c) => !c.transposeA && c.transposeB && c.a.length === 2)).toBe(true);
     expect(calls.some((c) => c.transposeA && !c.transposeB && c.a.length === 2)).toBe(true);
@@ -110,5 +142,6 @@ describe.each(NODE_BACKENDS)('every matmul the model runs, on %s', (backend) => 
       expect(worst, key(c)).toBeLessThanOrEqual(1);
       tf.dispose([a, b, y]);
     }
+    if (route) installWasmKernels(routeFor(1));
   });
 });

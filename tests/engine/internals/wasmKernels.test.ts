@@ -2,13 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { roundHalfBits } from '../../../src/engine/kernels/half/bits';
-import { heapMemory, simdRound } from '../../../src/engine/internals/simdRound';
+import { simdRound } from '../../../src/engine/internals/simdRound';
+import { heapMemory } from '../../../src/engine/internals/wasmAsm';
+import { installWasmKernels } from '../../../src/engine/internals/wasmKernels';
+import { routeFor, type MatMulRoute } from '../../../src/engine/internals/wasmMatMul';
 import { onBackend } from '../../helpers/backends';
 
 /*
  * The tfjs-backend-wasm internals that src/engine/internals/ builds on (TF.js 4.22). If an
  * upgrade moves any of them, these fail before the engine computes something wrong.
  */
+
+const ROUTES: MatMulRoute[] = [routeFor(1), routeFor(4), { batched: 'xnnpack', twoD: 'xnnpack' }];
 
 const wasmBackend = async () => {
   await onBackend('wasm');
@@ -94,8 +99,34 @@ describe('the wasm kernel overrides', () => {
     tf.dispose([x, y]);
   });
 
-  it('matmuls and sums leave no data behind: temporaries and views are all released', async () => {
+  it.each([
+    { shape: [1024, 384], axis: -1, splits: [128, 128, 128] },
+    { shape: [2, 9, 12], axis: 1, splits: [4, 5] },
+    { shape: [6, 5], axis: 0, splits: 3 },
+  ])('SplitV of $shape into $splits along $axis gives the slices, bit for bit', async ({ shape, axis, splits }) => {
+    await wasmBackend();
+    const x = tf.randomUniform(shape, -1, 1, 'float32', 5);
+    const pieces = tf.split(x, splits, axis);
+    const sizes = Array.isArray(splits) ? splits : new Array<number>(splits).fill(shape.at(axis)! / splits);
+    let start = 0;
+    for (const [i, piece] of pieces.entries()) {
+      const begin = shape.map(() => 0);
+      const sliceSize = [...shape];
+      const at = axis < 0 ? axis + shape.length : axis;
+      begin[at] = start;
+      sliceSize[at] = sizes[i]!;
+      const expected = tf.slice(x, begin, sliceSize);
+      expect(piece.shape).toEqual(expected.shape);
+      expect([...(await piece.data())]).toEqual([...(await expected.data())]);
+      start += sizes[i]!;
+      expected.dispose();
+    }
+    tf.dispose([x, ...pieces]);
+  });
+
+  it.each(ROUTES)('matmuls, sums and splits leave no data behind on the route %j: temporaries and views are all released', async (route) => {
     const wasm = await wasmBackend();
+    installWasmKernels(route);
     const a = tf.randomUniform([6, 5, 7], -1, 1, 'float32', 1);
     const b = tf.randomUniform([6, 4, 7], -1, 1, 'float32', 2);
     const c = tf.randomUniform([6, 4, 5], -1, 1, 'float32', 3);
@@ -108,8 +139,10 @@ describe('the wasm kernel overrides', () => {
         tf.matMul(a, c, true, true).sum([0, 1]);
         tf.matMul(a.reshape([30, 7]), w, false, true);
         tf.matMul(a.reshape([30, 7]), a.reshape([30, 7]), true, false);
+        tf.split(a, [3, 4], -1);
       });
     }
+    installWasmKernels(routeFor(1));
     expect(wasm.numDataIds()).toBe(ids);
     expect(tf.memory().numBytes).toBe(heap);
     tf.dispose([a, b, c, w]);

@@ -1,7 +1,8 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { packHalfBits, roundHalfBits, unpackHalfBits } from './bits';
-import { heapMemory, simdRound } from '../../internals/simdRound';
+import { simdRound } from '../../internals/simdRound';
+import { heapMemory } from '../../internals/wasmAsm';
 import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type UnpackHalfAttrs } from './contract';
 
 /**
