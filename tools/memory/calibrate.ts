@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { startBackend, type NodeBackend } from '../../src/cli/nodeBackend';
 import { measureMicroBatch, type MicroSamples } from '../../src/engine/bench/measure';
 import { parseModelConfig, type Architecture } from '../../src/engine/config';
-import { featureKeys, microFeatures, quantitiesOf, type Counts, type Quantity } from '../../src/engine/memory/features';
+import { featureKeys, microFeatures, quantitiesOf, quantitiesOfArchitecture, type Counts, type Quantity } from '../../src/engine/memory/features';
 import { microShape } from '../../src/engine/memory/shapes';
 import { TransformerModel } from '../../src/engine/model/model';
 import { segmentSize, type Checkpointing } from '../../src/engine/precision/policy';
@@ -77,6 +77,8 @@ const familyKey = (f: Family) => `${f.precision === 'fp32' ? 'fp32' : 'half'}.${
 interface Sample {
   features: Record<string, number>;
   measured: MicroSamples;
+  /** The quantities this model and segment size have (features.ts `quantitiesOf`). */
+  quantities: Quantity[];
   cfg: unknown;
 }
 const dumped: unknown[] = [];
@@ -116,7 +118,13 @@ async function measureRandom(family: Family, arch: Architecture): Promise<Sample
   const model = TransformerModel.initialise(cfg, 1);
   try {
     const measured = await measureMicroBatch(model, batch, { checkpointing, precision: family.precision });
-    return { features: microFeatures(cfg, microShape(batch), segmentSize(checkpointing, storage)), measured, cfg: { ...cfg, checkpointing, B, Ts, Tt } };
+    const segment = segmentSize(checkpointing, storage);
+    return {
+      features: microFeatures(cfg, microShape(batch), segment),
+      measured,
+      quantities: quantitiesOf(cfg, segment),
+      cfg: { ...cfg, checkpointing, B, Ts, Tt },
+    };
   } finally {
     model.dispose();
   }
@@ -138,6 +146,8 @@ const value = (m: MicroSamples, q: Quantity): number => {
       return m.decoderStack.forward;
     case 'decBackward':
       return m.decoderStack.backward;
+    case 'keptBackward':
+      return m.keptBackward;
   }
 };
 
@@ -170,7 +180,7 @@ for (const arch of ARCHS) {
         samples.push({ family, sample });
         dumped.push({ family: familyKey(family), arch, ...sample });
       }
-      const missed = samples.filter(({ family: f, sample: s }) => f === family && Math.max(s.measured.forward, ...quantitiesOf(arch, segmented).map((q) => value(s.measured, q))) < s.measured.peak);
+      const missed = samples.filter(({ family: f, sample: s }) => f === family && Math.max(s.measured.forward, ...s.quantities.map((q) => value(s.measured, q))) < s.measured.peak);
       if (missed.length > 0) console.log(`  ${familyKey(family)} ${arch}: ${missed.length} samples peak elsewhere, e.g. ${JSON.stringify({ peak: missed[0]!.sample.measured.peak, trace: missed[0]!.sample.measured.trace })}`);
     }
     const row = ({ family, sample }: { family: Family; sample: Sample }) => {
@@ -178,10 +188,13 @@ for (const arch of ARCHS) {
       const on = changesOf(family);
       return [...x, ...changes.flatMap((c) => (on[c] ? x : x.map(() => 0)))];
     };
-    const X = samples.map(row);
-    const columns = independentColumns(X);
-    for (const q of quantitiesOf(arch, segmented)) {
-      const y = samples.map(({ sample }) => value(sample.measured, q) / 4);
+    for (const q of quantitiesOfArchitecture(arch, segmented)) {
+      // Each quantity is fitted on the samples that have it (a stack may recompute nothing).
+      const having = samples.filter(({ sample }) => sample.quantities.includes(q));
+      if (having.length === 0) continue;
+      const X = having.map(row);
+      const columns = independentColumns(X);
+      const y = having.map(({ sample }) => value(sample.measured, q) / 4);
       const c = leastSquares(X, y, columns).map(quarter);
       const part = (i: number) => Object.fromEntries(keys.map((k, j) => [k, c[i * keys.length + j]!] as const).filter(([, v]) => v !== 0));
       (entry[mode] ??= {})[q] = part(0);
@@ -189,7 +202,7 @@ for (const arch of ARCHS) {
       for (const family of families) {
         let residual = 0;
         let relative = 0;
-        samples.forEach((s, i) => {
+        having.forEach((s, i) => {
           if (s.family !== family) return;
           const predicted = X[i]!.reduce((a, x, j) => a + x * c[j]!, 0);
           residual = Math.max(residual, Math.abs(predicted - y[i]!));

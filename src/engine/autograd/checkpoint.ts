@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { packHalf, unpackHalf } from '../kernels/half';
-import { runPlainly, type StackLayer, type StackRunner } from '../model/forward';
+import { runPlainly, type StackLayer, type StackObserver, type StackRunner } from '../model/forward';
 import type { ParamLookup } from '../model/layers';
 import { segmentSize, type Checkpointing, type Precision, type PrecisionPolicy } from '../precision/policy';
-import { nestedGrads } from '../internals/tape';
+import { gradientsRecording, nestedGrads, recordForward, type RecordedForward } from '../internals/tape';
 
 /** Splits `items` into runs of `size` consecutive ones; the last run may be shorter. */
 export function segmentsOf<T>(items: readonly T[], size: number): T[][] {
@@ -29,23 +29,31 @@ function checkStorage(storage: unknown): asserts storage is Precision {
  * another and keeps only each segment's input (its boundary), in `storage`; its backward walks
  * the segments from the last, running each again from its boundary under a nested gradient.
  *
+ * The final stack (whose backward pass comes first: model/forward.ts) does not recompute its
+ * last segment, as `torch.utils.checkpoint.checkpoint_sequential` does not: that segment runs
+ * with its tape recorded (internals/tape.ts `recordForward`), and its backward walks that tape.
+ * Its activations are alive from its forward to its backward, but so are the recompute's of the
+ * same segment in the other scheme when the backward starts, so the peak stays where it was and
+ * a whole segment's forward is saved.
+ *
  * - `storage` 'fp32': gradients equal the plain runner's, dropout included, because the
  *   recompute calls the same layers with the same ForwardContext, whose masks are seeded per site.
- * - `storage` 'fp16' / 'bf16': every boundary (the stack's input included) is kept by packHalf,
- *   two halves per int32 element, half the bytes of float32. The forward runs each segment on
- *   its unpacked boundary, so loss and gradients are those of a plain run that rounds every
- *   segment's input to half (roundHalf, whose gradient passes dy straight through); inside a
- *   segment everything stays float32. On a backend without the half kernels (webgl) packHalf
+ * - `storage` 'fp16' / 'bf16': every boundary of a recomputed segment (the stack's input
+ *   included) is kept by packHalf, two halves per int32 element, half the bytes of float32. The
+ *   forward runs each segment on its boundary unpacked (the kept segment on its input rounded
+ *   the same way), so loss and gradients are those of a plain run that rounds every segment's
+ *   input to half (roundHalf, whose gradient passes dy straight through); inside a segment
+ *   everything stays float32. On a backend without the half kernels (webgl) packHalf
  *   keeps rounded float32 values instead: the same numbers, no saving.
  *
- * An attention probe (`ForwardContext.recordAttention`) sees each segment twice, and the
- * first time with tensors freed when the segment's forward ends.
+ * An attention probe (`ForwardContext.recordAttention`) sees each recomputed segment twice, and
+ * the first time with tensors freed when the segment's forward ends.
  */
 export function checkpointRunner(mode: Exclude<Checkpointing, 'none'>, storage: Precision = 'fp32'): StackRunner {
   const size = segmentSize(mode, storage);
   checkSize(size);
   checkStorage(storage);
-  return (layers, x, extras, p) => runSegments(segmentsOf(layers, size), x, extras, p, storage);
+  return (layers, x, extras, p, final, observer) => runSegments(segmentsOf(layers, size), x, extras, p, storage, final, observer);
 }
 
 /**
@@ -73,7 +81,15 @@ function accumulate(sum: tf.Tensor | null, g: tf.Tensor | null): tf.Tensor | nul
  * by closure inside a custom gradient gets no gradient), and inside a segment parameters come
  * only from the inputs that belong to its own layers.
  */
-function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, storage: Precision): tf.Tensor {
+function runSegments(
+  segments: StackLayer[][],
+  x: tf.Tensor,
+  extras: tf.Tensor[],
+  p: ParamLookup,
+  storage: Precision,
+  final: boolean,
+  observer: StackObserver | undefined,
+): tf.Tensor {
   if (segments.length === 0) return x;
   const nSegments = segments.length;
   const nExtras = extras.length;
@@ -90,6 +106,8 @@ function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[]
    * engine's figures. Any other parameter is saved like the extras.
    */
   let variables: (tf.Variable | null)[] = [];
+  /** The last segment's forward, recorded with its tape (set by the forward when gradients will follow). */
+  let last: RecordedForward | null = null;
 
   // Segment s as a function of its input, the extras and its own parameters: the forward and
   // the recompute both run this.
@@ -104,7 +122,7 @@ function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[]
       }
       return t;
     };
-    return runPlainly(layers, input, extraInputs, lookup);
+    return runPlainly(layers, input, extraInputs, lookup, false);
   };
   const store = (h: tf.Tensor): tf.Tensor => (storage === 'fp32' ? h : packHalf(h, storage));
   const restore = (stored: tf.Tensor, s: number): tf.Tensor => (storage === 'fp32' ? stored : unpackHalf(stored, shapes[s]!, storage));
@@ -116,15 +134,27 @@ function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[]
     const params = inputs.slice(1 + nExtras);
     // Nothing but the output and the saved boundaries survives the forward: no tape records
     // inside a custom op, and each segment's intermediates go when its tidy ends.
+    // The final stack's last segment keeps its tape: its backward comes first, so recomputing it
+    // would only rebuild what is alive anyway. Without a gradient computation recording, no
+    // backward pass will come to free that tape.
+    const keepsLast = final && gradientsRecording();
     const value = tf.tidy(() => {
       const boundaries: tf.Tensor[] = [];
       let h = inputs[0]!;
       for (let s = 0; s < nSegments; s++) {
         shapes[s] = h.shape.slice();
         const input = h;
+        const own = owned[s]!.map((i) => params[i]!);
+        if (s === nSegments - 1 && keepsLast) {
+          const x = storage === 'fp32' ? input : tf.tidy(() => restore(store(input), s));
+          last = recordForward((xi, ...rest) => apply(s, xi, rest.slice(0, nExtras), rest.slice(nExtras)), [x, ...extraInputs, ...own]);
+          if (x !== input && x !== last.value) x.dispose();
+          h = last.value;
+          break;
+        }
         const [stored, next] = tf.tidy(() => {
           const kept = store(input);
-          return [kept, apply(s, restore(kept, s), extraInputs, owned[s]!.map((i) => params[i]!))];
+          return [kept, apply(s, restore(kept, s), extraInputs, own)];
         });
         boundaries.push(stored!);
         // A float32 boundary is the previous output itself; a packed one replaces it.
@@ -149,9 +179,10 @@ function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[]
    * recompute is freed before the next one starts.
    */
   const backward = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-    const boundaries = saved.slice(0, nSegments);
-    const extraInputs = saved.slice(nSegments, nSegments + nExtras);
-    const others = saved.slice(nSegments + nExtras);
+    const recomputed = last === null ? nSegments : nSegments - 1;
+    const boundaries = saved.slice(0, recomputed);
+    const extraInputs = saved.slice(recomputed, recomputed + nExtras);
+    const others = saved.slice(recomputed + nExtras);
     const params = variables.map((v) => {
       if (v === null) return others.shift()!;
       if (v.isDisposed) throw new Error(`${v.name} was disposed between the forward and the backward pass of a checkpointed stack`);
@@ -165,17 +196,22 @@ function runSegments(segments: StackLayer[][], x: tf.Tensor, extras: tf.Tensor[]
       const step = { dx: null as tf.Tensor | null, extras: [] as (tf.Tensor | null)[], params: [] as (tf.Tensor | null)[] };
       // What the tidy returns carries over; the recompute and its other gradients go.
       tf.tidy(() => {
-        const input = restore(boundaries[s]!, s);
-        const grads = nestedGrads(
-          (xi, ...rest) => apply(s, xi, rest.slice(0, nExtras), rest.slice(nExtras)),
-          [input, ...extraInputs, ...mine.map((i) => params[i]!)],
-          carry,
-        );
-        step.dx = grads[0] ?? tf.zerosLike(input);
+        // The last segment's gradients come from its recorded tape, every other's from a recompute.
+        const recorded = s === recomputed ? last : null;
+        const input = recorded ? null : restore(boundaries[s]!, s);
+        const grads = recorded
+          ? recorded.backward(carry, observer && (() => observer.keptBackwardEnd()))
+          : nestedGrads(
+            (xi, ...rest) => apply(s, xi, rest.slice(0, nExtras), rest.slice(nExtras)),
+            [input!, ...extraInputs, ...mine.map((i) => params[i]!)],
+            carry,
+          );
+        step.dx = grads[0] ?? tf.zeros(shapes[s]!);
         step.extras = extraInputs.map((_, j) => accumulate(extraGrads[j] ?? null, grads[1 + j] ?? null));
         step.params = mine.map((i, j) => accumulate(paramGrads[i] ?? null, grads[1 + nExtras + j] ?? null));
         return [step.dx, ...step.extras, ...step.params].filter((t): t is tf.Tensor => t !== null);
       });
+      if (s === recomputed) last = null;
       // A sum is a new tensor, or the old one when this segment gave no gradient; a segment
       // that returns its input unchanged passes its dy on as its dx.
       if (carry !== dy && carry !== step.dx) carry.dispose();

@@ -3,6 +3,7 @@ import { runnerFor } from '../autograd/checkpoint';
 import { architecture, type ModelConfig } from '../config';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { MemoryMeter, stepMeter } from '../memory/meter';
+import { microShape, segmentPlan, stacksOf } from '../memory/shapes';
 import { createContext } from '../model/context';
 import type { TransformerModel } from '../model/model';
 import { matMulFor } from '../precision/autocast';
@@ -97,12 +98,14 @@ export interface MicroSamples {
   /** The end of the backward pass (every intermediate gradient alive): the last embedding probe and the ops after it. */
   end: number;
   /**
-   * A recomputing stack's first segment (recomputed last, with the most gradients alive): the
+   * A stack's first recomputed segment (recomputed last, with the most gradients alive): the
    * end of its recompute's forward, and of its backward (its first layer's probe, with the
-   * transients around it). 0 without the stack or without recompute.
+   * transients around it). 0 without the stack or without a recomputed segment.
    */
   encoderStack: { forward: number; backward: number };
   decoderStack: { forward: number; backward: number };
+  /** The end of the backward pass of the segment that keeps its tape (0 without recompute). */
+  keptBackward: number;
   /** tf.profile's peak over the forward and backward passes. */
   peak: number;
   /** The meter's samples in order, above `before`. */
@@ -137,13 +140,18 @@ export async function measureMicroBatch(model: TransformerModel, batch: Batch, s
   const backwardStart = find(['backward-start']);
   const backwardEnd = find(['backward-end']);
   const lastProbe = backwardEnd - 1; // the embedding probe nearest the end of the backward pass
-  const countLayers = (prefixes: readonly string[]) =>
-    new Set(marks.filter((m) => prefixes.some((p) => m.label.startsWith(`forward:${p}`))).map((m) => m.label)).size;
-  /** The first segment of a stack: the end of its recompute's forward and of its backward. */
-  const stackPeaks = (prefixes: readonly string[]) => {
+  const stacks = stacksOf(cfg, microShape(batch));
+  const planOf = (kind: 'encoder' | 'decoder') => {
+    const stack = stacks.find((st) => st.kind === kind);
+    return stack ? segmentPlan(stack, segment) : null;
+  };
+  /** The first recomputed segment of a stack: the end of its recompute's forward and of its backward. */
+  const stackPeaks = (kind: 'encoder' | 'decoder') => {
+    const prefixes = STACK_PREFIXES[kind];
+    const plan = planOf(kind);
     const probe = find(prefixes.map((p) => `backward:${p}0`));
-    if (segment === 0 || probe < 0) return { forward: 0, backward: 0 };
-    const last = prefixes.map((p) => `forward:${p}${Math.min(segment, countLayers(prefixes)) - 1}`);
+    if (!plan || plan.recomputed === 0 || probe < 0) return { forward: 0, backward: 0 };
+    const last = prefixes.map((p) => `forward:${p}${plan.firstLayers - 1}`);
     let forward = probe - 1;
     while (forward > 0 && !last.includes(marks[forward]!.label)) forward--;
     const end = marks[probe + 1]?.kernel ?? snapshots.length;
@@ -152,6 +160,19 @@ export async function measureMicroBatch(model: TransformerModel, batch: Batch, s
       backward: maxOf(snapshots.slice(marks[forward]!.kernel, end), marks[probe]!.bytes) - before,
     };
   };
+  /**
+   * The final stack's kept segment at the end of its backward pass, its tape not yet freed: from
+   * the sample before its first layer's backward pass (a layer's probe fires at the end of it),
+   * through the gradients that run after the probe, to the runner's mark.
+   */
+  const keptBackward = (): number => {
+    const stack = stacks.find((st) => st.final)!;
+    const plan = segmentPlan(stack, segment);
+    if (plan.keptLayers === 0) return 0;
+    const probe = find(STACK_PREFIXES[stack.kind].map((p) => `backward:${p}${stack.layers - plan.keptLayers}`));
+    const end = find(['kept-backward-end']);
+    return maxOf(snapshots.slice(marks[probe - 1]!.kernel, marks[end]!.kernel), marks[end]!.bytes) - before;
+  };
   return {
     before,
     forward: maxOf(snapshots.slice(0, marks[backwardStart]!.kernel), marks[find(['forward-end'])]!.bytes) - before,
@@ -159,8 +180,9 @@ export async function measureMicroBatch(model: TransformerModel, batch: Batch, s
     kept: marks[backwardStart]!.bytes - before,
     // The embedding probe and what runs after it (what runs before it may be a recompute's peak).
     end: maxOf(snapshots.slice(marks[lastProbe]!.kernel, marks[backwardEnd]!.kernel), marks[lastProbe]!.bytes) - before,
-    encoderStack: stackPeaks(STACK_PREFIXES.encoder),
-    decoderStack: stackPeaks(STACK_PREFIXES.decoder),
+    encoderStack: stackPeaks('encoder'),
+    decoderStack: stackPeaks('decoder'),
+    keptBackward: keptBackward(),
     peak: maxOf(snapshots.slice(0, marks[backwardEnd]!.kernel)) - before,
     trace: marks.map(({ label, bytes }) => ({ label, bytes: bytes - before })),
   };

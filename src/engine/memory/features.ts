@@ -1,5 +1,5 @@
 import { architecture, type Architecture, type ModelConfig } from '../config';
-import { segmentCount, stacksOf, type MicroShape } from './shapes';
+import { segmentPlan, stacksOf, type MicroShape } from './shapes';
 
 /*
  * The sizes a training step's memory is made of, as named features counted in elements
@@ -21,10 +21,12 @@ import { segmentCount, stacksOf, type MicroShape } from './shapes';
  *   decoder only: X rows·heads·T·Ts (cross-attention maps), M rows·Ts·dModel (the memory's
  *   keys and values), c rows·Ts (the memory's padding bias).
  * Multipliers: `.L.` × layers; `.post.` × layers with post-LN (normFirst false). With recompute
- * (checkpointed segments) also `.S.` × segments, `.n.` × layers of the first segment (the one
- * recomputed last, when the most gradients are alive), `.np.` the same with post-LN, `.m.` once
- * if there are two segments or more, and `.1.` / `.1p.` once per stack (its extras and their
- * gradients, the transients of its first layer's gradient).
+ * (checkpointed segments; shapes.ts `segmentPlan`) also `.S.` × recomputed segments, `.n.` ×
+ * layers of the first segment (the one recomputed last, when the most gradients are alive),
+ * `.np.` the same with post-LN, `.K.` / `.Kp.` × layers of the segment that keeps its tape (the
+ * final stack's last), `.m.` once if two segments or more are recomputed, `.r.` once if any is,
+ * and `.1.` / `.1p.` once per stack (its extras and their gradients, the transients of its first
+ * layer's gradient).
  * Outside the stacks: `src.` / `tgt.` embeddings (NV one-hot rows, Nd, N, T, position tables
  * sTd (sinusoidal) or lTd (learned), Pd = maxLen·dModel learned-position gradients, Vd tables),
  * `head.` (final LayerNorm, generator and loss over the output tokens: NV logits, Nd, N, Vd,
@@ -33,22 +35,34 @@ import { segmentCount, stacksOf, type MicroShape } from './shapes';
 export type Features = Record<string, number>;
 
 /** The figures of one micro-batch that the predictor models (bytes above what was alive before it). */
-export const QUANTITIES = ['forward', 'kept', 'end', 'encForward', 'encBackward', 'decForward', 'decBackward'] as const;
+export const QUANTITIES = ['forward', 'kept', 'end', 'encForward', 'encBackward', 'decForward', 'decBackward', 'keptBackward'] as const;
 /**
  * - forward: live at the end of the forward pass (every output and every saved tensor);
  * - kept: live when the backward pass starts (what the forward saved, and the batch);
  * - end: live at the end of the backward pass (every intermediate gradient too);
- * - encForward / encBackward, decForward / decBackward: a recomputing stack's first segment,
- *   at the end of its recompute's forward and of its backward.
+ * - encForward / encBackward, decForward / decBackward: a stack's first recomputed segment,
+ *   at the end of its recompute's forward and of its backward;
+ * - keptBackward: the end of the backward pass of the segment that keeps its tape.
  */
 export type Quantity = (typeof QUANTITIES)[number];
 
-/** The quantities that exist for an architecture, with or without recompute. */
-export const quantitiesOf = (arch: Architecture, segmented: boolean): Quantity[] =>
-  QUANTITIES.filter((q) => {
-    if (q === 'encForward' || q === 'encBackward') return segmented;
-    if (q === 'decForward' || q === 'decBackward') return segmented && arch === 'encoder-decoder';
+/** The quantities that exist for a model run with recomputed segments of `segment` layers (0: none). */
+export function quantitiesOf(cfg: ModelConfig, segment: number): Quantity[] {
+  const plans = stacksOf(cfg, { rows: 0, srcLen: 0, tgtLen: 0 }).map((stack) => ({ kind: stack.kind, ...segmentPlan(stack, segment) }));
+  const recomputes = (kind: 'encoder' | 'decoder') => plans.some((p) => p.kind === kind && p.recomputed > 0);
+  return QUANTITIES.filter((q) => {
+    if (q === 'encForward' || q === 'encBackward') return recomputes('encoder');
+    if (q === 'decForward' || q === 'decBackward') return recomputes('decoder');
+    if (q === 'keptBackward') return plans.some((p) => p.keptLayers > 0);
     return true;
+  });
+}
+
+/** Every quantity a model of this architecture can have, with or without recompute. */
+export const quantitiesOfArchitecture = (arch: Architecture, segmented: boolean): Quantity[] =>
+  QUANTITIES.filter((q) => {
+    if (q === 'forward' || q === 'kept' || q === 'end') return true;
+    return segmented && (arch === 'encoder-decoder' || (q !== 'decForward' && q !== 'decBackward'));
   });
 
 /** Counts of elements per feature. */
@@ -64,6 +78,8 @@ const LAYER_KEYS = ['Nd', 'NF', 'A', 'N', 'b', 'd2', 'dF', 'd', 'F', '1'] as con
 const DECODER_KEYS = ['X', 'M', 'c'] as const;
 /** Layer features that also occur once per stack. */
 const ONCE_KEYS = ['Nd', 'N', '1', 'b', 'M', 'c'] as const;
+/** Layer features that also occur once per stack when it recomputes a segment. */
+const RECOMPUTED_KEYS = ['Nd', 'N', '1', 'b', 'M', 'c'] as const;
 /** Layer features that occur once per stack when it has two segments or more. */
 const MULTI_KEYS = ['Nd', 'N', 'b', 'M', 'c'] as const;
 const EMBED_KEYS = ['NV', 'Nd', 'N', 'T', 'sTd', 'lTd', 'Pd', 'Vd'] as const;
@@ -98,18 +114,20 @@ export function microFeatures(cfg: ModelConfig, shape: MicroShape, segment: numb
     };
     if (stack.kind === 'decoder') Object.assign(per, { X: B * cfg.nHeads * T * shape.srcLen, M: B * shape.srcLen * d, c: B * shape.srcLen });
     const prefix = stack.kind === 'decoder' ? 'dec' : 'enc';
-    const segments = segmentCount(stack.layers, segment);
-    const first = segment === 0 ? 0 : Math.min(segment, stack.layers);
+    const plan = segmentPlan(stack, segment);
     for (const [key, value] of Object.entries(per)) {
       add(`${prefix}.L.${key}`, stack.layers * value);
       if (!cfg.normFirst) add(`${prefix}.post.${key}`, stack.layers * value);
       if (segment > 0) {
-        add(`${prefix}.S.${key}`, segments * value);
-        add(`${prefix}.n.${key}`, first * value);
-        if (!cfg.normFirst) add(`${prefix}.np.${key}`, first * value);
+        add(`${prefix}.S.${key}`, plan.recomputed * value);
+        add(`${prefix}.n.${key}`, plan.firstLayers * value);
+        if (!cfg.normFirst) add(`${prefix}.np.${key}`, plan.firstLayers * value);
+        add(`${prefix}.K.${key}`, plan.keptLayers * value);
+        if (!cfg.normFirst) add(`${prefix}.Kp.${key}`, plan.keptLayers * value);
       }
     }
-    if (segments >= 2) for (const key of MULTI_KEYS) if (per[key] !== undefined) add(`${prefix}.m.${key}`, per[key]);
+    if (plan.recomputed >= 2) for (const key of MULTI_KEYS) if (per[key] !== undefined) add(`${prefix}.m.${key}`, per[key]);
+    if (plan.recomputed >= 1) for (const key of RECOMPUTED_KEYS) if (per[key] !== undefined) add(`${prefix}.r.${key}`, per[key]);
     for (const key of ONCE_KEYS) {
       if (per[key] === undefined) continue;
       add(`${prefix}.1.${key}`, per[key]);
@@ -163,8 +181,9 @@ export function featureKeys(arch: Architecture, segmented: boolean): string[] {
   keys.push('d', 'B', '1', 'batch');
   const stackKeys = (list: readonly string[]) => (stack: 'enc' | 'dec') => list.filter((k) => stack === 'dec' || (k !== 'M' && k !== 'c'));
   if (segmented) {
-    forStacks(['S', 'n', 'np'], layerKeys);
+    forStacks(['S', 'n', 'np', 'K', 'Kp'], layerKeys);
     forStacks(['m'], stackKeys(MULTI_KEYS));
+    forStacks(['r'], stackKeys(RECOMPUTED_KEYS));
   }
   forStacks(['1', '1p'], stackKeys(ONCE_KEYS));
   return keys;

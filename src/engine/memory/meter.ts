@@ -117,7 +117,7 @@ export class MemoryMeter {
    * `run`, with every layer probed at the end of its backward pass: the layer's first read of a
    * 1-D parameter (a LayerNorm weight or a bias, so the probe's alias costs a few bytes) goes
    * through a probe. Recomputed segments call the same layers, so their backward passes are
-   * probed too.
+   * probed too, and so is the end of the backward pass of a segment that kept its tape.
    */
   runner(run: StackRunner): StackRunner {
     const wrap = (layer: StackLayer): StackLayer => ({
@@ -138,7 +138,8 @@ export class MemoryMeter {
         return out;
       },
     });
-    return (layers, x, extras, p) => run(layers.map(wrap), x, extras, p);
+    const observer = { keptBackwardEnd: () => void this.sample('kept-backward-end') };
+    return (layers, x, extras, p, final) => run(layers.map(wrap), x, extras, p, final, observer);
   }
 
   /**

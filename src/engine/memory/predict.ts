@@ -1,4 +1,4 @@
-import { architecture, type Architecture, type ModelConfig } from '../config';
+import { architecture, type ModelConfig } from '../config';
 import type { OptimizerConfig } from '../optim/config';
 import { parameterCount } from '../params';
 import { precisionPolicy } from '../precision/policy';
@@ -67,9 +67,8 @@ function countsFor(cfg: ModelConfig, segmented: boolean, half: boolean): Partial
 export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: number, half: boolean): Partial<Record<Quantity, number>> {
   const features: Features = microFeatures(cfg, shape, segment);
   const parts = countsFor(cfg, segment > 0, half);
-  const arch: Architecture = architecture(cfg);
   const out: Partial<Record<Quantity, number>> = {};
-  for (const q of quantitiesOf(arch, segment > 0)) {
+  for (const q of quantitiesOf(cfg, segment)) {
     let elements = 0;
     for (const part of parts) for (const [key, count] of Object.entries(part[q] ?? {})) elements += count * (features[key] ?? 0);
     out[q] = 4 * elements;
@@ -114,6 +113,7 @@ export function predictMemory(run: RunConfig): MemoryBreakdown {
     micro.encBackward ?? 0,
     micro.decForward ?? 0,
     micro.decBackward ?? 0,
+    micro.keptBackward ?? 0,
   );
   const resident = parameters + optimizerState;
   // Micro-batches after the first run on top of the running gradient sum.

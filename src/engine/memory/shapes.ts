@@ -18,11 +18,15 @@ export function microShape(b: { src?: number[][]; tgtIn?: number[][]; tgtOut: nu
   return { rows: b.tgtOut.length, srcLen: b.src?.[0]?.length ?? 0, tgtLen: b.tgtIn?.[0]?.length ?? 0 };
 }
 
-/** One stack of layers as the model runs it: how many layers, over how many positions. */
+/**
+ * One stack of layers as the model runs it: how many layers, over how many positions, and
+ * whether its backward pass comes first (model/forward.ts `StackRunner`).
+ */
 export interface StackShape {
   kind: 'encoder' | 'decoder';
   layers: number;
   length: number;
+  final: boolean;
 }
 
 /** The stacks of a model for a micro-batch: the encoder's, the decoder's, or a single one. */
@@ -30,25 +34,42 @@ export function stacksOf(cfg: ModelConfig, shape: MicroShape): StackShape[] {
   switch (architecture(cfg)) {
     case 'encoder-decoder':
       return [
-        { kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen },
-        { kind: 'decoder', layers: cfg.nDecoderLayers, length: shape.tgtLen },
+        { kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen, final: false },
+        { kind: 'decoder', layers: cfg.nDecoderLayers, length: shape.tgtLen, final: true },
       ];
     // Decoder-only and encoder-only models run `nn.TransformerEncoderLayer`s (causal or not).
     case 'decoder-only':
-      return [{ kind: 'encoder', layers: cfg.nDecoderLayers, length: shape.tgtLen }];
+      return [{ kind: 'encoder', layers: cfg.nDecoderLayers, length: shape.tgtLen, final: true }];
     case 'encoder-only':
-      return [{ kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen }];
+      return [{ kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen, final: true }];
   }
 }
 
-/** How many recomputed segments a stack of `layers` layers has (0 when it runs plainly). */
-export function segmentCount(layers: number, size: number): number {
-  return size === 0 ? 0 : Math.ceil(layers / size);
+/**
+ * How a checkpointed stack runs its segments of `size` layers (autograd/checkpoint.ts): every
+ * segment is recomputed from a kept boundary, except the final stack's last one, which keeps its
+ * tape instead (its backward pass comes first). All zero when the stack runs plainly.
+ */
+export interface SegmentPlan {
+  /** Segments recomputed in the backward pass, each with its boundary kept. */
+  recomputed: number;
+  /** Layers of the first recomputed segment (recomputed last, with the most gradients alive). */
+  firstLayers: number;
+  /** Layers of the segment that keeps its tape (the final stack's last). */
+  keptLayers: number;
+}
+
+export function segmentPlan(stack: Pick<StackShape, 'layers' | 'final'>, size: number): SegmentPlan {
+  if (size === 0 || stack.layers === 0) return { recomputed: 0, firstLayers: 0, keptLayers: 0 };
+  const segments = Math.ceil(stack.layers / size);
+  const keptLayers = stack.final ? stack.layers - (segments - 1) * size : 0;
+  const recomputed = stack.final ? segments - 1 : segments;
+  return { recomputed, firstLayers: recomputed === 0 ? 0 : Math.min(size, stack.layers), keptLayers };
 }
 
 /**
  * Bytes of the segment boundaries kept at half size between the forward and the backward pass:
- * one [rows, length, dModel] boundary per segment (the stack's input included), packed two
+ * one [rows, length, dModel] boundary per recomputed segment (the stack's input included), packed two
  * halves per int32 element (`packed`), or rounded float32 values where the backend has no
  * packing kernel. 0 under fp32 storage or without recompute.
  */
@@ -62,6 +83,6 @@ export function halfCopyBytes(
   return stacksOf(cfg, shape).reduce((bytes, stack) => {
     const values = shape.rows * stack.length * cfg.dModel;
     const one = packed ? 4 * Math.ceil(values / 2) : 4 * values;
-    return bytes + segmentCount(stack.layers, policy.segmentSize) * one;
+    return bytes + segmentPlan(stack, policy.segmentSize).recomputed * one;
   }, 0);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { nestedGrads, withTapeRestored } from '../../../src/engine/internals/tape';
+import { gradientsRecording, nestedGrads, recordForward, withTapeRestored } from '../../../src/engine/internals/tape';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 
 /** The engine's tape field, read and written as tape.ts does (it is typed non-null, but is not). */
@@ -125,5 +125,81 @@ describe.each(NODE_BACKENDS)('nestedGrads inside a custom gradient on %s', (back
     } finally {
       state.activeTape = saved;
     }
+  });
+});
+
+/**
+ * f(x, w, e) = sum over the ops a segment runs: a matmul, a custom op (the analytic LayerNorm
+ * stand-in: x³ with its own gradient), a mask made inside f from no input (its ops have no
+ * gradient function, and need none), an extra input e, and x used twice. As a custom op whose
+ * forward records f and whose backward walks that record.
+ */
+function recordedOp(f: (x: tf.Tensor, w: tf.Tensor, e: tf.Tensor) => tf.Tensor, seen: { before: number; grads?: number }) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w, e] = args as tf.Tensor[];
+    expect(gradientsRecording()).toBe(true);
+    const recorded = recordForward(f, [x!, w!, e!]);
+    return {
+      value: recorded.value,
+      gradFunc: (dy: tf.Tensor) => {
+        const grads = recorded.backward(dy, () => (seen.before = tf.memory().numTensors));
+        seen.grads = tf.memory().numTensors;
+        return grads.map((g, i) => g ?? tf.zerosLike([x, w, e][i]!));
+      },
+    };
+  });
+}
+
+describe.each(NODE_BACKENDS)('recordForward inside a custom op on %s', (backend) => {
+  const cube = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return { value: x.pow(3), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => dy.mul(s!.square()).mul(3) };
+  });
+  const f = (x: tf.Tensor, w: tf.Tensor, e: tf.Tensor) => {
+    const mask = tf.tensor2d([[1, -1, 2], [0, 3, -2]]).greater(0).cast('float32'); // Greater has no gradient
+    const h = tf.matMul(x, w, false, true); // [2, 3]
+    return (cube(h) as tf.Tensor).mul(mask).add(h.mul(x.sum())).add(e.square()).sum();
+  };
+
+  it('gives tf.grads\' gradients, records nothing on the outer tape, and frees its tape after the backward', async () => {
+    await onBackend(backend);
+    const x = tf.tensor2d([[0.5, -1], [2, 0.25]]);
+    const w = tf.tensor2d([[1, 2], [-0.5, 0.3], [0.7, -1.2]]);
+    const e = tf.tensor2d([[1, -1, 2], [0, 3, -2]]);
+    const want = tf.grads(f)([x, w, e]);
+    const before = tf.memory().numTensors;
+    const seen: { before: number; grads?: number } = { before: -1 };
+    let taped = -1;
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const start = engineState().activeTape!.length;
+        const y = recordedOp(f, seen)(x, w, e) as tf.Scalar;
+        taped = engineState().activeTape!.length - start;
+        return y;
+      },
+      [x, w, e],
+      undefined,
+      true,
+    );
+    expect(taped).toBe(1); // the custom op only: its inner ops went on the recorded tape
+    expect(engineState().gradientDepth).toBe(0);
+    for (const [i, g] of want.entries()) expect(Array.from(await grads[i]!.data())).toEqual(Array.from(await g.data()));
+    // The tape's saved tensors and intermediate gradients were alive until just after the hook.
+    expect(seen.before).toBeGreaterThan(seen.grads!);
+    tf.dispose([value, ...grads]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w, e, ...want]);
+  });
+
+  it('outside a gradient computation nothing records, so the runner must not record either', async () => {
+    await onBackend(backend);
+    expect(gradientsRecording()).toBe(false);
+    let inside: boolean | null = null;
+    tf.grad((x: tf.Tensor) => {
+      inside = gradientsRecording();
+      return x.square();
+    })(tf.scalar(2)).dispose();
+    expect(inside).toBe(true);
   });
 });
