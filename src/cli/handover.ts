@@ -1,9 +1,10 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseRunConfig } from '../engine/runConfig';
+import { parseLabRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { parseWeights } from '../engine/weights/format';
 import { readJson } from './io';
+import { fileSeries } from './series';
 import { checkSameModel, savedStep } from './train';
 
 export interface HandoverFlags {
@@ -27,7 +28,7 @@ export function handover(flags: HandoverFlags, print: (line: string) => void): v
   if (flags.config) raw = readJson(flags.config, '--config');
   else if (training?.run !== undefined) raw = training.run;
   else throw new ConfigError([{ path: '--config', message: `is required: ${flags.weights} carries no run config (training.run); lab files written by \`train --out\` do` }]);
-  const run = parseRunConfig(raw);
+  const run = parseLabRunConfig(raw, fileSeries());
   checkSameModel(run, weights.config, '--weights');
   const { batchSize, gradAccumSteps } = run.train;
   if (batchSize % (gradAccumSteps * flags.nproc) !== 0) {

@@ -8,7 +8,7 @@ export function Summary() {
   if (!run) return null;
   const m = run.metrics;
   const last = m.evals.at(-1);
-  const best = m.evals.reduce<number | undefined>((b, e) => (b === undefined || e.exactMatch > b ? e.exactMatch : b), undefined);
+  const best = m.evals.reduce<number | undefined>((b, e) => (e.exactMatch !== undefined && (b === undefined || e.exactMatch > b) ? e.exactMatch : b), undefined);
   const recent = m.loss.slice(-50);
   const smoothed = recent.length ? smooth(recent, 0.6).at(-1) : undefined;
   const peak = m.memory.inUse.reduce((a, b) => Math.max(a, b), 0);

@@ -4,7 +4,7 @@
  * the worker sends one (start, every evaluation, pause, stop, end), so a reload finds every run
  * and resumes an interrupted one from its last saved step. A grid's runs go one after another.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { Command, WorkerEvent } from '../../worker/protocol';
 import type { GridCell, GridSpec } from '../compare/grid';
 import type { LabDb } from '../storage/db';
@@ -147,7 +147,7 @@ export class Shelf {
     this.save(id, checkpoint);
   }
 
-  private addSingle(id: string, config: RunConfig, targetSteps: number): void {
+  private addSingle(id: string, config: LabRunConfig, targetSteps: number): void {
     const r: ShelfRun = {
       id, comparisonId: SINGLE_RUNS.id, name: `${config.task.name} · ${config.train.optimizer.name} · ${config.train.precision}`, config,
       status: 'running', step: 0, targetSteps, activeMs: 0, createdAt: Date.now(), metrics: new RunMetrics(),

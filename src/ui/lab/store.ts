@@ -4,7 +4,7 @@
  * render per flush however many steps arrived; control events (state, errors, exports) flush at
  * once so buttons answer immediately. Events of runs the page no longer shows are dropped.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { BackendChoice, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
 import { EMPTY_LIBRARY, replaceRun, type LibraryState } from './library';
 import { RunMetrics } from './metrics';
@@ -20,7 +20,7 @@ export interface ErrorView {
 
 export interface RunView {
   id: string;
-  config: RunConfig;
+  config: LabRunConfig;
   parameterCount: number;
   startStep: number;
   targetSteps: number;
