@@ -4,7 +4,9 @@ import { parseLabRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { parseWeights } from '../engine/weights/format';
 import { readJson } from './io';
-import { fileSeries } from './series';
+import { isForecastRun } from '../engine/runConfig';
+import { datasetNamed } from '../tasks/forecast/datasets';
+import { datasetFolder, fileSeries } from './series';
 import { checkSameModel, savedStep } from './train';
 
 export interface HandoverFlags {
@@ -39,6 +41,12 @@ export function handover(flags: HandoverFlags, print: (line: string) => void): v
   const runOut = path.join(flags.outDir, 'run.json');
   if (path.resolve(flags.weights) !== path.resolve(weightsOut)) copyFileSync(flags.weights, weightsOut);
   writeFileSync(runOut, JSON.stringify(run, null, 2) + '\n');
+  // A shipped series travels with the run: labtorch looks for it beside run.json.
+  if (isForecastRun(run) && run.task.dataset !== undefined) {
+    const file = datasetNamed(run.task.dataset)!.file;
+    copyFileSync(path.join(datasetFolder(), file), path.join(flags.outDir, file));
+    print(`copied the ${run.task.dataset} series to ${path.join(flags.outDir, file)}`);
+  }
   const args = `${SCRIPT} --weights ${weightsOut} --config ${runOut} --out ${path.join(flags.outDir, 'continued.json')}`;
   const step = savedStep(training);
   print(`wrote ${weightsOut} (${step === undefined ? 'no saved step: starts at its optimizer state' : `step ${step} of ${run.train.steps}`}) and ${runOut}`);
