@@ -20,7 +20,11 @@ export interface MetricSpec {
   series(m: RunMetrics): { steps: readonly number[]; values: readonly number[]; reduce: Reduce };
 }
 
-const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => ({ steps: m.evals.map((e) => e.step), values: m.evals.map(f), reduce: 'last' as const });
+/** Validation lines only (a forecast also evaluates its test split at the end). */
+const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => {
+  const val = m.evals.filter((e) => e.split === 'val');
+  return { steps: val.map((e) => e.step), values: val.map(f), reduce: 'last' as const };
+};
 
 export const METRICS: Record<MetricKey, MetricSpec> = {
   loss: { key: 'loss', title: 'Training loss (smoothed)', log: true, series: (m) => ({ steps: m.step, values: smooth(m.loss, 0.6), reduce: 'last' }) },

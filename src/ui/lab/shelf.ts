@@ -12,6 +12,7 @@ import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../
 import { fromKept, keptStatus, replaceRun, RESUMABLE, toKept, type LibraryState, type ShelfRun } from './library';
 import { RunMetrics } from './metrics';
 import type { LabStore } from './store';
+import { filesFor } from '../forecast/files';
 
 export interface ShelfHost {
   send(cmd: Command): void;
@@ -194,10 +195,10 @@ export class Shelf {
     this.launching.add(id);
     const checkpoint = r.checkpointStep !== undefined && r.checkpointStep > 0 ? await this.db?.checkpoint(id) : undefined;
     if (checkpoint) {
-      this.host.send({ type: 'importWeights', runId: id, text: checkpoint.text, config: r.config, keep: true, resumeTo: r.targetSteps });
+      this.host.send({ type: 'importWeights', runId: id, text: checkpoint.text, config: r.config, keep: true, resumeTo: r.targetSteps, files: filesFor(r.config) });
     } else {
       r.metrics.truncate(0);
-      this.host.send({ type: 'start', runId: id, config: r.config, keep: true, holdFirst: true });
+      this.host.send({ type: 'start', runId: id, config: r.config, keep: true, holdFirst: true, files: filesFor(r.config) });
     }
   }
 

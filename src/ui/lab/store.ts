@@ -50,6 +50,8 @@ export interface LabState {
   library: LibraryState;
   /** The answer to the try-it panel's last request. */
   inspection?: { requestId: number; runId: string; value?: EventOf<'inspected'>['inspection']; error?: string };
+  /** The forecast panel's last window (a forecaster's run). */
+  forecastWindow?: { requestId: number; runId: string; value?: EventOf<'inspectedWindow'>['inspection']; error?: string };
 }
 
 const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress']);
@@ -143,6 +145,8 @@ export class LabStore {
       }
       case 'inspected':
         return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
+      case 'inspectedWindow':
+        return s.forecastWindow?.requestId === e.requestId ? { ...s, forecastWindow: { ...s.forecastWindow, value: e.inspection } } : s;
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
@@ -150,7 +154,9 @@ export class LabStore {
           ? { ...s.run, live: false, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) }
           : s.run;
         const inspection = s.inspection && !s.inspection.value && !s.inspection.error && e.runId === s.inspection.runId ? { ...s.inspection, error: e.message } : s.inspection;
-        return { ...s, run, error: view, inspection };
+        const w = s.forecastWindow;
+        const forecastWindow = w && !w.value && !w.error && e.runId === w.runId ? { ...w, error: e.message } : w;
+        return { ...s, run, error: view, inspection, forecastWindow };
       }
       default:
         break;
