@@ -59,7 +59,7 @@ describe('forecasts in the page', () => {
     const n = 4;
     const grid = (steps: number) => Array.from({ length: steps }, (_, s) => Array.from({ length: n }, (_, j) => s * 0.1 + j));
     const inspection: ForecastInspection = {
-      split: 'val', index: 0, windows: 90, row: 1022, columns: config.task.columns as string[],
+      split: 'val', index: 0, windows: 90, row: 1022, columns: (config.task as { columns: string[] }).columns,
       history: grid(56), truth: grid(28), prediction: grid(28), mean: [0, 0, 0, 0], std: [1, 1, 1, 1],
       attention: [0, 1].map((layer) => ({ layer, heads: [0, 1].map(() => Array.from({ length: n }, () => Array.from({ length: n }, () => 1 / n))) })),
     };
