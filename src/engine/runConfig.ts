@@ -5,7 +5,8 @@ import { ConfigError, parseWith, type FieldIssue } from './validation';
 import { parseTaskConfig, taskVocabulary, type TaskConfig } from '../tasks/registry';
 import { sequenceLength } from '../tasks/batches';
 import { noSeries, type SeriesSource } from '../tasks/forecast/task';
-import { parseForecastParts, type ForecastRunConfig } from './forecaster/runConfig';
+import type { ForecasterConfig } from './forecaster/config';
+import { parseForecastParts, type NormalisedForecastTask } from './forecaster/runConfig';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 
@@ -59,7 +60,12 @@ export interface RunConfig {
   train: TrainConfig;
 }
 
-export type { ForecastRunConfig };
+/** A run of the forecaster on a forecast task. */
+export interface ForecastRunConfig {
+  model: ForecasterConfig;
+  task: NormalisedForecastTask;
+  train: TrainConfig;
+}
 
 /** A run of either kind of model (see modelKind.ts): the token Transformer's, or the forecaster's. */
 export type LabRunConfig = RunConfig | ForecastRunConfig;

@@ -5,6 +5,7 @@ import type { ForecastInspection } from '../../src/engine/eval/forecastInspect';
 import { parseLabRunConfig } from '../../src/engine/runConfig';
 import { draftFrom, toRaw, validate } from '../../src/ui/config/draft';
 import { PRESETS } from '../../src/ui/config/presets';
+import { buildGrid } from '../../src/ui/compare/grid';
 import { droppedFiles, uiSeries } from '../../src/ui/forecast/files';
 import { READY, renderLab } from './fakeLab';
 
@@ -69,5 +70,13 @@ describe('forecasts in the page', () => {
     expect(panel.getAllByTestId('attention-heatmap')).toHaveLength(2);
     fireEvent.change(panel.getByRole('slider'), { target: { value: '5' } });
     expect(lab.sent.filter((c) => c.type === 'inspectWindow').at(-1)).toMatchObject({ split: 'val', index: 5 });
+  });
+
+  it('a comparison grid varies a forecaster’s training settings like a token model’s', () => {
+    const cells = buildGrid({ base: PRESET, axes: [{ key: 'precision', values: 'fp32, fp16' }, { key: 'checkpointing', values: 'none, layers' }] });
+    expect(cells.map((c) => c.label)).toEqual(['fp32 · none', 'fp32 · layers', 'fp16 · none', 'fp16 · layers']);
+    const base = parseLabRunConfig(PRESET, uiSeries);
+    for (const c of cells) expect([c.config.model, c.config.task]).toEqual([base.model, base.task]);
+    expect(cells[3]!.config.train).toMatchObject({ precision: 'fp16', checkpointing: 'layers' });
   });
 });

@@ -1,16 +1,10 @@
-import type { TrainConfig } from '../runConfig';
 import { ConfigError, type FieldIssue } from '../validation';
 import { prepareForecastData, type ForecastData } from '../../tasks/forecast/series';
 import { parseForecastTaskConfig, type ForecastTaskConfig, type SeriesSource } from '../../tasks/forecast/task';
 import { parseForecasterConfig, type ForecasterConfig } from './config';
 
-/** A run of the forecaster on a forecast task. */
-export interface ForecastRunConfig {
-  model: ForecasterConfig;
-  /** Normalised: `columns` names the variates in the model's order. */
-  task: ForecastTaskConfig & { columns: string[] };
-  train: TrainConfig;
-}
+/** A forecast task as a parsed run holds it: `columns` names the variates in the model's order. */
+export type NormalisedForecastTask = ForecastTaskConfig & { columns: string[] };
 
 /**
  * The model and task parts of a forecast run: the task's series is read (through `series`) and
@@ -23,7 +17,7 @@ export function parseForecastParts(
   rawTask: unknown,
   series: SeriesSource,
   issues: FieldIssue[],
-): { model: ForecasterConfig; task: ForecastRunConfig['task']; data: ForecastData } | undefined {
+): { model: ForecasterConfig; task: NormalisedForecastTask; data: ForecastData } | undefined {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();

@@ -1,4 +1,4 @@
-import type { ForecastRunConfig } from '../forecaster/runConfig';
+import type { ForecastRunConfig } from '../runConfig';
 import { parameterCountOf } from '../modelKind';
 import { precisionPolicy } from '../precision/policy';
 import type { MemoryBreakdown } from './breakdown';
