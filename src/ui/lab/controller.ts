@@ -149,7 +149,8 @@ export class LabController {
     const run = this.store.getState().run;
     if (!run) return;
     const requestId = ++this.requestId;
-    this.store.update((s) => ({ ...s, forecastWindow: { requestId, runId: run.id } }));
+    // The window shown stays until the next one arrives (scrubbing keeps its range).
+    this.store.update((s) => ({ ...s, forecastWindow: { requestId, runId: run.id, pending: true, value: s.forecastWindow?.runId === run.id ? s.forecastWindow.value : undefined } }));
     this.port.post({ type: 'inspectWindow', runId: run.id, requestId, split, index });
   }
 

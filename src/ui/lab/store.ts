@@ -51,7 +51,7 @@ export interface LabState {
   /** The answer to the try-it panel's last request. */
   inspection?: { requestId: number; runId: string; value?: EventOf<'inspected'>['inspection']; error?: string };
   /** The forecast panel's last window (a forecaster's run). */
-  forecastWindow?: { requestId: number; runId: string; value?: EventOf<'inspectedWindow'>['inspection']; error?: string };
+  forecastWindow?: { requestId: number; runId: string; pending: boolean; value?: EventOf<'inspectedWindow'>['inspection']; error?: string };
 }
 
 const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress']);
@@ -146,7 +146,7 @@ export class LabStore {
       case 'inspected':
         return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
       case 'inspectedWindow':
-        return s.forecastWindow?.requestId === e.requestId ? { ...s, forecastWindow: { ...s.forecastWindow, value: e.inspection } } : s;
+        return s.forecastWindow?.requestId === e.requestId ? { ...s, forecastWindow: { ...s.forecastWindow, pending: false, value: e.inspection, error: undefined } } : s;
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
@@ -155,7 +155,7 @@ export class LabStore {
           : s.run;
         const inspection = s.inspection && !s.inspection.value && !s.inspection.error && e.runId === s.inspection.runId ? { ...s.inspection, error: e.message } : s.inspection;
         const w = s.forecastWindow;
-        const forecastWindow = w && !w.value && !w.error && e.runId === w.runId ? { ...w, error: e.message } : w;
+        const forecastWindow = w && w.pending && e.runId === w.runId ? { ...w, pending: false, error: e.message } : w;
         return { ...s, run, error: view, inspection, forecastWindow };
       }
       default:
