@@ -12,8 +12,6 @@ export interface EvalMetricSpec {
   /** `percent`: a share in [0, 1] shown as a percentage. */
   format: 'percent' | 'number';
   better: 'higher' | 'lower';
-  /** A baseline that needs no training: drawn as a reference line, not a series of the run. */
-  baseline?: boolean;
 }
 
 const TOKEN_METRICS: readonly EvalMetricSpec[] = [
@@ -24,10 +22,10 @@ const TOKEN_METRICS: readonly EvalMetricSpec[] = [
 const FORECAST_METRICS: readonly EvalMetricSpec[] = [
   { key: 'mse', label: 'MSE', format: 'number', better: 'lower' },
   { key: 'mae', label: 'MAE', format: 'number', better: 'lower' },
-  { key: 'repeatLastMse', label: 'repeat-last MSE', format: 'number', better: 'lower', baseline: true },
-  { key: 'linearMse', label: 'linear MSE', format: 'number', better: 'lower', baseline: true },
-  { key: 'repeatLastMae', label: 'repeat-last MAE', format: 'number', better: 'lower', baseline: true },
-  { key: 'linearMae', label: 'linear MAE', format: 'number', better: 'lower', baseline: true },
+  { key: 'repeatLastMse', label: 'repeat-last MSE', format: 'number', better: 'lower' },
+  { key: 'linearMse', label: 'linear MSE', format: 'number', better: 'lower' },
+  { key: 'repeatLastMae', label: 'repeat-last MAE', format: 'number', better: 'lower' },
+  { key: 'linearMae', label: 'linear MAE', format: 'number', better: 'lower' },
 ];
 
 /** The metrics of a task's evaluation lines (besides `loss`), by the task's name. */

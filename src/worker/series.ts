@@ -9,13 +9,11 @@ import { sourceField, type SeriesSource } from '../tasks/forecast/task';
 
 const SHIPPED: Readonly<Record<string, string>> = { 'seattle-weather': seattle, 'co2-concentration': co2 };
 
-/** A shipped series' CSV text. */
-export const shippedSeries = (name: string): string | undefined => SHIPPED[name];
 
 /** `csv` names a file the page dropped (its text in `files`); `dataset` a shipped series. */
 export function pageSeries(files: ReadonlyMap<string, string>): SeriesSource {
   return (task) => {
-    const text = task.csv !== undefined ? files.get(task.csv) : shippedSeries(task.dataset!);
+    const text = task.csv !== undefined ? files.get(task.csv) : SHIPPED[task.dataset!];
     if (text === undefined) {
       const why = task.csv !== undefined ? `the page has no file ${JSON.stringify(task.csv)}: drop the CSV on the page again` : `no shipped series ${JSON.stringify(task.dataset)}`;
       throw new ConfigError([{ path: sourceField(task), message: why }]);

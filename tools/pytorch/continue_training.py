@@ -186,7 +186,7 @@ class ForecastSteps:
 
 
 def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
-    cfg, task, t = run.run["model"], run.run["task"], run.run["train"]
+    task, t = run.run["task"], run.run["train"]
     torch.manual_seed(hash_seed(t["seed"], "torch-dropout", world.rank, run.start))  # dropout masks cannot match the lab's
     model = load_model(run.weights).to(world.device)
     wrapped = distributed.wrap(model, world, args.fsdp)

@@ -43,6 +43,3 @@ export function parseForecasterConfig(raw: unknown, opts: { prefix?: string; sha
   const input = isObject && opts.shape ? { ...opts.shape, ...(raw as Record<string, unknown>) } : raw;
   return parseWith(forecasterSchema, input, opts.prefix ?? 'model');
 }
-
-/** The value one variate token's attention mixes: every head sees dModel / nHeads. */
-export const forecasterHeadDim = (cfg: ForecasterConfig) => cfg.dModel / cfg.nHeads;

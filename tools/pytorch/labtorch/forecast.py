@@ -25,11 +25,6 @@ DATASETS = {"seattle-weather": "seattle-weather.csv", "co2-concentration": "co2-
 
 # ---- configs ------------------------------------------------------------------------------
 
-def _forecaster_rules(m: Config, report: Report) -> None:
-    if m["dModel"] % m["nHeads"] != 0:
-        report.add("model.dModel", f"dModel {m['dModel']} is not divisible by nHeads {m['nHeads']}")
-
-
 def forecaster_schema(prefix: str) -> Check:
     def rules(m: Config, report: Report) -> None:
         if m["dModel"] % m["nHeads"] != 0:
@@ -211,50 +206,6 @@ class TrainingOrder:
             out.append(self._order[self._at])
             self._at += 1
         return out
-
-
-# ---- the model ----------------------------------------------------------------------------
-
-class LabForecaster(nn.Module):
-    """torch_reference.py's LabForecaster, on labtorch's own encoder layers (plain ops for autocast and DDP)."""
-
-    def __init__(self, cfg: Config) -> None:
-        from .model import EncoderLayer, Stack, _xavier_linear
-        super().__init__()
-        self.cfg = dict(cfg)
-        d = cfg["dModel"]
-        self.embed = _xavier_linear(cfg["lookback"], d)
-        self.drop = nn.Dropout(cfg["dropout"])
-        self.encoder = Stack(nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg["nLayers"])), d, cfg["layerNormEps"])
-        self.projector = _xavier_linear(d, cfg["horizon"])
-
-    def forward(self, x: Tensor) -> Tensor:
-        mean = std = None
-        if self.cfg["useNorm"]:
-            mean = x.mean(1, keepdim=True)
-            std = torch.sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-5)
-            x = (x - mean) / std
-        h = self.drop(self.embed(x.transpose(1, 2)))
-        blocked = torch.zeros(1, 1, 1, 1, dtype=torch.bool, device=x.device)
-        for layer in self.encoder.layers:
-            h = layer(h, blocked)
-        y = self.projector(self.encoder.norm(h)).transpose(1, 2).float()
-        return y * std + mean if mean is not None and std is not None else y
-
-
-def forecaster_specs(cfg: Config) -> List[Tuple[str, List[int]]]:
-    """LabForecaster's parameters and shapes, in state_dict order (src/engine/forecaster/params.ts)."""
-    d = cfg["dModel"]
-    specs = [("embed.weight", [d, cfg["lookback"]]), ("embed.bias", [d])]
-    for i in range(cfg["nLayers"]):
-        p = f"encoder.layers.{i}"
-        specs += [(f"{p}.self_attn.in_proj_weight", [3 * d, d]), (f"{p}.self_attn.in_proj_bias", [3 * d]),
-                  (f"{p}.self_attn.out_proj.weight", [d, d]), (f"{p}.self_attn.out_proj.bias", [d]),
-                  (f"{p}.linear1.weight", [cfg["dFF"], d]), (f"{p}.linear1.bias", [cfg["dFF"]]),
-                  (f"{p}.linear2.weight", [d, cfg["dFF"]]), (f"{p}.linear2.bias", [d]),
-                  (f"{p}.norm1.weight", [d]), (f"{p}.norm1.bias", [d]), (f"{p}.norm2.weight", [d]), (f"{p}.norm2.bias", [d])]
-    return specs + [("encoder.norm.weight", [d]), ("encoder.norm.bias", [d]),
-                    ("projector.weight", [cfg["horizon"], d]), ("projector.bias", [cfg["horizon"]])]
 
 
 @torch.no_grad()

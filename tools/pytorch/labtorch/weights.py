@@ -15,7 +15,7 @@ from .base64f32 import Base64Error, decode_float32, encode_float32
 from .config import parse_model_config
 from .errors import FieldIssue, LabInputError, field_error
 from .jsvalues import MISSING, is_integer, is_number, js_number, show
-from .forecast import LabForecaster, forecaster_specs
+from .forecaster import LabForecaster, forecaster_specs
 from .model import LabTransformer, architecture
 
 FORMAT = "transformer-lab/weights"
