@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 
 // Cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer).
 const isolationHeaders = {
@@ -9,6 +10,8 @@ const isolationHeaders = {
 
 export default defineConfig({
   plugins: [react()],
+  // vega-datasets exports only its loader: its data files (the shipped series) are reached by path.
+  resolve: { alias: { 'vega-datasets/data': fileURLToPath(new URL('node_modules/vega-datasets/data', import.meta.url)) } },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: {

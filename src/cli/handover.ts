@@ -1,9 +1,12 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseRunConfig } from '../engine/runConfig';
+import { parseLabRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { parseWeights } from '../engine/weights/format';
 import { readJson } from './io';
+import { isForecastRun } from '../engine/runConfig';
+import { datasetNamed } from '../tasks/forecast/datasets';
+import { datasetFolder, fileSeries } from './series';
 import { checkSameModel, savedStep } from './train';
 
 export interface HandoverFlags {
@@ -27,7 +30,7 @@ export function handover(flags: HandoverFlags, print: (line: string) => void): v
   if (flags.config) raw = readJson(flags.config, '--config');
   else if (training?.run !== undefined) raw = training.run;
   else throw new ConfigError([{ path: '--config', message: `is required: ${flags.weights} carries no run config (training.run); lab files written by \`train --out\` do` }]);
-  const run = parseRunConfig(raw);
+  const run = parseLabRunConfig(raw, fileSeries());
   checkSameModel(run, weights.config, '--weights');
   const { batchSize, gradAccumSteps } = run.train;
   if (batchSize % (gradAccumSteps * flags.nproc) !== 0) {
@@ -38,6 +41,12 @@ export function handover(flags: HandoverFlags, print: (line: string) => void): v
   const runOut = path.join(flags.outDir, 'run.json');
   if (path.resolve(flags.weights) !== path.resolve(weightsOut)) copyFileSync(flags.weights, weightsOut);
   writeFileSync(runOut, JSON.stringify(run, null, 2) + '\n');
+  // A shipped series travels with the run: labtorch looks for it beside run.json.
+  if (isForecastRun(run) && run.task.dataset !== undefined) {
+    const file = datasetNamed(run.task.dataset)!.file;
+    copyFileSync(path.join(datasetFolder(), file), path.join(flags.outDir, file));
+    print(`copied the ${run.task.dataset} series to ${path.join(flags.outDir, file)}`);
+  }
   const args = `${SCRIPT} --weights ${weightsOut} --config ${runOut} --out ${path.join(flags.outDir, 'continued.json')}`;
   const step = savedStep(training);
   print(`wrote ${weightsOut} (${step === undefined ? 'no saved step: starts at its optimizer state' : `step ${step} of ${run.train.steps}`}) and ${runOut}`);

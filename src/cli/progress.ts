@@ -1,4 +1,5 @@
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import { evalMetricsOf } from '../tasks/metrics';
 
 const fmt = (x: number, digits = 4) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
 
@@ -27,6 +28,12 @@ export function stepLine(m: StepMetrics, total: number, elapsedMs: number): stri
   ].join('  ');
 }
 
-export function evalLine(m: EvalMetrics): string {
-  return `eval @${m.step}  val loss ${fmt(m.loss)}  exact match ${(100 * m.exactMatch).toFixed(1)}%  token accuracy ${(100 * m.tokenAccuracy).toFixed(1)}%`;
+/** `eval @400  val loss 0.1234  exact match 97.3%  token accuracy 99.1%`: the task's metrics, as tasks/metrics.ts lists them. */
+export function evalLine(m: EvalMetrics, taskName: string): string {
+  const parts = evalMetricsOf(taskName).flatMap((spec) => {
+    const v = m[spec.key];
+    if (v === undefined) return [];
+    return [`${spec.label} ${spec.format === 'percent' ? `${(100 * v).toFixed(1)}%` : fmt(v)}`];
+  });
+  return [`eval @${m.step}  ${m.split} loss ${fmt(m.loss)}`, ...parts].join('  ');
 }

@@ -1,5 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { parseRunConfig, type RunConfig } from '../engine/runConfig';
+import { parseSeriesBatch } from '../engine/forecaster/batch';
+import { isForecaster, type LabModelConfig } from '../engine/modelKind';
+import { parseLabRunConfig, type LabRunConfig } from '../engine/runConfig';
 import { Trainer, type TrainerEvent } from '../engine/train/trainer';
 import { ConfigError } from '../engine/validation';
 import { parseBatch } from '../engine/weights/batch';
@@ -7,6 +9,7 @@ import { parseWeights } from '../engine/weights/format';
 import { stringifyWeights } from '../engine/weights/stringify';
 import { readJson } from './io';
 import { evalLine, stepLine } from './progress';
+import { fileSeries } from './series';
 
 export interface TrainFlags {
   config: string;
@@ -18,12 +21,14 @@ export interface TrainFlags {
 }
 
 /** The model config of a weights file must be the run's: a mismatch would silently train another model. */
-export function checkSameModel(run: RunConfig, fromFile: RunConfig['model'], flag = '--init'): void {
-  const issues = Object.keys({ ...run.model, ...fromFile })
-    .filter((k) => JSON.stringify(run.model[k as keyof RunConfig['model']]) !== JSON.stringify(fromFile[k as keyof RunConfig['model']]))
+export function checkSameModel(run: LabRunConfig, fromFile: LabModelConfig, flag = '--init'): void {
+  const model = run.model as Record<string, unknown>;
+  const file = fromFile as Record<string, unknown>;
+  const issues = Object.keys({ ...model, ...file })
+    .filter((k) => JSON.stringify(model[k]) !== JSON.stringify(file[k]))
     .map((k) => ({
       path: `${flag} config.${k}`,
-      message: `${JSON.stringify(fromFile[k as keyof RunConfig['model']])} differs from the run config's model.${k} ${JSON.stringify(run.model[k as keyof RunConfig['model']])}`,
+      message: `${JSON.stringify(file[k])} differs from the run config's model.${k} ${JSON.stringify(model[k])}${k === 'nVariates' && 'columns' in run.task ? ` (the columns the task reads: ${run.task.columns.map((c) => JSON.stringify(c)).join(', ')})` : ''}`,
     }));
   if (issues.length) throw new ConfigError(issues);
 }
@@ -36,24 +41,27 @@ export function savedStep(training: unknown): number | undefined {
 
 export async function train(flags: TrainFlags, print: (line: string) => void): Promise<void> {
   const raw = readJson(flags.config, '--config') as Record<string, unknown>;
-  const run = parseRunConfig(raw);
+  const run = parseLabRunConfig(raw, fileSeries());
   if (flags.steps !== undefined) run.train.steps = flags.steps;
   const init = flags.init ? parseWeights(readJson(flags.init, '--init')) : undefined;
   if (init) checkSameModel(run, init.config);
-  const fixedBatch = flags.batch ? parseBatch(readJson(flags.batch, '--batch'), run.model) : undefined;
+  const rawBatch = flags.batch ? readJson(flags.batch, '--batch') : undefined;
+  const cfg = run.model;
+  const fixedBatch = rawBatch === undefined ? undefined : isForecaster(cfg) ? parseSeriesBatch(rawBatch, cfg) : parseBatch(rawBatch, cfg);
   const trainer = Trainer.create(run, {
     init: init?.tensors,
     optimizerState: init?.extra.optimizerState,
     lossScalerState: init?.extra.lossScalerState,
     startStep: savedStep(init?.extra.training),
     fixedBatch,
+    series: fileSeries(),
   });
   if (flags.metrics) writeFileSync(flags.metrics, '');
   const started = performance.now();
   const every = Math.max(1, Math.round(run.train.steps / 50));
   trainer.subscribe((e: TrainerEvent) => {
     if (flags.metrics) appendFileSync(flags.metrics, JSON.stringify(e.metrics) + '\n');
-    if (e.type === 'eval') print(evalLine(e.metrics));
+    if (e.type === 'eval') print(evalLine(e.metrics, run.task.name));
     else if ((e.metrics.step + 1) % every === 0 || e.metrics.step === 0 || e.metrics.step + 1 === run.train.steps) {
       print(stepLine(e.metrics, run.train.steps, performance.now() - started));
     }

@@ -4,6 +4,9 @@ import { optimizerSchema, scheduleSchema } from './optim/config';
 import { ConfigError, parseWith, type FieldIssue } from './validation';
 import { parseTaskConfig, taskVocabulary, type TaskConfig } from '../tasks/registry';
 import { sequenceLength } from '../tasks/batches';
+import { noSeries, type SeriesSource } from '../tasks/forecast/task';
+import type { ForecasterConfig } from './forecaster/config';
+import { parseForecastParts, type NormalisedForecastTask } from './forecaster/runConfig';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 
@@ -50,10 +53,54 @@ const trainSchema = z
 export type TrainConfig = z.output<typeof trainSchema>;
 export type Precision = TrainConfig['precision'];
 
+/** A run of the token Transformer on a token task. */
 export interface RunConfig {
   model: ModelConfig;
   task: TaskConfig;
   train: TrainConfig;
+}
+
+/** A run of the forecaster on a forecast task. */
+export interface ForecastRunConfig {
+  model: ForecasterConfig;
+  task: NormalisedForecastTask;
+  train: TrainConfig;
+}
+
+/** A run of either kind of model (see modelKind.ts): the token Transformer's, or the forecaster's. */
+export type LabRunConfig = RunConfig | ForecastRunConfig;
+
+export const isForecastRun = (run: LabRunConfig): run is ForecastRunConfig => run.task.name === 'forecast';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A run config of either kind, every problem at once: a `forecast` task makes a forecaster run
+ * (its series read through `series`, which the command line and the page provide), any other
+ * task a token run (`parseRunConfig`). The one place a raw run config is told apart by kind.
+ */
+export function parseLabRunConfig(raw: unknown, series: SeriesSource = noSeries('no CSV or shipped series is available here')): LabRunConfig {
+  const task = isRecord(raw) && isRecord(raw.task) ? raw.task : undefined;
+  const forecaster = isRecord(raw) && isRecord(raw.model) && raw.model.kind === 'forecaster';
+  if (forecaster && task?.name !== 'forecast') {
+    throw new ConfigError([{ path: 'task.name', message: `a forecaster trains on the forecast task (got ${JSON.stringify(task?.name)})` }]);
+  }
+  if (task?.name !== 'forecast') return parseRunConfig(raw);
+  const doc = raw as Record<string, unknown>;
+  const issues: FieldIssue[] = [];
+  for (const key of Object.keys(doc)) {
+    if (!['model', 'task', 'train'].includes(key)) issues.push({ path: key, message: `unknown field "${key}"` });
+  }
+  const parts = parseForecastParts(doc.model, doc.task, series, issues);
+  let train: TrainConfig | undefined;
+  try {
+    train = parseWith(trainSchema, doc.train ?? {}, 'train');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    issues.push(...e.issues);
+  }
+  if (issues.length > 0 || !parts || !train) throw new ConfigError(issues);
+  return { model: parts.model, task: parts.task, train };
 }
 
 /** Every problem in the run config at once, each naming its field (`train.optimizer.lr: ...`). */

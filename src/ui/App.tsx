@@ -11,6 +11,7 @@ import { ComparisonView } from './compare/ComparisonView';
 import type { GridAxis } from './compare/grid';
 import { GridBuilder } from './compare/GridBuilder';
 import { TryIt } from './components/TryIt';
+import { ForecastPanel } from './forecast/ForecastPanel';
 import { ConfigPanel } from './config/ConfigPanel';
 import { change, draftFrom, validate, type Draft } from './config/draft';
 import { useLab, useLabState } from './lab/context';
@@ -62,6 +63,7 @@ export function App({ initialDraft, initialAxes }: Props) {
           <Summary />
           <RunCharts />
           <TryIt />
+          <ForecastPanel />
           <GridBuilder base={validation.run ? validation.raw : undefined} initialAxes={initialAxes} />
           <ComparisonView />
           <div className="panels">

@@ -2,7 +2,7 @@
  * What went wrong, in words a user can act on: every failure becomes an error event of one
  * kind (config, oom, device-lost, diverged, other) with the engine's message and a suggestion.
  */
-import type { RunConfig } from '../engine/runConfig';
+import type { LabRunConfig } from '../engine/runConfig';
 import { DivergedError } from '../engine/train/trainer';
 import { ConfigError, type FieldIssue } from '../engine/validation';
 import type { ErrorKind } from './protocol';
@@ -28,7 +28,7 @@ const LOST = /device (was )?lost|device is lost|GPUDevice.*destroyed|context los
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-type Peak = (run: RunConfig) => number | undefined;
+type Peak = (run: LabRunConfig) => number | undefined;
 
 export const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`;
 
@@ -36,10 +36,10 @@ export const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 
  * The memory toggles that are not on yet, each with its predicted peak when a predictor is at
  * hand, most saving first: what a user should flip after running out of memory.
  */
-export function memoryToggles(run: RunConfig, peak?: Peak): string[] {
+export function memoryToggles(run: LabRunConfig, peak?: Peak): string[] {
   const t = run.train;
-  const options: { label: string; run: RunConfig }[] = [];
-  const withTrain = (patch: Partial<RunConfig['train']>): RunConfig => ({ ...run, train: { ...t, ...patch } });
+  const options: { label: string; run: LabRunConfig }[] = [];
+  const withTrain = (patch: Partial<LabRunConfig['train']>): LabRunConfig => ({ ...run, train: { ...t, ...patch } });
   if (t.precision === 'fp32') options.push({ label: 'fp16 autocast (precision fp16)', run: withTrain({ precision: 'fp16' }) });
   // Under fp16 / bf16 'none' already recomputes every layer (precision/policy.ts).
   if (precisionPolicy(t).segmentSize === 0) options.push({ label: 'checkpointing every layer', run: withTrain({ checkpointing: 'layers' }) });
@@ -61,7 +61,7 @@ export function memoryToggles(run: RunConfig, peak?: Peak): string[] {
   });
 }
 
-export function classify(e: unknown, run?: RunConfig, peak?: (run: RunConfig) => number | undefined, lastGoodStep?: number): Classified {
+export function classify(e: unknown, run?: LabRunConfig, peak?: (run: LabRunConfig) => number | undefined, lastGoodStep?: number): Classified {
   const keep = lastGoodStep === undefined
     ? ''
     : ` The weights of step ${lastGoodStep} are kept: export them, reload, and import them to continue.`;

@@ -3,16 +3,18 @@
  * Should it fail on some config, the worker still predicts what follows exactly from the
  * parameter count (parameters, gradients, optimizer slots) and says the prediction is partial.
  */
+import { predictForecasterMemory } from '../engine/memory/forecasterPredict';
 import { optimizerSlots, predictMemory } from '../engine/memory/predict';
-import { parameterCount } from '../engine/params';
-import { parseRunConfig, type RunConfig } from '../engine/runConfig';
+import { parameterCountOf } from '../engine/modelKind';
+import { isForecastRun, parseLabRunConfig, type LabRunConfig } from '../engine/runConfig';
+import type { SeriesSource } from '../tasks/forecast/task';
 import { MEMORY_CATEGORIES, type MemoryPrediction } from './protocol';
 
 /** The prediction for an already validated run config. */
-export function predictRun(run: RunConfig): MemoryPrediction {
-  const count = parameterCount(run.model);
+export function predictRun(run: LabRunConfig): MemoryPrediction {
+  const count = parameterCountOf(run.model);
   try {
-    const m = predictMemory(run);
+    const m = isForecastRun(run) ? predictForecasterMemory(run) : predictMemory(run);
     const bytes: MemoryPrediction['bytes'] = { peak: m.peak };
     for (const c of MEMORY_CATEGORIES) bytes[c] = m[c];
     return { parameterCount: count, bytes, partial: false };
@@ -28,16 +30,16 @@ export function predictRun(run: RunConfig): MemoryPrediction {
 }
 
 /** Predicted peak bytes of a run, for ranking memory-saving settings (undefined when unknown). */
-export function predictedPeak(run: RunConfig): number | undefined {
+export function predictedPeak(run: LabRunConfig): number | undefined {
   const p = predictRun(run);
   return p.partial ? undefined : p.bytes.peak;
 }
 
 /** Parses a raw config and predicts; null (with the engine's message) when the config is invalid. */
-export function predictRaw(raw: unknown): { prediction: MemoryPrediction | null; message?: string } {
-  let run: RunConfig;
+export function predictRaw(raw: unknown, series?: SeriesSource): { prediction: MemoryPrediction | null; message?: string } {
+  let run: LabRunConfig;
   try {
-    run = parseRunConfig(raw);
+    run = parseLabRunConfig(raw, series);
   } catch (e) {
     return { prediction: null, message: e instanceof Error ? e.message : String(e) };
   }

@@ -6,9 +6,10 @@
  *
  * Types only (plus two small guards): the page imports this file without pulling in TF.js.
  */
-import type { RunConfig } from '../engine/runConfig';
+import type { LabRunConfig } from '../engine/runConfig';
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
 import type { Inspection } from '../engine/eval/inspect';
+import type { ForecastInspection } from '../engine/eval/forecastInspect';
 import type { FieldIssue } from '../engine/validation';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -76,6 +77,9 @@ export interface ReadyInfo {
 
 // ---- commands (page → worker) -----------------------------------------------------------
 
+/** CSV files dropped on the page, by the name a forecast task's `csv` gives them. */
+export type SeriesFiles = Record<string, string>;
+
 export type Command =
   /** Initialise (or switch) the backend; answered by `ready` or an error with runId null. */
   | { type: 'init'; backend: BackendChoice }
@@ -85,7 +89,7 @@ export type Command =
    * A new run from a raw run config (validated by the engine), optionally from weights JSON text.
    * `holdFirst`: wait before the first step until the page releases (it draws the new run first).
    */
-  | { type: 'start'; runId: string; config: unknown; init?: string; holdFirst?: boolean; keep?: boolean }
+  | { type: 'start'; runId: string; config: unknown; init?: string; holdFirst?: boolean; keep?: boolean; files?: SeriesFiles }
   | { type: 'pause'; runId: string }
   /** Continue a paused (or finished) run, optionally up to a new step count. */
   | { type: 'resume'; runId: string; steps?: number }
@@ -99,9 +103,11 @@ export type Command =
    * The file's own run config (`training.run`) wins; otherwise `config` with the file's model.
    * `resumeTo`: continue training at once, up to this step (a kept run resuming after a reload).
    */
-  | { type: 'importWeights'; runId: string; text: string; config: unknown; keep?: boolean; resumeTo?: number }
+  | { type: 'importWeights'; runId: string; text: string; config: unknown; keep?: boolean; resumeTo?: number; files?: SeriesFiles }
   /** Greedy output and attention maps of the run's current weights for one input; answered by `inspected`. */
   | { type: 'inspect'; runId: string; requestId: number; input: number[] }
+  /** A forecaster's forecast for one window of a split, with the truth and its attention maps; answered by `inspectedWindow`. */
+  | { type: 'inspectWindow'; runId: string; requestId: number; split: 'val' | 'test'; index: number }
   /**
    * A quiet device while the page draws: the worker stops at the next step boundary, says
    * `held`, and waits for `release` (or a few seconds at most). See src/ui/charts/drawQueue.ts.
@@ -115,7 +121,7 @@ export type WorkerEvent =
   | ({ type: 'ready'; runId: null } & ReadyInfo)
   | { type: 'prediction'; runId: null; requestId: number; prediction: MemoryPrediction | null; message?: string }
   /** A run exists: its normalised config, where it starts and where it stops. */
-  | { type: 'started'; runId: string; config: RunConfig; parameterCount: number; startStep: number; targetSteps: number; imported: boolean; note?: string }
+  | { type: 'started'; runId: string; config: LabRunConfig; parameterCount: number; startStep: number; targetSteps: number; imported: boolean; note?: string }
   | { type: 'state'; runId: string; state: RunState; step: number; targetSteps: number; message?: string }
   | { type: 'progress'; runId: string; step: number; targetSteps: number; phase: 'training' | 'evaluating' | 'exporting'; activeMs: number }
   | { type: 'step'; runId: string; metrics: StepMetrics }
@@ -131,6 +137,7 @@ export type WorkerEvent =
    */
   | { type: 'checkpoint'; runId: string; step: number; text: string }
   | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
+  | { type: 'inspectedWindow'; runId: string; requestId: number; inspection: ForecastInspection }
   | {
       type: 'error';
       runId: string | null;
@@ -146,7 +153,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'hold', 'release']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'inspectWindow', 'hold', 'release']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

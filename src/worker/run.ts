@@ -4,7 +4,7 @@
  * step, the training time, freeing its tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../engine/runConfig';
+import type { LabRunConfig } from '../engine/runConfig';
 import type { StepMetrics, Trainer } from '../engine/train/trainer';
 import type { WeightsDocument } from '../engine/weights/format';
 import { stringifyWeights } from '../engine/weights/stringify';
@@ -12,9 +12,9 @@ import type { MemoryBreakdown, RunState } from './protocol';
 
 export interface Run {
   id: string;
-  config: RunConfig;
+  config: LabRunConfig;
   /** Gone once the run failed (its tensors are freed) or another run replaced it. */
-  trainer?: Trainer;
+  trainer?: Trainer<LabRunConfig>;
   target: number;
   state: RunState;
   /** The last good weights: taken at the start, at every finite evaluation, at pause, stop and the end. */

@@ -3,14 +3,15 @@
  * Everything here only reads and checks: a bad file or config throws the engine's ConfigError
  * before the current run is touched.
  */
-import type { ModelConfig } from '../engine/config';
-import { parseRunConfig, type RunConfig } from '../engine/runConfig';
+import type { LabModelConfig } from '../engine/modelKind';
+import { parseLabRunConfig, type LabRunConfig } from '../engine/runConfig';
+import type { SeriesSource } from '../tasks/forecast/task';
 import type { TrainerOptions } from '../engine/train/trainer';
 import { ConfigError, type FieldIssue } from '../engine/validation';
 import { parseWeightsText, type ParsedWeights } from '../engine/weights/format';
 
 export interface PreparedRun {
-  run: RunConfig;
+  run: LabRunConfig;
   options: TrainerOptions;
   /** What the user should know about how the file was used. */
   notes: string[];
@@ -19,8 +20,10 @@ export interface PreparedRun {
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The model of a weights file must be the run's: another one would silently train something else. */
-export function modelDifferences(run: ModelConfig, file: ModelConfig, prefix = 'config'): FieldIssue[] {
-  const keys = [...new Set([...Object.keys(run), ...Object.keys(file)])] as (keyof ModelConfig)[];
+export function modelDifferences(runModel: LabModelConfig, fileModel: LabModelConfig, prefix = 'config'): FieldIssue[] {
+  const run = runModel as Record<string, unknown>;
+  const file = fileModel as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(run), ...Object.keys(file)])];
   return keys
     .filter((k) => JSON.stringify(run[k]) !== JSON.stringify(file[k]))
     .map((k) => ({ path: `${prefix}.${k}`, message: `the file's ${JSON.stringify(file[k])} differs from the run's model.${k} ${JSON.stringify(run[k])}` }));
@@ -34,7 +37,7 @@ function savedStep(extra: Record<string, unknown>): number | undefined {
 }
 
 /** Options that continue from a file: weights, and the optimizer/scaler state when it fits the run. */
-function fromFile(run: RunConfig, parsed: ParsedWeights, notes: string[]): TrainerOptions {
+function fromFile(run: LabRunConfig, parsed: ParsedWeights, notes: string[]): TrainerOptions {
   const options: TrainerOptions = { init: parsed.tensors };
   const state = parsed.extra.optimizerState;
   const name = isRecord(state) ? state.name : undefined;
@@ -49,8 +52,8 @@ function fromFile(run: RunConfig, parsed: ParsedWeights, notes: string[]): Train
 }
 
 /** `start`: the config, and optionally weights to start from (same model required). */
-export function prepareStart(config: unknown, init?: string): PreparedRun {
-  const run = parseRunConfig(config);
+export function prepareStart(config: unknown, init?: string, series?: SeriesSource): PreparedRun {
+  const run = parseLabRunConfig(config, series);
   if (init === undefined) return { run, options: {}, notes: [] };
   const parsed = parseWeightsText(init);
   const issues = modelDifferences(run.model, parsed.config);
@@ -64,15 +67,15 @@ export function prepareStart(config: unknown, init?: string): PreparedRun {
  * and continues exactly; any other weights file (e.g. torch_reference.py's) runs with the page's
  * task and training settings around the file's model.
  */
-export function prepareImport(text: string, pageConfig: unknown): PreparedRun {
+export function prepareImport(text: string, pageConfig: unknown, series?: SeriesSource): PreparedRun {
   const parsed = parseWeightsText(text);
   const notes: string[] = [];
   const training = parsed.extra.training;
   const fileRun = isRecord(training) ? training.run : undefined;
-  let run: RunConfig;
+  let run: LabRunConfig;
   if (fileRun !== undefined) {
     try {
-      run = parseRunConfig(fileRun);
+      run = parseLabRunConfig(fileRun, series);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       throw new ConfigError(e.issues.map((i) => ({ path: `training.run${i.path ? `.${i.path}` : ''}`, message: i.message })));
@@ -80,7 +83,7 @@ export function prepareImport(text: string, pageConfig: unknown): PreparedRun {
     notes.push('the file carries its run config: task, training settings and data order continue from it');
   } else {
     const page = isRecord(pageConfig) ? pageConfig : {};
-    run = parseRunConfig({ ...page, model: parsed.config });
+    run = parseLabRunConfig({ ...page, model: parsed.config }, series);
     notes.push("the file has no run config: the page's task and training settings are used with the file's model");
   }
   const issues = modelDifferences(run.model, parsed.config);

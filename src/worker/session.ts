@@ -10,7 +10,7 @@
  * - The last good weights are kept as a plain document (at the start, at every evaluation, at
  *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device.
  */
-import { parameterCount } from '../engine/params';
+import { parameterCountOf } from '../engine/modelKind';
 import { Trainer } from '../engine/train/trainer';
 import { BackendFailure, classify } from './errors';
 import { Hold } from './hold';
@@ -18,6 +18,7 @@ import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
+import { pageSeries } from './series';
 import { stringifyWeights } from '../engine/weights/stringify';
 
 export interface SessionEnv {
@@ -35,6 +36,9 @@ export class Session {
   private chain: Promise<unknown> = Promise.resolve();
   private backend?: Promise<ReadyInfo>;
   private readonly hold = new Hold();
+  /** CSV files the page sent, by name: a forecast run reads its series from here (or a shipped one). */
+  private readonly files = new Map<string, string>();
+  private readonly series = pageSeries(this.files);
 
   constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
 
@@ -45,15 +49,19 @@ export class Session {
       switch (cmd.type) {
         case 'init': return await this.init(cmd.backend);
         case 'predict': {
-          const { prediction, message } = predictRaw(cmd.config);
+          const { prediction, message } = predictRaw(cmd.config, this.series);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
         }
-        case 'start': return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init), { holdFirst: cmd.holdFirst, keep: cmd.keep });
+        case 'start':
+          this.addFiles(cmd.files);
+          return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init, this.series), { holdFirst: cmd.holdFirst, keep: cmd.keep });
         case 'importWeights': {
-          await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config), { imported: true, keep: cmd.keep });
+          this.addFiles(cmd.files);
+          await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config, this.series), { imported: true, keep: cmd.keep });
           return cmd.resumeTo === undefined ? undefined : this.resume(cmd.runId, cmd.resumeTo);
         }
         case 'inspect': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspect(r, cmd.requestId, cmd.input)));
+        case 'inspectWindow': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspectWindow(r, cmd.requestId, cmd.split, cmd.index)));
         case 'pause': return this.pause(cmd.runId);
         case 'resume': return this.resume(cmd.runId, cmd.steps);
         case 'stop': return await this.stop(cmd.runId);
@@ -105,7 +113,7 @@ export class Session {
     const old = this.current;
     if (old && LIVE.includes(old.state)) await this.stop(old.id, false);
     await this.exclusive(async () => {
-      const trainer = Trainer.create(prepared.run, prepared.options); // throws: the old run stays
+      const trainer = Trainer.create(prepared.run, { ...prepared.options, series: this.series }); // throws: the old run stays
       if (old) release(old);
       const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
       this.current = r;
@@ -114,7 +122,7 @@ export class Session {
         else this.post({ type: 'eval', runId, metrics: e.metrics });
       });
       this.post({
-        type: 'started', runId, config: prepared.run, parameterCount: parameterCount(prepared.run.model),
+        type: 'started', runId, config: prepared.run, parameterCount: parameterCountOf(prepared.run.model),
         startStep: trainer.step, targetSteps: r.target, imported, ...(prepared.notes.length ? { note: prepared.notes.join('; ') } : {}),
       });
       this.setState(r, 'starting');
@@ -160,7 +168,8 @@ export class Session {
     if ((r.state as RunState) === 'failed') return; // failed while the step ran (device lost)
     this.post({ type: 'memory', runId: r.id, step: metrics.step, memory: memoryOf(metrics) });
     const step = r.trainer.step;
-    if (step % r.config.train.evalEvery === 0 || step === r.target) await this.evaluate(r);
+    if (step === r.config.train.steps) await this.evaluate(r, true);
+    else if (step % r.config.train.evalEvery === 0 || step === r.target) await this.evaluate(r);
     this.progress(r, 'training');
   }
 
@@ -218,10 +227,11 @@ export class Session {
     });
   }
 
-  private async evaluate(r: Run): Promise<void> {
+  /** The validation split's metrics; `end`: every split that closes a run (a forecast's test split too). */
+  private async evaluate(r: Run, end = false): Promise<void> {
     if (!r.trainer) throw new Error('this run has no live model to evaluate');
     this.progress(r, 'evaluating');
-    const m = await r.trainer.evaluate();
+    const m = end ? (await r.trainer.evaluateEnd())[0]! : await r.trainer.evaluate();
     r.lastEvalStep = m.step;
     if (Number.isFinite(m.loss)) await this.snapshot(r);
   }
@@ -236,6 +246,15 @@ export class Session {
   private async inspect(r: Run, requestId: number, input: number[]): Promise<void> {
     if (!r.trainer) throw new Error('this run has no live model to try; resume it or import its weights');
     this.post({ type: 'inspected', runId: r.id, requestId, inspection: await r.trainer.inspect(input) });
+  }
+
+  private async inspectWindow(r: Run, requestId: number, split: 'val' | 'test', index: number): Promise<void> {
+    if (!r.trainer) throw new Error('this run has no live model to try; resume it or import its weights');
+    this.post({ type: 'inspectedWindow', runId: r.id, requestId, inspection: await r.trainer.inspectWindow(split, index) });
+  }
+
+  private addFiles(files: Record<string, string> | undefined): void {
+    for (const [name, text] of Object.entries(files ?? {})) this.files.set(name, text);
   }
 
   private fail(r: Run, e: unknown): void {

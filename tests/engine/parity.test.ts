@@ -11,6 +11,7 @@ import { parseBatch } from '../../src/engine/weights/batch';
 import { parseWeights } from '../../src/engine/weights/format';
 import { NODE_BACKENDS, onBackend } from '../helpers/backends';
 import { fixtureNames, fixtureValues, maxAbsError, readFixture, relativeError, type FixtureTensor } from '../helpers/fixtures';
+import { transformerConfig } from '../../src/engine/modelKind';
 
 interface ParityCase {
   case: string;
@@ -26,8 +27,9 @@ const CASES = fixtureNames('parity');
 const load = (name: string) => {
   const fixture = readFixture<ParityCase>('parity', `${name}.json`);
   const weights = parseWeights(fixture.weights);
-  const batch = parseBatch(fixture.batch, weights.config);
-  return { fixture, weights, batch, model: TransformerModel.fromValues(weights.config, weights.tensors) };
+  const config = transformerConfig(weights.config);
+  const batch = parseBatch(fixture.batch, config);
+  return { fixture, weights, batch, model: TransformerModel.fromValues(config, weights.tensors) };
 };
 const evalContext = () => createContext({ dropoutRate: 0, dropoutSeed: null });
 

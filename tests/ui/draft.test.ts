@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src/engine/runConfig';
+import { parseLabRunConfig, parseRunConfig } from '../../src/engine/runConfig';
+import { uiSeries } from '../../src/ui/forecast/files';
 import { change, draftFrom, numberOf, toRaw, validate } from '../../src/ui/config/draft';
 import { PRESETS } from '../../src/ui/config/presets';
 
 describe('config draft', () => {
   for (const preset of PRESETS) {
     it(`round-trips the ${preset.id} preset and its normalised form`, () => {
-      const run = parseRunConfig(preset.config);
+      const run = parseLabRunConfig(preset.config, uiSeries);
       expect(validate(draftFrom(preset.config)).run).toEqual(run);
       expect(validate(draftFrom(run)).run).toEqual(run); // an imported run's config fills the panel
     });

@@ -4,6 +4,8 @@
  *   npx tsx tools/memory/calibrate.ts [--write] [--backend wasm|cpu] [--family KEY] [--arch ARCH]
  *                                     [--out TABLE.json] [--dump SAMPLES.json] [--seed N]
  *   npx tsx tools/memory/calibrate.ts --from TABLE.json   (only rewrite coefficients.ts from a table)
+ *   npx tsx tools/memory/calibrate.ts --kind forecaster [--write]   (the forecaster's counts,
+ *                                     src/engine/memory/forecasterCoefficients.ts; about a minute)
  *
  * About four minutes on 2 cores (wasm). `--write` replaces src/engine/memory/coefficients.ts
  * when the fit is exact (or with `--force`).
@@ -27,6 +29,7 @@ import { TransformerModel } from '../../src/engine/model/model';
 import { segmentSize, type Checkpointing } from '../../src/engine/precision/policy';
 import type { Batch } from '../../src/tasks/types';
 import { independentColumns, leastSquares } from './lsq';
+import { calibrateForecaster } from './forecaster';
 
 const { values: flags } = parseArgs({
   options: {
@@ -39,6 +42,7 @@ const { values: flags } = parseArgs({
     dump: { type: 'string' },
     write: { type: 'boolean', default: false },
     from: { type: 'string' },
+    kind: { type: 'string', default: 'transformer' },
   },
 });
 if (flags.from) {
@@ -47,6 +51,10 @@ if (flags.from) {
   process.exit(0);
 }
 await startBackend(flags.backend as NodeBackend);
+if (flags.kind === 'forecaster') {
+  process.exitCode = (await calibrateForecaster({ write: flags.write!, force: flags.force!, seed: Number(flags.seed), backend: flags.backend! })) ? 0 : 1;
+  process.exit();
+}
 
 let state = Number(flags.seed) >>> 0;
 const random = () => {

@@ -19,7 +19,7 @@ import math
 import sys
 import time
 from contextlib import nullcontext
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 sys.dont_write_bytecode = True
 
@@ -31,6 +31,7 @@ from labtorch.config import parse_run_config  # noqa: E402
 from labtorch.dataset import Dataset, StepBatches  # noqa: E402
 from labtorch.errors import FieldIssue, LabInputError, exit_with, field_error  # noqa: E402
 from labtorch.evaluate import evaluate, tensors  # noqa: E402
+from labtorch.forecast import TrainingOrder, evaluate_forecast, prepare, search_folders, series_text, windows_of  # noqa: E402
 from labtorch.model import architecture, token_loss_sum  # noqa: E402
 from labtorch.optim import decode_lab_state, make_optimizer, put_state, to_lab_state, to_torch_state  # noqa: E402
 from labtorch.precision import Precision, scaler_state, setup_precision  # noqa: E402
@@ -80,7 +81,9 @@ class Run:
         else:
             raise field_error("--config", f"is required: {args.weights} carries no run config (training.run); "
                               "lab files written by `train --out` do")
-        self.run = parse_run_config(raw_run)
+        # A shipped series lies beside the run config (`cli handover` copies it there) or in the repository.
+        self.search = search_folders(args.config) + search_folders(args.weights)
+        self.run = parse_run_config(raw_run, self.search)
         train = self.run["train"]
         if args.steps is not None:
             if args.steps < 0:
@@ -123,9 +126,67 @@ def fmt(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}f}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
+class TokenSteps:
+    """The token tasks' batches, losses and evaluations."""
+
+    def __init__(self, run: Run, world: distributed.World) -> None:
+        self.cfg, task, self.t = run.run["model"], run.run["task"], run.run["train"]
+        self.layout = architecture(self.cfg)
+        self.world = world
+        self.data = Dataset(task, self.t["seed"], self.t["validationSize"])
+        self.batches = StepBatches(self.data, self.t["batchSize"], run.start)
+
+    def next_step(self) -> Tuple[List[Callable[[nn.Module], torch.Tensor]], int, int]:
+        """This rank's micro-batches as summed-loss functions, the global batch's target count and its tokens."""
+        examples = self.batches.next_examples()
+        total = sum(len(e.answer) + 1 for e in examples)  # every layout's targets: the answer and its EOS
+        tokens = sum(len(e.input) + len(e.answer) + 2 for e in examples)
+        losses = []
+        for rows in rank_rows(examples, self.t["gradAccumSteps"], self.world):
+            batch = tensors(to_batch(rows, self.layout), self.world.device)
+            losses.append(lambda m, b=batch: token_loss_sum(m(b["src"], b["tgt_in"]), b["tgt_out"]))
+        return losses, total, tokens
+
+    def evaluate(self, model: nn.Module, autocast: Any, final: bool) -> List[Tuple[str, Dict[str, float], str]]:
+        r = evaluate(model, self.layout, self.cfg["maxLen"], self.data.validation, self.world.device, autocast)
+        return [("val", r, f"exact match {100 * r['exactMatch']:.1f}%  token accuracy {100 * r['tokenAccuracy']:.1f}%")]
+
+
+class ForecastSteps:
+    """The forecast task's windows (the lab's epoch order), squared errors, and MSE/MAE on validation and, at the end, test."""
+
+    def __init__(self, run: Run, world: distributed.World) -> None:
+        task, self.t = run.run["task"], run.run["train"]
+        self.world = world
+        self.data = prepare(task, series_text(task, run.search))
+        self.order = TrainingOrder(self.data, self.t["seed"])
+        for _ in range(run.start):
+            self.order.next(self.t["batchSize"])
+
+    def next_step(self) -> Tuple[List[Callable[[nn.Module], torch.Tensor]], int, int]:
+        starts = self.order.next(self.t["batchSize"])
+        n = len(self.data.columns)
+        k, size = self.t["gradAccumSteps"], self.world.size
+        per = len(starts) // k
+        share = per // size
+        losses = []
+        for i in range(k):
+            mine = starts[i * per:(i + 1) * per][self.world.rank * share:(self.world.rank + 1) * share]
+            x, y = windows_of(self.data, mine)
+            x, y = x.to(self.world.device), y.to(self.world.device)
+            losses.append(lambda m, x=x, y=y: ((m(x).float() - y) ** 2).sum())
+        return losses, len(starts) * self.data.horizon * n, len(starts) * n
+
+    def evaluate(self, model: nn.Module, autocast: Any, final: bool) -> List[Tuple[str, Dict[str, float], str]]:
+        out = []
+        for split in ("val", "test") if final else ("val",):
+            r = evaluate_forecast(model, self.data, split, self.world.device, autocast)
+            out.append((split, r, f"MSE {fmt(r['mse'])}  MAE {fmt(r['mae'])}"))
+        return out
+
+
 def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
-    cfg, task, t = run.run["model"], run.run["task"], run.run["train"]
-    layout = architecture(cfg)
+    task, t = run.run["task"], run.run["train"]
     torch.manual_seed(hash_seed(t["seed"], "torch-dropout", world.rank, run.start))  # dropout masks cannot match the lab's
     model = load_model(run.weights).to(world.device)
     wrapped = distributed.wrap(model, world, args.fsdp)
@@ -138,8 +199,7 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
         else:
             put_state(optimizer, params, by_name)
     precision: Precision = run.precision
-    data = Dataset(task, t["seed"], t["validationSize"])
-    batches = StepBatches(data, t["batchSize"], run.start)
+    steps = ForecastSteps(run, world) if task["name"] == "forecast" else TokenSteps(run, world)
     log = (lambda line: sys.stderr.write(line + "\n")) if world.leader else (lambda line: None)
     metrics = open(args.metrics, "w") if args.metrics and world.leader else None
     if precision.note:
@@ -151,20 +211,17 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
     started = time.perf_counter()
     for step in range(run.start, t["steps"]):
         step_started = time.perf_counter()
-        examples = batches.next_examples()
-        total_targets = sum(len(e.answer) + 1 for e in examples)  # every layout's targets: the answer and its EOS
+        micro, total_targets, tokens = steps.next_step()
         lr = learning_rate(t["schedule"], t["optimizer"]["lr"], step, t["steps"])
         for group in optimizer.param_groups:
             group["lr"] = lr
         local_sum = torch.zeros((), device=world.device)
-        micro = rank_rows(examples, t["gradAccumSteps"], world)
-        for i, rows in enumerate(micro):
+        for i, summed_loss in enumerate(micro):
             last = i == len(micro) - 1
             sync = nullcontext() if last or not world.distributed else wrapped.no_sync()
-            batch = tensors(to_batch(rows, layout), world.device)
             with sync:
                 with precision.autocast():
-                    summed = token_loss_sum(wrapped(batch["src"], batch["tgt_in"]), batch["tgt_out"])
+                    summed = summed_loss(wrapped)
                 loss = summed * (world.size / total_targets)
                 (precision.scaler.scale(loss) if precision.scaler else loss).backward()
             local_sum += summed.detach()
@@ -187,7 +244,6 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
         optimizer_steps += 0 if skipped else 1
         optimizer.zero_grad(set_to_none=True)
         step_ms = (time.perf_counter() - step_started) * 1000
-        tokens = sum(len(e.input) + len(e.answer) + 2 for e in examples)
         line: Dict[str, Any] = {"step": step, "loss": mean_loss, "lr": lr, "gradNorm": grad_norm,
                                 "tokensPerSec": tokens / step_ms * 1000, "stepMs": step_ms}
         if precision.scaler:
@@ -198,11 +254,10 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
             f"{line['tokensPerSec']:.0f} tok/s  {time.perf_counter() - started:.0f}s elapsed")
         done = step + 1
         if done % t["evalEvery"] == 0 or done == t["steps"]:
-            result = evaluate(eval_model, layout, cfg["maxLen"], data.validation, world.device, precision.autocast)
-            if metrics:
-                metrics.write(json.dumps({"step": done, "split": "val", **result}) + "\n")
-            log(f"eval @{done}  val loss {fmt(result['loss'])}  exact match {100 * result['exactMatch']:.1f}%  "
-                f"token accuracy {100 * result['tokenAccuracy']:.1f}%")
+            for split, result, shown in steps.evaluate(eval_model, precision.autocast, done == t["steps"]):
+                if metrics:
+                    metrics.write(json.dumps({"step": done, "split": split, **result}) + "\n")
+                log(f"eval @{done}  {split} loss {fmt(result['loss'])}  {shown}")
     if metrics:
         metrics.close()
     finish(args, run, world, wrapped, model, optimizer, params, max(run.start, t["steps"]), optimizer_steps)

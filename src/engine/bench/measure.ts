@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { runnerFor } from '../autograd/checkpoint';
-import { architecture, type ModelConfig } from '../config';
+import { architecture } from '../config';
 import type { MemoryBreakdown } from '../memory/breakdown';
-import { MemoryMeter, stepMeter } from '../memory/meter';
-import { microShape, segmentPlan, stacksOf } from '../memory/shapes';
+import { meterFor } from '../memory/forecaster';
+import type { MemoryMeter } from '../memory/meter';
+import { microShape, segmentPlan, stacksOf, type StackShape } from '../memory/shapes';
+import { isForecaster, type LabModelConfig } from '../modelKind';
+import type { MicroBatch } from '../train/objective';
 import { createContext } from '../model/context';
 import type { TransformerModel } from '../model/model';
 import { matMulFor } from '../precision/autocast';
 import { precisionPolicy, type PrecisionSettings } from '../precision/policy';
-import type { RunConfig } from '../runConfig';
+import type { LabRunConfig, RunConfig } from '../runConfig';
+import type { SeriesSource } from '../../tasks/forecast/task';
 import { lossAndGrads } from '../train/gradients';
 import { Trainer } from '../train/trainer';
 import { toBatch } from '../../tasks/batches';
@@ -46,9 +50,9 @@ export interface StepPeak {
  * the state is created by one optimizer step of zero gradients at learning rate 0 (the same
  * tensors a real step leaves, at half the cost), unless `warmup` real steps are asked for.
  */
-export async function measureTrainingStep(run: RunConfig, batch: Batch, warmup = 0): Promise<StepPeak> {
+export async function measureTrainingStep(run: LabRunConfig, batch: MicroBatch, warmup = 0, series?: SeriesSource): Promise<StepPeak> {
   const base = tf.memory().numBytes;
-  const trainer = Trainer.create(run, { fixedBatch: batch });
+  const trainer = Trainer.create(run, { fixedBatch: batch, series });
   try {
     for (let i = 0; i < warmup; i++) await trainer.trainStep();
     if (trainer.optimizer.stepCount === 0) {
@@ -74,7 +78,7 @@ function profiledKernels(): number {
 
 /** The layer-name prefixes of each stack (encoder: also the single stack of the other architectures). */
 const STACK_PREFIXES = {
-  encoder: ['transformer.encoder.layers.', 'transformer.layers.'],
+  encoder: ['transformer.encoder.layers.', 'transformer.layers.', 'encoder.layers.'],
   decoder: ['transformer.decoder.layers.'],
 } as const;
 
@@ -116,11 +120,11 @@ export interface MicroSamples {
  * One micro-batch's gradient computation (lossAndGrads, as the trainer runs it, with its meter),
  * profiled. For calibration: no optimizer; nothing else should run meanwhile.
  */
-export async function measureMicroBatch(model: TransformerModel, batch: Batch, settings: PrecisionSettings): Promise<MicroSamples> {
-  const cfg: ModelConfig = model.config;
+export async function measureMicroBatch(model: TransformerModel<LabModelConfig>, batch: MicroBatch, settings: PrecisionSettings): Promise<MicroSamples> {
+  const cfg = model.config;
   const policy = precisionPolicy(settings);
   const segment = policy.segmentSize;
-  const meter: MemoryMeter = stepMeter(cfg, policy, [batch], true);
+  const meter: MemoryMeter = meterFor(cfg, policy, [batch], true);
   const marks: { label: string; bytes: number; kernel: number }[] = [];
   const sample = meter.sample.bind(meter);
   meter.sample = (label?: string) => {
@@ -140,7 +144,10 @@ export async function measureMicroBatch(model: TransformerModel, batch: Batch, s
   const backwardStart = find(['backward-start']);
   const backwardEnd = find(['backward-end']);
   const lastProbe = backwardEnd - 1; // the embedding probe nearest the end of the backward pass
-  const stacks = stacksOf(cfg, microShape(batch));
+  // A forecaster runs one encoder stack over its variate tokens.
+  const stacks: StackShape[] = isForecaster(cfg)
+    ? [{ kind: 'encoder', layers: cfg.nLayers, length: cfg.nVariates, final: true }]
+    : stacksOf(cfg, microShape(batch as Batch));
   const planOf = (kind: 'encoder' | 'decoder') => {
     const stack = stacks.find((st) => st.kind === kind);
     return stack ? segmentPlan(stack, segment) : null;

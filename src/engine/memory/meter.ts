@@ -27,8 +27,8 @@ export function probe<T extends tf.Tensor>(x: T, onBackward: () => void): T {
   return op(x) as T;
 }
 
-/** Whether a parameter read by this name gets a probe in `lookup` (the embedding tables). */
-const probedAtTheEnd = (name: string) => name.endsWith('_embed.weight');
+/** Whether a parameter read by this name gets a probe in `lookup` (the embedding tables; the forecaster's window embedding). */
+const probedAtTheEnd = (name: string) => name.endsWith('_embed.weight') || name === 'embed.weight';
 
 /**
  * Samples `tf.memory().numBytes` (CPU-side bookkeeping, never a device read) at the moments of

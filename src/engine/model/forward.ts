@@ -74,14 +74,17 @@ const ffNames = (prefix: string) => ['linear1.weight', 'linear1.bias', 'linear2.
 const normNames = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => [`${prefix}.norm${i + 1}.weight`, `${prefix}.norm${i + 1}.bias`]).flat();
 
-/** `nn.TransformerEncoderLayer`; extras = [selfBias]. */
-export function encoderLayer(ctx: ForwardContext, cfg: ModelConfig, prefix: string): StackLayer {
+/** What an encoder layer reads of a model config (the token Transformer's or the forecaster's). */
+export type LayerSettings = Pick<ModelConfig, 'nHeads' | 'activation' | 'normFirst' | 'layerNormEps'>;
+
+/** `nn.TransformerEncoderLayer`; extras = [selfBias], or none where nothing is masked. */
+export function encoderLayer(ctx: ForwardContext, cfg: LayerSettings, prefix: string): StackLayer {
   const eps = cfg.layerNormEps;
   return {
     prefix,
     paramNames: [...attentionNames(`${prefix}.self_attn`), ...ffNames(prefix), ...normNames(prefix, 2)],
     apply(p, x, [selfBias]) {
-      const sa = (h: tf.Tensor) => ctx.dropout(multiHeadAttention(ctx, p, `${prefix}.self_attn`, h, h, selfBias!, cfg.nHeads), `${prefix}.dropout1`);
+      const sa = (h: tf.Tensor) => ctx.dropout(multiHeadAttention(ctx, p, `${prefix}.self_attn`, h, h, selfBias, cfg.nHeads), `${prefix}.dropout1`);
       const ff = (h: tf.Tensor) => ctx.dropout(feedForward(ctx, p, prefix, h, cfg.activation), `${prefix}.dropout2`);
       if (cfg.normFirst) {
         const h = x.add(sa(norm(p, `${prefix}.norm1`, x, eps)));

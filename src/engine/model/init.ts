@@ -11,7 +11,7 @@ import { hashSeed } from '../../tasks/rng';
  * - every Linear weight and packed q/k/v projection: Xavier uniform, as `nn.Transformer` does;
  * - biases 0, LayerNorm weights 1.
  */
-export function initialValue(spec: ParamSpec, cfg: ModelConfig, seed: number): tf.Tensor {
+export function initialValue(spec: ParamSpec, cfg: Pick<ModelConfig, 'dModel'>, seed: number): tf.Tensor {
   const s = hashSeed(seed, spec.name);
   switch (spec.init) {
     case 'embedding':

@@ -66,7 +66,8 @@ function mergeHeads(x: tf.Tensor): tf.Tensor {
 
 /**
  * PyTorch's `nn.MultiheadAttention` (batch_first) with packed q/k/v projections.
- * query: [B, Tq, d], keyValue: [B, Tk, d], bias: additive mask broadcastable to [B, h, Tq, Tk].
+ * query: [B, Tq, d], keyValue: [B, Tk, d], bias: additive mask broadcastable to [B, h, Tq, Tk],
+ * or undefined where every key may be attended to (the forecaster's variate tokens).
  * `site` names the dropout site so a recomputed segment draws the same mask.
  */
 export function multiHeadAttention(
@@ -75,7 +76,7 @@ export function multiHeadAttention(
   prefix: string,
   query: tf.Tensor,
   keyValue: tf.Tensor,
-  bias: tf.Tensor,
+  bias: tf.Tensor | undefined,
   nHeads: number,
 ): tf.Tensor {
   const d = query.shape[2]!;
@@ -94,7 +95,8 @@ export function multiHeadAttention(
   const qh = splitHeads(q, nHeads).div(Math.sqrt(hd)); // [B, h, Tq, hd], scaled before QKᵀ as PyTorch does
   const kh = splitHeads(k, nHeads); // [B, h, Tk, hd]
   const vh = splitHeads(v, nHeads); // [B, h, Tk, hd]
-  const scores = ctx.matMul(qh, kh, false, true).add(bias); // [B, h, Tq, Tk]
+  const products = ctx.matMul(qh, kh, false, true); // [B, h, Tq, Tk]
+  const scores = bias ? products.add(bias) : products;
   const weights = ctx.dropout(tf.softmax(scores), `${prefix}.attn`); // [B, h, Tq, Tk]
   ctx.recordAttention?.(prefix, weights);
   const out = mergeHeads(ctx.matMul(weights, vh)); // [B, Tq, d]

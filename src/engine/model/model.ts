@@ -1,21 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config';
-import { paramSpecs, sizeOf, type ParamSpec } from '../params';
+import { specsOf, type LabModelConfig } from '../modelKind';
+import { sizeOf, type ParamSpec } from '../params';
 import { initialValue } from './init';
 import type { ParamLookup } from './layers';
 import type { NamedTensor } from '../weights/format';
 
 /**
- * The parameters of one Transformer as tf.Variables, looked up by PyTorch's names. TF.js
- * registers variables globally by name, so they are left to the engine to name (a number it
- * never reuses), which lets any number of models live side by side.
+ * The parameters of one model (a token Transformer, or a forecaster: `C`) as tf.Variables,
+ * looked up by PyTorch's names. TF.js registers variables globally by name, so they are left
+ * to the engine to name (a number it never reuses), which lets any number of models live side
+ * by side.
  */
-export class TransformerModel {
+export class TransformerModel<C extends LabModelConfig = ModelConfig> {
   readonly specs: ParamSpec[];
   readonly variables: Map<string, tf.Variable>;
 
-  private constructor(readonly config: ModelConfig, values: (spec: ParamSpec) => tf.Tensor) {
-    this.specs = paramSpecs(config);
+  private constructor(readonly config: C, values: (spec: ParamSpec) => tf.Tensor) {
+    this.specs = specsOf(config);
     this.variables = new Map(
       this.specs.map((spec) => {
         const value = values(spec);
@@ -26,12 +28,12 @@ export class TransformerModel {
     );
   }
 
-  static initialise(config: ModelConfig, seed: number): TransformerModel {
+  static initialise<C extends LabModelConfig>(config: C, seed: number): TransformerModel<C> {
     return new TransformerModel(config, (spec) => initialValue(spec, config, seed));
   }
 
   /** From checked values (e.g. a parsed weights file): every name and shape must already match. */
-  static fromValues(config: ModelConfig, tensors: Map<string, NamedTensor>): TransformerModel {
+  static fromValues<C extends LabModelConfig>(config: C, tensors: Map<string, NamedTensor>): TransformerModel<C> {
     return new TransformerModel(config, (spec) => {
       const t = tensors.get(spec.name);
       if (!t) throw new Error(`no values for ${spec.name}`);

@@ -1,20 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchTensors } from '../model/batchTensors';
 import type { ForwardContext } from '../model/context';
-import { forwardLogits, runPlainly, type StackRunner } from '../model/forward';
-import { tokenLoss } from '../model/loss';
+import { runPlainly, type StackRunner } from '../model/forward';
 import type { TransformerModel } from '../model/model';
+import type { LabModelConfig } from '../modelKind';
 import type { MemoryMeter } from '../memory/meter';
-import { PAD, type Batch } from '../../tasks/types';
+import type { Batch } from '../../tasks/types';
+import { objectiveFor, type MicroBatch } from './objective';
+
+export { targetCount } from './objective';
 
 /** A batch as plain arrays (the reference's batch JSON). */
 export type HostBatch = Batch;
-
-export function targetCount(batch: HostBatch): number {
-  let n = 0;
-  for (const row of batch.tgtOut) for (const t of row) if (t !== PAD) n++;
-  return n;
-}
 
 export interface LossAndGrads {
   /** Mean loss over every non-PAD target of all micro-batches. */
@@ -23,22 +19,24 @@ export interface LossAndGrads {
 }
 
 /**
- * Gradients of the mean token loss over several micro-batches. Each micro-batch contributes
- * its summed loss divided by the total target count, so k micro-batches give the update of
- * one batch holding all their rows, padding included.
+ * Gradients of the mean loss over several micro-batches (the model kind's objective: token
+ * cross-entropy, or the forecaster's squared error). Each micro-batch contributes its summed
+ * loss divided by the total target count, so k micro-batches give the update of one batch
+ * holding all their rows, padding included.
  * `contextFor(i)` gives micro-batch i its own dropout stream; `lossScale` multiplies the
  * differentiated loss (fp16 loss scaling) but not the reported loss. A `meter` samples the
  * live bytes through the forward and backward passes (memory accounting; values unchanged).
  */
 export function lossAndGrads(
-  model: TransformerModel,
-  microBatches: HostBatch[],
+  model: TransformerModel<LabModelConfig>,
+  microBatches: MicroBatch[],
   contextFor: (micro: number) => ForwardContext,
   run: StackRunner = runPlainly,
   lossScale = 1,
   meter?: MemoryMeter,
 ): LossAndGrads {
-  const total = Math.max(1, microBatches.reduce((n, b) => n + targetCount(b), 0));
+  const objective = objectiveFor(model.config);
+  const total = Math.max(1, microBatches.reduce((n, b) => n + objective.count(b), 0));
   const params = model.list();
   const xs = params.map((p) => p.variable);
   let lossSum: tf.Scalar | null = null;
@@ -46,15 +44,14 @@ export function lossAndGrads(
   const runner = meter ? meter.runner(run) : run;
   microBatches.forEach((batch, micro) => {
     const { value, grads } = tf.tidy(() => {
-      const { tokens, targets } = batchTensors(batch);
+      const tensors = objective.upload(batch);
       const ctx = contextFor(micro);
       const f = (...ps: tf.Tensor[]) => {
         meter?.beginForward(micro);
         const byName = new Map(params.map((p, i) => [p.name, ps[i]!]));
         const plain = (name: string) => byName.get(name) ?? model.lookup(name);
         const lookup = meter ? meter.lookup(plain) : plain;
-        const logits = forwardLogits(ctx, lookup, model.config, tokens, runner);
-        const loss = tokenLoss(logits, targets).sum.mul(lossScale / total) as tf.Scalar;
+        const loss = objective.sumLoss(ctx, lookup, tensors, runner).mul(lossScale / total) as tf.Scalar;
         meter?.endForward();
         return meter ? meter.watchLoss(loss) : loss;
       };

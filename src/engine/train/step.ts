@@ -6,13 +6,14 @@ import type { TransformerModel } from '../model/model';
 import { clipGradNorm } from '../optim/clip';
 import type { Optimizer } from '../optim/optimizers';
 import type { LossScaler } from '../precision/lossScaler';
-import type { Batch } from '../../tasks/types';
+import type { LabModelConfig } from '../modelKind';
+import type { MicroBatch } from './objective';
 import { lossAndGrads } from './gradients';
 
 export interface StepInputs {
-  model: TransformerModel;
+  model: TransformerModel<LabModelConfig>;
   optimizer: Optimizer;
-  microBatches: Batch[];
+  microBatches: MicroBatch[];
   contextFor: (micro: number) => ForwardContext;
   runner: StackRunner;
   lr: number;

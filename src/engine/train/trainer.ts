@@ -1,32 +1,34 @@
-import { architecture } from '../config';
 import { runnerFor } from '../autograd/checkpoint';
-import { evaluate } from '../eval/evaluate';
 import { inspectExample, type Inspection } from '../eval/inspect';
+import { inspectForecast, type ForecastInspection } from '../eval/forecastInspect';
 import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
-import { stepMeter } from '../memory/meter';
+import { meterFor } from '../memory/forecaster';
 import { TransformerModel } from '../model/model';
+import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
-import type { RunConfig } from '../runConfig';
+import { isForecastRun, type LabRunConfig, type RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
 import { LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
-import { splitBatchRows } from '../weights/batch';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
-import { toBatch } from '../../tasks/batches';
-import { createDataset, Prefetcher } from '../../tasks/dataset';
 import { taskDefinition } from '../../tasks/registry';
-import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
+import type { Split } from '../../tasks/forecast/series';
+import type { SeriesSource } from '../../tasks/forecast/task';
+import { finalSplitsOf } from '../../tasks/metrics';
+import type { Example } from '../../tasks/types';
+import type { MicroBatch } from './objective';
 import { optimizerStep } from './step';
+import { ForecastStream, streamFor, TokenStream, type EvalFields, type TaskStream } from './streams';
 
 export interface StepMetrics {
   step: number;
   loss: number;
   lr: number;
   gradNorm: number;
-  /** Non-PAD input tokens (src and tgtIn) processed per second of wall time. */
+  /** Non-PAD input tokens (src and tgtIn) processed per second of wall time; for a forecaster, variate tokens (rows × nVariates). */
   tokensPerSec: number;
   stepMs: number;
   /** With loss scaling: the scale this step used, and whether an overflow skipped it. */
@@ -36,13 +38,13 @@ export interface StepMetrics {
   memory?: MemoryBreakdown;
 }
 
-export interface EvalMetrics {
-  step: number;
-  split: 'val';
-  loss: number;
-  exactMatch: number;
-  tokenAccuracy: number;
-}
+/**
+ * An evaluation line: `loss` and the task's metrics (tasks/metrics.ts: exact match and token
+ * accuracy, or a forecast's MSE, MAE and its baselines'), on the validation split, or for a
+ * forecast also the test split at the end. A forecast's line carries the evaluation's memory:
+ * its peak live bytes and the bytes of targets it kept on the host.
+ */
+export type EvalMetrics = { step: number; split: 'val' | 'test' } & EvalFields;
 
 export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
 
@@ -56,7 +58,9 @@ export interface TrainerOptions {
   /** Loss-scaler state saved by an earlier fp16 run. */
   lossScalerState?: unknown;
   /** Train on this one batch at every step instead of the task's stream. */
-  fixedBatch?: Batch;
+  fixedBatch?: MicroBatch;
+  /** Where a forecast task's CSV comes from (the command line's files, the page's dropped file, the shipped series). */
+  series?: SeriesSource;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -67,16 +71,12 @@ export class DivergedError extends Error {
   }
 }
 
-const inputTokens = (b: Batch) =>
-  [...(b.src ?? []), ...(b.tgtIn ?? [])].reduce((n, row) => n + row.filter((t) => t !== PAD).length, 0);
-
 /** One run: model, optimizer, data stream and schedule. Emits events; never draws or logs. */
-export class Trainer {
+export class Trainer<R extends LabRunConfig = RunConfig> {
   private listeners = new Set<(e: TrainerEvent) => void>();
   private stepIndex = 0;
-  private readonly layout: BatchLayout;
-  private readonly validation: Example[];
-  private readonly batches: Prefetcher<Batch[]>;
+  /** The task's data and evaluation (streams.ts). */
+  private readonly stream: TaskStream;
   /** What the run's precision settings decide: matmul form, recompute, boundary storage, loss scaling. */
   readonly policy: PrecisionPolicy;
   private readonly stackRunner: StackRunner;
@@ -85,14 +85,13 @@ export class Trainer {
   private readonly scaler: LossScaler | null;
 
   private constructor(
-    readonly run: RunConfig,
-    readonly model: TransformerModel,
+    readonly run: R,
+    readonly model: TransformerModel<R['model']>,
     readonly optimizer: Optimizer,
     opts: TrainerOptions,
     startStep: number,
   ) {
     const t = run.train;
-    this.layout = architecture(run.model);
     this.policy = precisionPolicy(t);
     this.stackRunner = runnerFor(this.policy);
     this.matMul = matMulFor(this.policy.matMul);
@@ -100,22 +99,12 @@ export class Trainer {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
-    const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
-    this.validation = data.validation;
-    // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
-    if (!opts.fixedBatch) for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
-    const k = t.gradAccumSteps;
-    const fixed = opts.fixedBatch;
-    this.batches = new Prefetcher(() => {
-      if (fixed) return splitBatchRows(fixed, k);
-      const examples = data.nextTrain(t.batchSize);
-      const per = t.batchSize / k;
-      return Array.from({ length: k }, (_, i) => toBatch(examples.slice(i * per, (i + 1) * per), this.layout));
-    });
+    this.stream = streamFor(run, startStep, { fixedBatch: opts.fixedBatch, series: opts.series });
   }
 
-  static create(run: RunConfig, opts: TrainerOptions = {}): Trainer {
-    const model = opts.init ? TransformerModel.fromValues(run.model, opts.init) : TransformerModel.initialise(run.model, run.train.seed);
+  static create<R extends LabRunConfig>(run: R, opts: TrainerOptions = {}): Trainer<R> {
+    const config: R['model'] = run.model;
+    const model = opts.init ? TransformerModel.fromValues(config, opts.init) : TransformerModel.initialise(config, run.train.seed);
     const optimizer = createOptimizer(run.train.optimizer, model.list());
     try {
       if (opts.optimizerState !== undefined) optimizer.loadState(opts.optimizerState);
@@ -134,8 +123,14 @@ export class Trainer {
     return this.stepIndex;
   }
 
+  /** A token task's held-out examples (none for a forecast). */
   get validationSet(): readonly Example[] {
-    return this.validation;
+    return this.stream instanceof TokenStream ? this.stream.validation : [];
+  }
+
+  /** The forecast task's series, windows and statistics; undefined for token tasks. */
+  get forecastData() {
+    return this.stream instanceof ForecastStream ? this.stream.data : undefined;
   }
 
   subscribe(listener: (e: TrainerEvent) => void): () => void {
@@ -151,11 +146,11 @@ export class Trainer {
   async trainStep(): Promise<StepMetrics> {
     const t = this.run.train;
     const started = performance.now();
-    const micro = this.batches.take();
+    const micro = this.stream.take();
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const scaleUsed = this.scaler?.scale;
-    const meter = stepMeter(this.run.model, this.policy, micro);
+    const meter = meterFor(this.run.model, this.policy, micro);
     const outcome = await optimizerStep({
       model: this.model,
       optimizer: this.optimizer,
@@ -171,7 +166,7 @@ export class Trainer {
     if (!Number.isFinite(outcome.loss) && !this.scaler) throw new DivergedError(step);
     this.stepIndex++;
     const stepMs = performance.now() - started;
-    const tokens = micro.reduce((n, b) => n + inputTokens(b), 0);
+    const tokens = micro.reduce((n, b) => n + this.stream.tokens(b), 0);
     const metrics: StepMetrics = { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
     const parameters = this.model.parameterBytes();
     metrics.memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
@@ -180,17 +175,19 @@ export class Trainer {
     return metrics;
   }
 
-  async evaluate(): Promise<EvalMetrics> {
-    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, this.matMul);
-    const metrics: EvalMetrics = {
-      step: this.stepIndex,
-      split: 'val',
-      loss: result.loss,
-      exactMatch: result.exactMatch,
-      tokenAccuracy: result.tokenAccuracy,
-    };
+  /** The task's metrics on a split (validation by default), emitted as an evaluation line. */
+  async evaluate(split: 'val' | 'test' = 'val'): Promise<EvalMetrics> {
+    const fields = await this.stream.evaluate(this.model.lookup, this.matMul, split);
+    const metrics: EvalMetrics = { step: this.stepIndex, split, ...fields };
     this.emit({ type: 'eval', metrics });
     return metrics;
+  }
+
+  /** The evaluations that close a run: validation, and for a forecast the test split too. */
+  async evaluateEnd(): Promise<EvalMetrics[]> {
+    const out: EvalMetrics[] = [];
+    for (const split of finalSplitsOf(this.run.task.name)) out.push(await this.evaluate(split));
+    return out;
   }
 
   /**
@@ -199,8 +196,17 @@ export class Trainer {
    * answer may be as long as the task's longest.
    */
   async inspect(input: number[]): Promise<Inspection> {
-    const longestAnswer = taskDefinition(this.run.task).longest(this.run.task).answer;
-    return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, this.matMul);
+    const run = this.run;
+    if (isForecastRun(run)) throw new Error('a forecaster has no token input to try: inspect one of its windows');
+    const longestAnswer = taskDefinition(run.task).longest(run.task).answer;
+    return inspectExample(this.model.lookup, run.model, input, longestAnswer, this.matMul);
+  }
+
+  /** A forecaster's forecast for window `index` of a split, with the truth and the attention maps. */
+  async inspectWindow(split: Split, index: number): Promise<ForecastInspection> {
+    const cfg = this.run.model;
+    if (!(this.stream instanceof ForecastStream) || !isForecaster(cfg)) throw new Error('only a forecaster has windows to inspect');
+    return inspectForecast(this.model.lookup, cfg, this.stream.data, split, index, this.matMul);
   }
 
   /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */
@@ -208,7 +214,8 @@ export class Trainer {
     const until = opts.until ?? this.run.train.steps;
     while (this.stepIndex < until && !opts.signal?.aborted) {
       await this.trainStep();
-      if (this.stepIndex % this.run.train.evalEvery === 0 || this.stepIndex === until) await this.evaluate();
+      if (this.stepIndex === this.run.train.steps) await this.evaluateEnd();
+      else if (this.stepIndex % this.run.train.evalEvery === 0 || this.stepIndex === until) await this.evaluate();
     }
   }
 

@@ -2,8 +2,8 @@
  * The lab's weights JSON (reference README, "Weights JSON"): reading and writing it as plain data.
  * No TF.js here: the engine turns `NamedTensor`s into variables elsewhere.
  */
-import { parseModelConfig, type ModelConfig } from '../config';
-import { paramSpecs, sizeOf } from '../params';
+import { parseLabModelConfig, specsOf, type LabModelConfig } from '../modelKind';
+import { sizeOf } from '../params';
 import { ConfigError, type FieldIssue } from '../validation';
 import { Base64Error, decodeFloat32Base64, encodeFloat32Base64 } from './base64';
 
@@ -26,14 +26,14 @@ export interface TensorJson {
 export interface WeightsDocument {
   format: typeof WEIGHTS_FORMAT;
   version: typeof WEIGHTS_VERSION;
-  config: ModelConfig;
+  config: LabModelConfig;
   tensors: Record<string, TensorJson>;
   /** Other top-level keys: optimizer state, loss-scaler state, training metadata. */
   [key: string]: unknown;
 }
 
 export interface ParsedWeights {
-  config: ModelConfig;
+  config: LabModelConfig;
   /** Every parameter of the config, in `paramSpecs` (PyTorch `state_dict()`) order. */
   tensors: Map<string, NamedTensor>;
   /** The document's top-level keys other than format, version, config and tensors. */
@@ -116,11 +116,11 @@ export function tensorToJson(name: string, tensor: NamedTensor, encoding: Tensor
  * in `paramSpecs` order. `tensors` must hold exactly the config's parameters with their shapes.
  */
 export function exportWeights(
-  config: ModelConfig,
+  config: LabModelConfig,
   tensors: Map<string, NamedTensor>,
   opts: { encoding: TensorEncoding; extra?: Record<string, unknown> },
 ): WeightsDocument {
-  const specs = paramSpecs(config);
+  const specs = specsOf(config);
   const issues: FieldIssue[] = [];
   const missing = specs.filter((s) => !tensors.has(s.name)).map((s) => s.name);
   if (missing.length > 0) {
@@ -274,7 +274,7 @@ export function parseWeights(raw: unknown): ParsedWeights {
         : `must be ${WEIGHTS_VERSION} (got ${show(raw.version)}): this reader knows version ${WEIGHTS_VERSION} only`,
     }]);
   }
-  const config = parseModelConfig(raw.config, { prefix: 'config' });
+  const config = parseLabModelConfig(raw.config, { prefix: 'config' });
   const tensorsRaw = raw.tensors;
   if (!isRecord(tensorsRaw)) {
     throw new ConfigError([{
@@ -283,7 +283,7 @@ export function parseWeights(raw: unknown): ParsedWeights {
     }]);
   }
 
-  const specs = paramSpecs(config);
+  const specs = specsOf(config);
   const issues: FieldIssue[] = [];
   const missing = specs.filter((s) => !Object.hasOwn(tensorsRaw, s.name)).map((s) => s.name);
   if (missing.length > 0) {

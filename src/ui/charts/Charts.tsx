@@ -9,6 +9,7 @@ import { LossScaleChart } from './LossScaleChart';
 import { MemoryChart } from './MemoryChart';
 import { COLORS } from './palette';
 import { SeriesChart } from './SeriesChart';
+import { ForecastMetricsChart } from '../forecast/ForecastMetricsChart';
 
 /** Before the first run the charts are drawn empty: mounting them costs nothing during training. */
 const NO_METRICS = new RunMetrics();
@@ -31,6 +32,8 @@ export function RunCharts() {
   const clipNorm = run?.config.train.clipGradNorm ?? null;
   const predicted = run?.predicted;
   const idle = run === undefined;
+  // A forecast's evaluations are MSE and MAE against its baselines, not accuracies.
+  const forecast = run?.config.task.name === 'forecast';
   const now = useMemo<Drawn>(
     () => ({ m, v, startStep, idle, predicted, ...(clipNorm === null ? {} : { clip: { y: clipNorm, label: `clip ${clipNorm}`, color: COLORS.val } }) }),
     [m, v, startStep, idle, clipNorm, predicted],
@@ -39,7 +42,14 @@ export function RunCharts() {
   return (
     <div className="charts">
       <Later now={now} chart={(d) => <LossChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…'} />} />
+      {forecast ? (
+        <>
+          <Later now={now} chart={(d) => <ForecastMetricsChart metric="mse" metrics={d.m} version={d.v} startStep={d.startStep} empty="Waiting for the first evaluation…" />} />
+          <Later now={now} chart={(d) => <ForecastMetricsChart metric="mae" metrics={d.m} version={d.v} startStep={d.startStep} empty="Waiting for the first evaluation…" />} />
+        </>
+      ) : (
+        <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…'} />} />
+      )}
       <Later now={now} wide chart={(d) => <MemoryChart metrics={d.m} version={d.v} predicted={d.predicted} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" steps={d.m.step} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />

@@ -5,7 +5,8 @@
  * initial weights and see the same data in the same order; only the varied settings differ.
  */
 import { z } from 'zod';
-import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
+import { parseLabRunConfig, type LabRunConfig } from '../../engine/runConfig';
+import { uiSeries } from '../forecast/files';
 import { ConfigError, parseWith, type FieldIssue } from '../../engine/validation';
 import { applyAxis, AXES, AXIS_KEYS, AxisValueError, splitValues, type AxisKey } from './axes';
 
@@ -33,7 +34,7 @@ export interface GridCell {
   settings: { key: AxisKey; value: string }[];
   /** `sgd(lr=0.1) · fp16`: the run's name in legends and tables. */
   label: string;
-  config: RunConfig;
+  config: LabRunConfig;
 }
 
 const prefixed = (prefix: string, e: ConfigError): FieldIssue[] =>
@@ -62,7 +63,7 @@ export function buildGrid(raw: unknown, prefix = 'grid'): GridCell[] {
     issues.push({ path: `${prefix}.axes.1.key`, message: `varies ${AXES[spec.axes[0]!.key].label.toLowerCase()} twice; pick another setting` });
   }
   try {
-    parseRunConfig(spec.base);
+    parseLabRunConfig(spec.base, uiSeries);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     issues.push(...prefixed(`${prefix}.base`, e));
@@ -77,7 +78,7 @@ export function buildGrid(raw: unknown, prefix = 'grid'): GridCell[] {
     try {
       let train = { ...(spec.base.train as Record<string, unknown>) };
       for (const s of settings) train = applyAxis(train, s.key, s.value);
-      cells.push({ settings, label, config: parseRunConfig({ ...spec.base, train }) });
+      cells.push({ settings, label, config: parseLabRunConfig({ ...spec.base, train }, uiSeries) });
     } catch (e) {
       if (e instanceof AxisValueError) issues.push({ path: `${prefix}.axes`, message: `${label}: ${e.message}` });
       else if (e instanceof ConfigError) issues.push(...e.issues.map((i) => ({ path: `${prefix}[${label}].${i.path}`, message: i.message })));

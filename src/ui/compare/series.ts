@@ -3,7 +3,7 @@
  * between runs (for legends and the summary table), differences against a baseline run, and
  * the summary rows with the best value of each column.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { RunMetrics } from '../lab/metrics';
 import { downsample, smooth, type Point, type Reduce } from '../lab/series';
 
@@ -20,12 +20,16 @@ export interface MetricSpec {
   series(m: RunMetrics): { steps: readonly number[]; values: readonly number[]; reduce: Reduce };
 }
 
-const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => ({ steps: m.evals.map((e) => e.step), values: m.evals.map(f), reduce: 'last' as const });
+/** Validation lines only (a forecast also evaluates its test split at the end). */
+const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => {
+  const val = m.evals.filter((e) => e.split === 'val');
+  return { steps: val.map((e) => e.step), values: val.map(f), reduce: 'last' as const };
+};
 
 export const METRICS: Record<MetricKey, MetricSpec> = {
   loss: { key: 'loss', title: 'Training loss (smoothed)', log: true, series: (m) => ({ steps: m.step, values: smooth(m.loss, 0.6), reduce: 'last' }) },
   valLoss: { key: 'valLoss', title: 'Validation loss', log: true, dots: true, series: (m) => evals(m, (e) => e.loss) },
-  exactMatch: { key: 'exactMatch', title: 'Exact match (held out)', dots: true, series: (m) => evals(m, (e) => e.exactMatch) },
+  exactMatch: { key: 'exactMatch', title: 'Exact match (held out)', dots: true, series: (m) => evals(m, (e) => e.exactMatch ?? Number.NaN) },
   lr: { key: 'lr', title: 'Learning rate', series: (m) => ({ steps: m.step, values: m.lr, reduce: 'last' }) },
   gradNorm: { key: 'gradNorm', title: 'Gradient norm', series: (m) => ({ steps: m.step, values: m.gradNorm, reduce: 'mean' }) },
   lossScale: { key: 'lossScale', title: 'Loss scale', log: true, series: (m) => ({ steps: m.step, values: m.lossScale, reduce: 'last' }) },
@@ -48,7 +52,7 @@ function leaves(value: unknown, path: string, out: Map<string, string>): Map<str
 }
 
 /** The settings whose values are not the same in every run (`train.optimizer.name`, ...). */
-export function differingSettings(configs: readonly RunConfig[]): string[] {
+export function differingSettings(configs: readonly LabRunConfig[]): string[] {
   const flat = configs.map((c) => leaves(c, '', new Map()));
   const paths = new Set(flat.flatMap((f) => [...f.keys()]));
   return [...paths].filter((p) => new Set(flat.map((f) => f.get(p) ?? 'null')).size > 1);
@@ -61,7 +65,7 @@ export function settingName(path: string): string {
   return last === 'name' && parts.length > 1 ? parts.at(-2)! : last;
 }
 
-export function settingValue(config: RunConfig, path: string): string {
+export function settingValue(config: LabRunConfig, path: string): string {
   let node: unknown = config;
   for (const k of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined;
   if (node === undefined) return '—';
@@ -69,7 +73,7 @@ export function settingValue(config: RunConfig, path: string): string {
 }
 
 /** A legend label naming only what differs: `optimizer=sgd · precision=fp16`. */
-export function differenceLabel(config: RunConfig, differing: readonly string[]): string {
+export function differenceLabel(config: LabRunConfig, differing: readonly string[]): string {
   return differing.map((p) => `${settingName(p)}=${settingValue(config, p)}`).join(' · ');
 }
 

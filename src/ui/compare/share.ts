@@ -5,7 +5,8 @@
  * could reach an object's prototype are refused, and the config or grid is validated by the
  * engine before anything on the page changes.
  */
-import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
+import { parseLabRunConfig, type LabRunConfig } from '../../engine/runConfig';
+import { uiSeries } from '../forecast/files';
 import { ConfigError } from '../../engine/validation';
 import { buildGrid, type GridCell, type GridSpec } from './grid';
 
@@ -13,7 +14,7 @@ import { buildGrid, type GridCell, type GridSpec } from './grid';
 export const MAX_SHARE_CHARS = 16_384;
 
 export type Shared =
-  | { kind: 'config'; config: RunConfig; raw: unknown }
+  | { kind: 'config'; config: LabRunConfig; raw: unknown }
   | { kind: 'grid'; grid: GridSpec; cells: GridCell[] };
 
 const KINDS = ['config', 'grid'] as const;
@@ -90,7 +91,7 @@ export function readShareFragment(fragment: string): Shared | null {
 function decodeValue(kind: Kind, value: unknown, path: string): Shared {
   if (kind === 'grid') return { kind, grid: value as GridSpec, cells: buildGrid(value, path) };
   try {
-    return { kind, config: parseRunConfig(value), raw: value };
+    return { kind, config: parseLabRunConfig(value, uiSeries), raw: value };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw new ConfigError(e.issues.map((i) => ({ path: i.path ? `${path}.${i.path}` : path, message: i.message })));

@@ -30,13 +30,15 @@ const maxOf = (values: readonly number[]): number | undefined => {
 
 export function summaryRow(run: ShelfRun): SummaryRow {
   const m = run.metrics;
-  const losses = m.evals.map((e) => e.loss).filter(Number.isFinite);
+  // Validation lines only: a forecast also evaluates its test split at the end.
+  const val = m.evals.filter((e) => e.split === 'val');
+  const losses = val.map((e) => e.loss).filter(Number.isFinite);
   const peaks = m.memory.hasBreakdown ? m.memory.peak : m.memory.inUse;
   return {
     run,
-    finalValLoss: m.evals.at(-1)?.loss,
+    finalValLoss: val.at(-1)?.loss,
     bestValLoss: losses.length ? Math.min(...losses) : undefined,
-    exactMatch: m.evals.at(-1)?.exactMatch,
+    exactMatch: val.at(-1)?.exactMatch,
     peakMeasured: maxOf(peaks),
     peakPredicted: run.predictedPeak,
     tokensPerSec: median(m.tokensPerSec),

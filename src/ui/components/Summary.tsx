@@ -8,16 +8,29 @@ export function Summary() {
   if (!run) return null;
   const m = run.metrics;
   const last = m.evals.at(-1);
-  const best = m.evals.reduce<number | undefined>((b, e) => (b === undefined || e.exactMatch > b ? e.exactMatch : b), undefined);
+  const best = m.evals.reduce<number | undefined>((b, e) => (e.exactMatch !== undefined && (b === undefined || e.exactMatch > b) ? e.exactMatch : b), undefined);
   const recent = m.loss.slice(-50);
   const smoothed = recent.length ? smooth(recent, 0.6).at(-1) : undefined;
   const peak = m.memory.inUse.reduce((a, b) => Math.max(a, b), 0);
+  const lastVal = m.evals.filter((e) => e.split === 'val').at(-1);
+  const test = m.evals.filter((e) => e.split === 'test').at(-1);
+  // The task's own metrics (tasks/metrics.ts): accuracies, or a forecast's errors beside its baselines.
+  const taskItems: [string, string][] = run.config.task.name === 'forecast'
+    ? [
+      ['Val MSE', `${num(lastVal?.mse, 4)} (linear ${num(lastVal?.linearMse, 4)}, repeat-last ${num(lastVal?.repeatLastMse, 4)})`],
+      ['Val MAE', num(lastVal?.mae, 4)],
+      ...(test ? [['Test MSE', `${num(test.mse, 4)} (linear ${num(test.linearMse, 4)})`] as [string, string]] : []),
+      ['Evaluation peak', lastVal?.evalPeakBytes !== undefined ? `${bytes(lastVal.evalPeakBytes)}; targets kept on the host: ${bytes(lastVal.hostTargetBytes)}` : '—'],
+    ]
+    : [
+      ['Exact match', `${percent(last?.exactMatch)}${best !== undefined && best !== last?.exactMatch ? ` (best ${percent(best)})` : ''}`],
+      ['Token accuracy', percent(last?.tokenAccuracy)],
+    ];
   const items: [string, string][] = [
     ['Parameters', integer(run.parameterCount)],
     ['Train loss', num(smoothed, 4)],
-    ['Val loss', num(last?.loss, 4)],
-    ['Exact match', `${percent(last?.exactMatch)}${best !== undefined && best !== last?.exactMatch ? ` (best ${percent(best)})` : ''}`],
-    ['Token accuracy', percent(last?.tokenAccuracy)],
+    ['Val loss', num((lastVal ?? last)?.loss, 4)],
+    ...taskItems,
     ['Tokens/s', num(m.last('tokensPerSec'))],
     ['Step time', m.length ? `${num(m.last('stepMs'))} ms` : '—'],
     ['Backend peak in use', m.memory.step.length ? bytes(peak) : '—'],

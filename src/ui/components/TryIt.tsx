@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { isForecastRun } from '../../engine/runConfig';
 import { expectedAnswer } from '../../tasks/tryInput';
 import { useLab, useLabState } from '../lab/context';
 import { TryItPanel, type TryItResult } from '../tryit/TryItPanel';
@@ -8,11 +9,14 @@ export function TryIt() {
   const lab = useLab();
   const run = useLabState((s) => s.run);
   const inspection = useLabState((s) => s.inspection);
-  const task = run?.config.task;
+  const config = run?.config;
+  // A forecaster has no token input to type: its windows are tried in the forecast panel.
+  const task = config && !isForecastRun(config) ? config.task : undefined;
   const result = useMemo<TryItResult | undefined>(
     () => (inspection?.value && task ? { ...inspection.value, expected: expectedAnswer(task, inspection.value.input) } : undefined),
     [inspection?.value, task],
   );
+  if (config && isForecastRun(config)) return null;
   if (!run || !task) {
     return (
       <section className="card tryit" aria-labelledby="tryit-empty">

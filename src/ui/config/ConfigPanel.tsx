@@ -1,11 +1,14 @@
 import { memo } from 'react';
 import { precisionPolicy, type Checkpointing, type Precision, type PrecisionSettings } from '../../engine/precision/policy';
+import { isForecastRun } from '../../engine/runConfig';
 import { TASK_NAMES, TASKS, taskVocabulary, type TaskName } from '../../tasks/registry';
 import { ArchitectureField } from './ArchitectureField';
 import type { Draft, Validation } from './draft';
 import { Field } from './Field';
 import { LOSS_SCALER_FIELDS, MEMORY_FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, OPTIMIZERS, SCHEDULE_FIELDS, SCHEDULES, taskFields, TRAIN_FIELDS, type FieldSpec } from './fields';
 import { PresetPicker } from './PresetPicker';
+import { FORECAST, FORECAST_MODEL_FIELDS, forecastTaskFields } from '../forecast/fields';
+import { SeriesSource } from '../forecast/SeriesSource';
 import { Section } from './Section';
 
 interface Props {
@@ -17,13 +20,14 @@ interface Props {
   onReplace(draft: Draft): void;
 }
 
-const TASK: FieldSpec = { path: 'task.name', label: 'Task', kind: 'select', options: TASK_NAMES };
+const TASK: FieldSpec = { path: 'task.name', label: 'Task', kind: 'select', options: [...TASK_NAMES, FORECAST] };
 const OPTIMIZER: FieldSpec = { path: 'train.optimizer.name', label: 'Optimizer', kind: 'select', options: OPTIMIZERS };
 const SCHEDULE: FieldSpec = { path: 'train.schedule.name', label: 'Schedule', kind: 'select', options: SCHEDULES };
 
 /** The run config, drawn from the engine's declarations, checked by the engine as you type. */
 export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked, onChange, onReplace }: Props) {
   const task = draft['task.name'] as TaskName;
+  const forecast = draft['task.name'] === FORECAST;
   const run = validation.run;
   const choose = (spec: FieldSpec) => (
     <Field spec={spec} value={draft[spec.path]} errors={validation.byField.get(spec.path)} onChange={onChange} />
@@ -46,15 +50,29 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
           {validation.general.map((i) => <li key={`${i.path}:${i.message}`}>{i.path ? <code>{i.path}</code> : null} {i.message}</li>)}
         </ul>
       )}
-      <Section title="Task" fields={TASK_NAMES.includes(task) ? taskFields(task) : []} {...common}>
-        {choose(TASK)}
-        {TASK_NAMES.includes(task) && (
-          <p className="note">{TASKS[task].description}{run ? ` Vocabulary: ${taskVocabulary(run.task).size} tokens.` : ''}</p>
-        )}
-      </Section>
-      <Section title="Model" fields={MODEL_FIELDS} {...common}>
-        <ArchitectureField draft={draft} onChange={onChange} />
-      </Section>
+      {forecast ? (
+        <Section title="Task" fields={forecastTaskFields(String(draft['task.source']))} {...common}>
+          {choose(TASK)}
+          <p className="note">Forecast the next rows of a multivariate series from the rows before them; MSE and MAE on the standardised scale, next to two baselines.</p>
+          <SeriesSource draft={draft} onChange={onChange} />
+        </Section>
+      ) : (
+        <Section title="Task" fields={TASK_NAMES.includes(task) ? taskFields(task) : []} {...common}>
+          {choose(TASK)}
+          {TASK_NAMES.includes(task) && (
+            <p className="note">{TASKS[task].description}{run && !isForecastRun(run) ? ` Vocabulary: ${taskVocabulary(run.task).size} tokens.` : ''}</p>
+          )}
+        </Section>
+      )}
+      {forecast ? (
+        <Section title="Model (inverted Transformer)" fields={FORECAST_MODEL_FIELDS} {...common}>
+          <p className="note">Each variate's lookback window is one token; attention runs across variates.{run && isForecastRun(run) ? ` ${run.model.nVariates} variates: ${run.task.columns.join(', ')}.` : ''}</p>
+        </Section>
+      ) : (
+        <Section title="Model" fields={MODEL_FIELDS} {...common}>
+          <ArchitectureField draft={draft} onChange={onChange} />
+        </Section>
+      )}
       <Section title="Training" fields={TRAIN_FIELDS} {...common} />
       <Section title="Optimizer" fields={OPTIMIZER_FIELDS.get(String(draft['train.optimizer.name'])) ?? []} {...common}>
         {choose(OPTIMIZER)}

@@ -4,7 +4,9 @@
  * a number goes through as text, so the engine names the mistake), and `validate` asks the
  * engine and files every message under the field it names.
  */
-import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
+import { parseLabRunConfig, type LabRunConfig } from '../../engine/runConfig';
+import { FORECAST, FORECAST_MODEL_FIELDS, forecastTaskFields } from '../forecast/fields';
+import { uiSeries } from '../forecast/files';
 import { ConfigError, type FieldIssue } from '../../engine/validation';
 import { TASK_NAMES, type TaskName } from '../../tasks/registry';
 import { LOSS_SCALER_FIELDS, MEMORY_FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, SCHEDULE_FIELDS, taskFields, TRAIN_FIELDS, type FieldSpec } from './fields';
@@ -28,9 +30,10 @@ const text = (d: Draft, path: string) => {
 /** Every field that applies to the draft as it stands (its task, optimizer and schedule). */
 export function activeFields(d: Draft): FieldSpec[] {
   const task = text(d, 'task.name') as TaskName;
+  const forecast = text(d, 'task.name') === FORECAST;
   return [
-    ...MODEL_FIELDS,
-    ...(TASK_NAMES.includes(task) ? taskFields(task) : []),
+    ...(forecast ? FORECAST_MODEL_FIELDS : MODEL_FIELDS),
+    ...(forecast ? forecastTaskFields(text(d, 'task.source')) : TASK_NAMES.includes(task) ? taskFields(task) : []),
     ...TRAIN_FIELDS,
     ...(OPTIMIZER_FIELDS.get(text(d, 'train.optimizer.name')) ?? []),
     ...(SCHEDULE_FIELDS.get(text(d, 'train.schedule.name')) ?? []),
@@ -52,14 +55,20 @@ function valueOf(spec: FieldSpec, d: Draft): unknown {
   if (typeof v !== 'string') return undefined;
   if (spec.kind === 'select') return v === '' ? undefined : v;
   if (spec.kind === 'pair') return v.trim() === '' ? undefined : v.split(',').map(numberOf);
+  if (spec.kind === 'names') return v.trim() === '' ? undefined : v.split(',').map((s) => s.trim());
   return numberOf(v);
 }
 
 /** The raw run config of a draft, as the engine will read it. */
 export function toRaw(d: Draft): { model: Record<string, unknown>; task: Record<string, unknown>; train: Record<string, unknown> } {
   const raw = { model: {}, task: { name: text(d, 'task.name') }, train: { optimizer: { name: text(d, 'train.optimizer.name') }, schedule: { name: text(d, 'train.schedule.name') } } };
+  // A forecast reads a shipped series or a dropped CSV (`task.csv` names it), with a forecaster.
+  if (text(d, 'task.name') === FORECAST) {
+    set(raw, 'model.kind', 'forecaster');
+    if (text(d, 'task.source') === 'csv') set(raw, 'task.csv', text(d, 'task.csv'));
+  }
   for (const spec of activeFields(d)) {
-    if (spec.path === 'train.checkpointing' || spec.path === 'train.checkpointingEvery' || spec.path === 'train.lossScaler.enabled') continue;
+    if (spec.path === 'train.checkpointing' || spec.path === 'train.checkpointingEvery' || spec.path === 'train.lossScaler.enabled' || spec.path === 'task.source') continue;
     const v = valueOf(spec, d);
     if (v !== undefined) set(raw, spec.path, v);
   }
@@ -75,7 +84,7 @@ export function toRaw(d: Draft): { model: Record<string, unknown>; task: Record<
 export interface Validation {
   raw: ReturnType<typeof toRaw>;
   /** The engine's normalised config when every field is valid. */
-  run?: RunConfig;
+  run?: LabRunConfig;
   /** Messages by field path. */
   byField: ReadonlyMap<string, string[]>;
   /** Messages that name no field on the panel (shown at its top, with their path). */
@@ -85,10 +94,10 @@ export interface Validation {
 /** Asks the engine about the draft and files each message under its field. */
 export function validate(d: Draft): Validation {
   const raw = toRaw(d);
-  let run: RunConfig | undefined;
+  let run: LabRunConfig | undefined;
   let issues: FieldIssue[] = [];
   try {
-    run = parseRunConfig(raw);
+    run = parseLabRunConfig(raw, uiSeries);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     issues = e.issues;
@@ -99,6 +108,7 @@ export function validate(d: Draft): Validation {
   for (const issue of issues) {
     let field = paths.find((p) => issue.path === p || issue.path.startsWith(`${p}.`));
     if (issue.path === 'train.checkpointing' && text(d, 'train.checkpointing') === 'every n layers') field = 'train.checkpointingEvery';
+    if (issue.path === 'task.csv') field = 'task.source';
     if (field) byField.set(field, [...(byField.get(field) ?? []), issue.message]);
     else general.push(issue);
   }
@@ -125,7 +135,11 @@ export function draftFrom(config: unknown): Draft {
     'task.name': str(get(config, 'task.name') ?? 'reverse'),
     'train.optimizer.name': str(get(config, 'train.optimizer.name') ?? 'adam'),
     'train.schedule.name': str(get(config, 'train.schedule.name') ?? 'constant'),
-    'model.activation': str(get(config, 'model.activation') ?? 'relu'),
+    'model.activation': str(get(config, 'model.activation') ?? (get(config, 'task.name') === FORECAST ? 'gelu' : 'relu')),
+    'model.useNorm': get(config, 'model.useNorm') !== false,
+    'task.source': get(config, 'task.csv') !== undefined ? 'csv' : 'dataset',
+    'task.dataset': str(get(config, 'task.dataset') ?? 'seattle-weather'),
+    'task.csv': str(get(config, 'task.csv') ?? ''),
     'model.positional': str(get(config, 'model.positional') ?? 'sinusoidal'),
     'model.normFirst': get(config, 'model.normFirst') !== false,
     'train.precision': str(get(config, 'train.precision') ?? 'fp32'),

@@ -8,7 +8,8 @@ import { OPTIMIZER_NAMES, optimizerSchema, SCHEDULE_NAMES, scheduleSchema } from
 import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
 import { TASKS, type TaskName } from '../../tasks/registry';
 
-export type FieldKind = 'number' | 'boolean' | 'select' | 'pair';
+/** `names`: text items separated by commas (a forecast's columns). */
+export type FieldKind = 'number' | 'boolean' | 'select' | 'pair' | 'names';
 
 export interface FieldSpec {
   /** Dotted path in the run config, as the engine's messages name it. */

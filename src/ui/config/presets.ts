@@ -7,6 +7,7 @@ import addition from '../../../configs/addition.json';
 import copy from '../../../configs/copy.json';
 import reverse from '../../../configs/reverse.json';
 import sort from '../../../configs/sort.json';
+import seattleWeather from '../../../configs/forecast/seattle-weather.json';
 
 export interface Preset {
   id: string;
@@ -26,6 +27,7 @@ export const PRESETS: readonly Preset[] = [
   { id: 'sort', label: 'Sort — encoder–decoder, GELU, AdamW', config: sort },
   { id: 'addition', label: 'Addition — decoder-only, 3 layers', config: addition },
   { id: 'tiny', label: 'Tiny — 1+1 layers, 40 steps (smoke test)', config: TINY_CONFIG },
+  { id: 'forecast', label: 'Forecast — Seattle weather, 56 days → 28, iTransformer', config: seattleWeather },
 ];
 
 export const DEFAULT_PRESET = PRESETS[0]!;

@@ -6,6 +6,7 @@ import type { BackendChoice, Command, WorkerEvent } from '../../worker/protocol'
 import type { DrawGate } from '../charts/drawQueue';
 import { metricsCsv } from './metrics';
 import type { LabDb } from '../storage/db';
+import { filesFor } from '../forecast/files';
 import { Shelf } from './shelf';
 import type { LabStore } from './store';
 
@@ -93,7 +94,7 @@ export class LabController {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, error: undefined, notice: undefined }));
     this.shelf.keepSingle(runId);
-    this.port.post({ type: 'start', runId, config, holdFirst: true, keep: true });
+    this.port.post({ type: 'start', runId, config, holdFirst: true, keep: true, files: filesFor(config) });
     return runId;
   }
 
@@ -130,7 +131,7 @@ export class LabController {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, notice: undefined }));
     this.shelf.keepSingle(runId);
-    this.port.post({ type: 'importWeights', runId, text, config: pageConfig, keep: true });
+    this.port.post({ type: 'importWeights', runId, text, config: pageConfig, keep: true, files: filesFor(pageConfig) });
     return runId;
   }
 
@@ -141,6 +142,16 @@ export class LabController {
     const requestId = ++this.requestId;
     this.store.update((s) => ({ ...s, inspection: { requestId, runId: run.id } }));
     this.port.post({ type: 'inspect', runId: run.id, requestId, input });
+  }
+
+  /** A forecaster's forecast for one window of a split, with the truth and its attention maps (the forecast panel). */
+  inspectWindow(split: 'val' | 'test', index: number): void {
+    const run = this.store.getState().run;
+    if (!run) return;
+    const requestId = ++this.requestId;
+    // The window shown stays until the next one arrives (scrubbing keeps its range).
+    this.store.update((s) => ({ ...s, forecastWindow: { requestId, runId: run.id, pending: true, value: s.forecastWindow?.runId === run.id ? s.forecastWindow.value : undefined } }));
+    this.port.post({ type: 'inspectWindow', runId: run.id, requestId, split, index });
   }
 
   /** Saves text as a file (comparison exports). */

@@ -4,7 +4,7 @@
  * the worker sends one (start, every evaluation, pause, stop, end), so a reload finds every run
  * and resumes an interrupted one from its last saved step. A grid's runs go one after another.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { Command, WorkerEvent } from '../../worker/protocol';
 import type { GridCell, GridSpec } from '../compare/grid';
 import type { LabDb } from '../storage/db';
@@ -12,6 +12,7 @@ import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../
 import { fromKept, keptStatus, replaceRun, RESUMABLE, toKept, type LibraryState, type ShelfRun } from './library';
 import { RunMetrics } from './metrics';
 import type { LabStore } from './store';
+import { filesFor } from '../forecast/files';
 
 export interface ShelfHost {
   send(cmd: Command): void;
@@ -147,7 +148,7 @@ export class Shelf {
     this.save(id, checkpoint);
   }
 
-  private addSingle(id: string, config: RunConfig, targetSteps: number): void {
+  private addSingle(id: string, config: LabRunConfig, targetSteps: number): void {
     const r: ShelfRun = {
       id, comparisonId: SINGLE_RUNS.id, name: `${config.task.name} · ${config.train.optimizer.name} · ${config.train.precision}`, config,
       status: 'running', step: 0, targetSteps, activeMs: 0, createdAt: Date.now(), metrics: new RunMetrics(),
@@ -194,10 +195,10 @@ export class Shelf {
     this.launching.add(id);
     const checkpoint = r.checkpointStep !== undefined && r.checkpointStep > 0 ? await this.db?.checkpoint(id) : undefined;
     if (checkpoint) {
-      this.host.send({ type: 'importWeights', runId: id, text: checkpoint.text, config: r.config, keep: true, resumeTo: r.targetSteps });
+      this.host.send({ type: 'importWeights', runId: id, text: checkpoint.text, config: r.config, keep: true, resumeTo: r.targetSteps, files: filesFor(r.config) });
     } else {
       r.metrics.truncate(0);
-      this.host.send({ type: 'start', runId: id, config: r.config, keep: true, holdFirst: true });
+      this.host.send({ type: 'start', runId: id, config: r.config, keep: true, holdFirst: true, files: filesFor(r.config) });
     }
   }
 

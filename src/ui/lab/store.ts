@@ -4,7 +4,7 @@
  * render per flush however many steps arrived; control events (state, errors, exports) flush at
  * once so buttons answer immediately. Events of runs the page no longer shows are dropped.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { BackendChoice, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
 import { EMPTY_LIBRARY, replaceRun, type LibraryState } from './library';
 import { RunMetrics } from './metrics';
@@ -20,7 +20,7 @@ export interface ErrorView {
 
 export interface RunView {
   id: string;
-  config: RunConfig;
+  config: LabRunConfig;
   parameterCount: number;
   startStep: number;
   targetSteps: number;
@@ -50,6 +50,8 @@ export interface LabState {
   library: LibraryState;
   /** The answer to the try-it panel's last request. */
   inspection?: { requestId: number; runId: string; value?: EventOf<'inspected'>['inspection']; error?: string };
+  /** The forecast panel's last window (a forecaster's run). */
+  forecastWindow?: { requestId: number; runId: string; pending: boolean; value?: EventOf<'inspectedWindow'>['inspection']; error?: string };
 }
 
 const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress']);
@@ -143,6 +145,8 @@ export class LabStore {
       }
       case 'inspected':
         return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
+      case 'inspectedWindow':
+        return s.forecastWindow?.requestId === e.requestId ? { ...s, forecastWindow: { ...s.forecastWindow, pending: false, value: e.inspection, error: undefined } } : s;
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
@@ -150,7 +154,9 @@ export class LabStore {
           ? { ...s.run, live: false, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) }
           : s.run;
         const inspection = s.inspection && !s.inspection.value && !s.inspection.error && e.runId === s.inspection.runId ? { ...s.inspection, error: e.message } : s.inspection;
-        return { ...s, run, error: view, inspection };
+        const w = s.forecastWindow;
+        const forecastWindow = w && w.pending && e.runId === w.runId ? { ...w, pending: false, error: e.message } : w;
+        return { ...s, run, error: view, inspection, forecastWindow };
       }
       default:
         break;

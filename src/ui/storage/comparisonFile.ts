@@ -15,7 +15,13 @@ export const COMPARISON_FORMAT = 'transformer-lab/comparison';
 /** JSON has no NaN: gaps in a column (no loss scale, no breakdown) travel as null. */
 const column = z.array(z.number().nullable()).transform((a) => a.map((v) => v ?? Number.NaN));
 
-const evalSchema = z.object({ step: z.number().int().min(0), split: z.literal('val'), loss: z.number().nullable().transform((v) => v ?? Number.NaN), exactMatch: z.number(), tokenAccuracy: z.number() });
+/** An evaluation line: `loss` and the task's metrics (tasks/metrics.ts), on validation (or a forecast's test split). */
+const metric = z.number().optional();
+const evalSchema = z.object({
+  step: z.number().int().min(0), split: z.enum(['val', 'test']), loss: z.number().nullable().transform((v) => v ?? Number.NaN),
+  exactMatch: metric, tokenAccuracy: metric, mse: metric, mae: metric, repeatLastMse: metric, repeatLastMae: metric, linearMse: metric, linearMae: metric,
+  evalPeakBytes: metric, hostTargetBytes: metric,
+});
 
 const metricsSchema = z.object({
   step: column, loss: column, lr: column, gradNorm: column, tokensPerSec: column, stepMs: column, lossScale: column, skipped: column,

@@ -3,7 +3,7 @@
  * each run's last checkpoint (the weights JSON text with optimizer and scaler state, written by
  * the worker), stored apart so that listing runs never loads weights.
  */
-import type { RunConfig } from '../../engine/runConfig';
+import type { LabRunConfig } from '../../engine/runConfig';
 import type { MetricsData } from '../lab/metrics';
 import type { GridSpec } from '../compare/grid';
 
@@ -18,7 +18,7 @@ export interface KeptRun {
   comparisonId: string;
   /** The name shown in legends and tables; the grid's label until renamed. */
   name: string;
-  config: RunConfig;
+  config: LabRunConfig;
   status: KeptStatus;
   step: number;
   targetSteps: number;

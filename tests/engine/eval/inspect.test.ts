@@ -10,6 +10,7 @@ import { parseWeights } from '../../../src/engine/weights/format';
 import { EOS, PAD } from '../../../src/tasks/types';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 import { fixtureNames, fixtureValues, maxAbsError, readFixture, type FixtureTensor } from '../../helpers/fixtures';
+import { transformerConfig } from '../../../src/engine/modelKind';
 
 interface AttentionCase {
   case: string;
@@ -60,7 +61,7 @@ describe.each(NODE_BACKENDS)('attention maps on %s', (backend) => {
     await onBackend(backend);
     const fixture = readFixture<AttentionCase>('attention', `${name}.json`);
     const weights = parseWeights(fixture.weights);
-    const model = TransformerModel.fromValues(weights.config, weights.tensors);
+    const model = TransformerModel.fromValues(transformerConfig(weights.config), weights.tensors);
     try {
       const maps = await teacherForcedAttention(model.lookup, model.config, fixture.tokens);
       expect(maps.map((m) => m.site)).toEqual(fixture.maps.map((m) => m.site));

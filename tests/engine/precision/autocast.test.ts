@@ -10,6 +10,7 @@ import { parseBatch } from '../../../src/engine/weights/batch';
 import { parseWeights } from '../../../src/engine/weights/format';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 import { fixtureNames, fixtureValues, maxAbsError, readFixture, type FixtureTensor } from '../../helpers/fixtures';
+import { transformerConfig } from '../../../src/engine/modelKind';
 
 interface AutocastCase {
   case: string;
@@ -24,8 +25,9 @@ describe.each(NODE_BACKENDS)('autocast forward against a PyTorch emulation of th
     const fixture = readFixture<AutocastCase>('autocast', `${name}.json`);
     const parity = readFixture<{ weights: unknown; batch: unknown }>('parity', `${name}.json`);
     const weights = parseWeights(parity.weights);
-    const batch = parseBatch(parity.batch, weights.config);
-    const model = TransformerModel.fromValues(weights.config, weights.tensors);
+    const config = transformerConfig(weights.config);
+    const batch = parseBatch(parity.batch, config);
+    const model = TransformerModel.fromValues(config, weights.tensors);
     const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul: autocastMatMul(format) });
     const { logits, loss } = tf.tidy(() => {
       const { tokens, targets } = batchTensors(batch);

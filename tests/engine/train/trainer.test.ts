@@ -12,6 +12,7 @@ import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { toBatch } from '../../../src/tasks/batches';
 import { createDataset } from '../../../src/tasks/dataset';
 import { onBackend } from '../../helpers/backends';
+import { transformerConfig } from '../../../src/engine/modelKind';
 
 const tiny = (train: Record<string, unknown> = {}, model: Record<string, unknown> = {}): RunConfig =>
   parseRunConfig({
@@ -34,7 +35,7 @@ describe('weights export and import', () => {
       tf.tidy(() => forwardLogits(evalContext(), model.lookup, model.config, batchTensors(batch).tokens));
     for (const encoding of ['data', 'base64'] as const) {
       const parsed = parseWeightsText(stringifyWeights(await trainer.weightsDocument(encoding)));
-      const copy = TransformerModel.fromValues(parsed.config, parsed.tensors);
+      const copy = TransformerModel.fromValues(transformerConfig(parsed.config), parsed.tensors);
       const [a, b] = [logitsOf(trainer.model), logitsOf(copy)];
       expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
       tf.dispose([a, b]);

@@ -17,6 +17,7 @@ import {
 } from '../../../src/engine/weights/format';
 import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { thrown } from '../../helpers/errors';
+import { transformerConfig } from '../../../src/engine/modelKind';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/weights/${name}`, import.meta.url));
 const readText = (name: string) => readFileSync(fixture(name), 'utf8');
@@ -92,7 +93,7 @@ describe('fixtures written by torch_reference.py', () => {
 function specialTensors(): { config: ModelConfig; tensors: Map<string, NamedTensor> } {
   const { config, tensors } = parseWeights(plainDoc());
   tensors.get('generator.bias')!.values.set(SPECIAL);
-  return { config, tensors };
+  return { config: transformerConfig(config), tensors };
 }
 
 describe('exportWeights', () => {

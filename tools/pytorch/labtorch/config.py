@@ -9,6 +9,7 @@ from .jsvalues import MISSING, js_number
 from .model import architecture
 from .schema import (OPTIONAL, REQUIRED, Check, Report, boolean, choice, integer, literal, literal_or_int, nullable,
                      number, obj, pair, tagged)
+from .forecast import forecaster_schema, parse_forecast_run
 from .tasks import TASKS, sequence_length
 
 Config = Dict[str, Any]
@@ -44,7 +45,14 @@ def _model_schema(prefix: str) -> Check:
 
 
 def parse_model_config(raw: Any, prefix: str = "model", vocab: Optional[int] = None) -> Config:
-    """A checked model config with defaults filled; `vocab` fills vocabulary sizes a run config leaves to its task."""
+    """A checked model config with defaults filled; `vocab` fills vocabulary sizes a run config leaves to its task.
+    A `"kind": "forecaster"` config is the forecaster's (forecast.py)."""
+    if isinstance(raw, dict) and raw.get("kind") == "forecaster":
+        report = Report()
+        out = forecaster_schema(prefix)(raw, prefix, report)
+        if report.issues:
+            raise LabInputError(report.issues)
+        return out
     value = raw
     if vocab is not None and isinstance(raw, dict):
         value = {"srcVocabSize": vocab, "tgtVocabSize": vocab, **raw}
@@ -157,10 +165,13 @@ TRAIN = obj([
 ], _train_rules)
 
 
-def parse_run_config(raw: Any) -> Config:
-    """Every problem of a run config at once, each naming its field, as the lab's `parseRunConfig`."""
+def parse_run_config(raw: Any, search: Optional[List[Any]] = None) -> Config:
+    """Every problem of a run config at once, each naming its field, as the lab's `parseLabRunConfig`:
+    a forecast task's series is read (a `dataset` is looked for in `search` first) and checked."""
     if not isinstance(raw, dict):
         raise LabInputError([FieldIssue("", "a run config must be a JSON object with model, task and train")])
+    if isinstance(raw.get("task"), dict) and raw["task"].get("name") == "forecast":
+        return parse_forecast_run(raw, TRAIN, search or [])[0]
     issues: List[FieldIssue] = [FieldIssue(k, f'unknown field "{k}"') for k in raw if k not in ("model", "task", "train")]
     task_report = Report()
     task = _task(raw.get("task", MISSING), "task", task_report)

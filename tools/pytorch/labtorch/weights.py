@@ -15,6 +15,7 @@ from .base64f32 import Base64Error, decode_float32, encode_float32
 from .config import parse_model_config
 from .errors import FieldIssue, LabInputError, field_error
 from .jsvalues import MISSING, is_integer, is_number, js_number, show
+from .forecaster import LabForecaster, forecaster_specs
 from .model import LabTransformer, architecture
 
 FORMAT = "transformer-lab/weights"
@@ -52,6 +53,8 @@ def _layer(prefix: str, cfg: Config, decoder: bool) -> List[Tuple[str, List[int]
 
 def param_specs(cfg: Config) -> List[Tuple[str, List[int]]]:
     """Every parameter and its shape, in PyTorch's state_dict order."""
+    if cfg.get("kind") == "forecaster":
+        return forecaster_specs(cfg)
     arch, d = architecture(cfg), cfg["dModel"]
     specs: List[Tuple[str, List[int]]] = []
     for side, vocab, used in (("src", cfg.get("srcVocabSize"), arch != "decoder-only"),
@@ -237,8 +240,8 @@ def _errno_name(e: OSError) -> str:
     return errno.errorcode.get(e.errno or 0, str(e))
 
 
-def load_model(weights: LabWeights) -> LabTransformer:
-    model = LabTransformer(weights.config)
+def load_model(weights: LabWeights) -> Any:
+    model = LabForecaster(weights.config) if weights.config.get("kind") == "forecaster" else LabTransformer(weights.config)
     model.load_state_dict(weights.tensors, strict=True)
     return model
 
