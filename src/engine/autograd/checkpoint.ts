@@ -50,10 +50,45 @@ function checkStorage(storage: unknown): asserts storage is Precision {
  * the first time with tensors freed when the segment's forward ends.
  */
 export function checkpointRunner(mode: Exclude<Checkpointing, 'none'>, storage: Precision = 'fp32'): StackRunner {
+  return recomputingRunner(mode, storage, deviceKeeper);
+}
+
+/**
+ * Where a recomputing stack keeps its segments' boundaries from the forward to the backward
+ * pass: on the device among what its op saves (checkpointRunner), or in host memory (offload.ts).
+ */
+export interface BoundaryKeeper {
+  /** Takes segment s's boundary (packed under half storage), made in the forward pass; the keeper owns it. */
+  keep(s: number, boundary: tf.Tensor): void;
+  /** What the stack op must save for its backward pass on top of its extras and parameters. */
+  saved(): tf.Tensor[];
+  /** Segment s's boundary in the backward pass; `saved` are the engine's copies of saved(). */
+  take(s: number, saved: tf.Tensor[]): tf.Tensor;
+  /** Done with what take(s) gave. */
+  release(boundary: tf.Tensor): void;
+  /** Whether the final stack may keep its last segment's tape (not when boundaries must leave the device). */
+  readonly keepsTape: boolean;
+}
+
+/** Boundaries saved by the stack op itself: the engine keeps them until the backward pass ends. */
+function deviceKeeper(): BoundaryKeeper {
+  const kept: tf.Tensor[] = [];
+  return {
+    keep: (s, boundary) => void (kept[s] = boundary),
+    saved: () => kept,
+    take: (s, saved) => saved[s]!,
+    release: () => undefined,
+    keepsTape: true,
+  };
+}
+
+/** A recomputing runner whose stacks keep their boundaries in a fresh `keeper()` each. */
+export function recomputingRunner(mode: Exclude<Checkpointing, 'none'>, storage: Precision, keeper: () => BoundaryKeeper): StackRunner {
   const size = segmentSize(mode, storage);
   checkSize(size);
   checkStorage(storage);
-  return (layers, x, extras, p, final, observer) => runSegments(segmentsOf(layers, size), x, extras, p, storage, final, observer);
+  return (layers, x, extras, p, final, observer) =>
+    runSegments(segmentsOf(layers, size), x, extras, p, { storage, final, observer, keeper: keeper() });
 }
 
 /**
@@ -86,10 +121,9 @@ function runSegments(
   x: tf.Tensor,
   extras: tf.Tensor[],
   p: ParamLookup,
-  storage: Precision,
-  final: boolean,
-  observer: StackObserver | undefined,
+  opts: { storage: Precision; final: boolean; observer: StackObserver | undefined; keeper: BoundaryKeeper },
 ): tf.Tensor {
+  const { storage, final, observer, keeper } = opts;
   if (segments.length === 0) return x;
   const nSegments = segments.length;
   const nExtras = extras.length;
@@ -137,9 +171,8 @@ function runSegments(
     // The final stack's last segment keeps its tape: its backward comes first, so recomputing it
     // would only rebuild what is alive anyway. Without a gradient computation recording, no
     // backward pass will come to free that tape.
-    const keepsLast = final && gradientsRecording();
+    const keepsLast = final && keeper.keepsTape && gradientsRecording();
     const value = tf.tidy(() => {
-      const boundaries: tf.Tensor[] = [];
       let h = inputs[0]!;
       for (let s = 0; s < nSegments; s++) {
         shapes[s] = h.shape.slice();
@@ -156,14 +189,14 @@ function runSegments(
           const kept = store(input);
           return [kept, apply(s, restore(kept, s), extraInputs, own)];
         });
-        boundaries.push(stored!);
+        keeper.keep(s, stored!);
         // A float32 boundary is the previous output itself; a packed one replaces it.
         if (storage !== 'fp32' && s > 0 && input !== next) input.dispose();
         h = next!;
       }
-      // The engine keeps its own copies; ours go when this tidy ends (the stack's input is not ours).
+      // The engine keeps its own copies of what is saved; ours go when this tidy ends (the stack's input is not ours).
       variables = params.map((t) => (t instanceof tf.Variable ? t : null));
-      save([...boundaries, ...extraInputs, ...params.filter((_, i) => variables[i] === null)]);
+      save([...extraInputs, ...params.filter((_, i) => variables[i] === null), ...keeper.saved()]);
       return h;
     });
     return {
@@ -180,9 +213,10 @@ function runSegments(
    */
   const backward = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
     const recomputed = last === null ? nSegments : nSegments - 1;
-    const boundaries = saved.slice(0, recomputed);
-    const extraInputs = saved.slice(recomputed, recomputed + nExtras);
-    const others = saved.slice(recomputed + nExtras);
+    const extraInputs = saved.slice(0, nExtras);
+    const nOthers = variables.filter((v) => v === null).length;
+    const others = saved.slice(nExtras, nExtras + nOthers);
+    const keeperSaved = saved.slice(nExtras + nOthers);
     const params = variables.map((v) => {
       if (v === null) return others.shift()!;
       if (v.isDisposed) throw new Error(`${v.name} was disposed between the forward and the backward pass of a checkpointed stack`);
@@ -198,7 +232,8 @@ function runSegments(
       tf.tidy(() => {
         // The last segment's gradients come from its recorded tape, every other's from a recompute.
         const recorded = s === recomputed ? last : null;
-        const input = recorded ? null : restore(boundaries[s]!, s);
+        const boundary = recorded ? null : keeper.take(s, keeperSaved);
+        const input = boundary && restore(boundary, s);
         const grads = recorded
           ? recorded.backward(carry, observer && (() => observer.keptBackwardEnd()))
           : nestedGrads(
@@ -207,6 +242,7 @@ function runSegments(
             carry,
           );
         step.dx = grads[0] ?? tf.zeros(shapes[s]!);
+        if (boundary) keeper.release(boundary);
         step.extras = extraInputs.map((_, j) => accumulate(extraGrads[j] ?? null, grads[1 + j] ?? null));
         step.params = mine.map((i, j) => accumulate(paramGrads[i] ?? null, grads[1 + nExtras + j] ?? null));
         return [step.dx, ...step.extras, ...step.params].filter((t): t is tf.Tensor => t !== null);

@@ -3,6 +3,8 @@ import type { ForwardContext } from '../model/context';
 import { runPlainly, type StackRunner } from '../model/forward';
 import type { TransformerModel } from '../model/model';
 import type { LabModelConfig } from '../modelKind';
+import { HostBoundaries } from '../autograd/offload';
+import { recordForward, type RecordedForward } from '../internals/tape';
 import type { MemoryMeter } from '../memory/meter';
 import type { Batch } from '../../tasks/types';
 import { objectiveFor, type MicroBatch } from './objective';
@@ -35,39 +37,109 @@ export function lossAndGrads(
   lossScale = 1,
   meter?: MemoryMeter,
 ): LossAndGrads {
-  const objective = objectiveFor(model.config);
-  const total = Math.max(1, microBatches.reduce((n, b) => n + objective.count(b), 0));
-  const params = model.list();
-  const xs = params.map((p) => p.variable);
-  let lossSum: tf.Scalar | null = null;
-  let gradSums: tf.Tensor[] | null = null;
+  const sums = new GradientSums(model, microBatches, lossScale, meter);
   const runner = meter ? meter.runner(run) : run;
   microBatches.forEach((batch, micro) => {
-    const { value, grads } = tf.tidy(() => {
-      const tensors = objective.upload(batch);
-      const ctx = contextFor(micro);
-      const f = (...ps: tf.Tensor[]) => {
-        meter?.beginForward(micro);
-        const byName = new Map(params.map((p, i) => [p.name, ps[i]!]));
-        const plain = (name: string) => byName.get(name) ?? model.lookup(name);
-        const lookup = meter ? meter.lookup(plain) : plain;
-        const loss = objective.sumLoss(ctx, lookup, tensors, runner).mul(lossScale / total) as tf.Scalar;
-        meter?.endForward();
-        return meter ? meter.watchLoss(loss) : loss;
-      };
-      return tf.valueAndGrads(f)(xs);
-    });
-    meter?.sample('backward-end');
+    sums.add(tf.tidy(() => tf.valueAndGrads(sums.lossFunction(batch, micro, contextFor(micro), runner))(sums.xs)));
+  });
+  return sums.result();
+}
+
+/**
+ * lossAndGrads with activation offloading (autograd/offload.ts): each micro-batch's forward pass
+ * is recorded with a runner whose boundaries go to a fresh HostBoundaries, the boundaries are read
+ * into host memory and leave the device, and then the recorded backward pass runs. The same
+ * gradients as `lossAndGrads` with the checkpointing runner of the same segments. `hostBytes` is
+ * the most any micro-batch kept in host memory.
+ */
+export async function offloadedLossAndGrads(
+  model: TransformerModel<LabModelConfig>,
+  microBatches: MicroBatch[],
+  contextFor: (micro: number) => ForwardContext,
+  runnerFor: (host: HostBoundaries) => StackRunner,
+  lossScale = 1,
+  meter?: MemoryMeter,
+): Promise<LossAndGrads & { hostBytes: number }> {
+  const sums = new GradientSums(model, microBatches, lossScale, meter);
+  let hostBytes = 0;
+  for (const [micro, batch] of microBatches.entries()) {
+    const host = new HostBoundaries();
+    try {
+      const run = runnerFor(host);
+      let recorded: RecordedForward | null = null;
+      tf.tidy(() => {
+        recorded = recordForward(sums.lossFunction(batch, micro, contextFor(micro), meter ? meter.runner(run) : run), sums.xs);
+        return recorded.value;
+      });
+      const forward = recorded!;
+      await host.offload();
+      hostBytes = Math.max(hostBytes, host.hostBytes);
+      meter?.sample('offloaded');
+      const grads = tf.tidy(() => forward.backward(tf.onesLike(forward.value)).map((g, i) => g ?? tf.zerosLike(sums.xs[i]!)));
+      sums.add({ value: forward.value as tf.Scalar, grads });
+    } finally {
+      host.dispose();
+    }
+  }
+  return { ...sums.result(), hostBytes };
+}
+
+/**
+ * The running sums of lossAndGrads: each micro-batch's summed loss divided by the target count
+ * of all of them (times `lossScale`), its gradients added to the others'.
+ */
+class GradientSums {
+  readonly xs: tf.Variable[];
+  private readonly params;
+  private readonly objective;
+  private readonly total: number;
+  private lossSum: tf.Scalar | null = null;
+  private gradSums: tf.Tensor[] | null = null;
+
+  constructor(
+    private readonly model: TransformerModel<LabModelConfig>,
+    microBatches: MicroBatch[],
+    private readonly lossScale: number,
+    private readonly meter: MemoryMeter | undefined,
+  ) {
+    this.objective = objectiveFor(model.config);
+    this.total = Math.max(1, microBatches.reduce((n, b) => n + this.objective.count(b), 0));
+    this.params = model.list();
+    this.xs = this.params.map((p) => p.variable);
+  }
+
+  /** The micro-batch's scaled loss as a function of the parameters (in `xs` order). */
+  lossFunction(batch: MicroBatch, micro: number, ctx: ForwardContext, runner: StackRunner): (...ps: tf.Tensor[]) => tf.Scalar {
+    const { meter, model, objective } = this;
+    const tensors = objective.upload(batch);
+    return (...ps) => {
+      meter?.beginForward(micro);
+      const byName = new Map(this.params.map((p, i) => [p.name, ps[i]!]));
+      const plain = (name: string) => byName.get(name) ?? model.lookup(name);
+      const lookup = meter ? meter.lookup(plain) : plain;
+      const loss = objective.sumLoss(ctx, lookup, tensors, runner).mul(this.lossScale / this.total) as tf.Scalar;
+      meter?.endForward();
+      return meter ? meter.watchLoss(loss) : loss;
+    };
+  }
+
+  /** Adds a micro-batch's loss and gradients (and frees them). */
+  add({ value, grads }: { value: tf.Scalar; grads: tf.Tensor[] }): void {
+    this.meter?.sample('backward-end');
+    const { lossSum, gradSums } = this;
     const next = tf.tidy(() => ({
       loss: (lossSum ? lossSum.add(value) : value.clone()) as tf.Scalar,
       grads: gradSums ? gradSums.map((g, i) => g.add(grads[i]!)) : grads.map((g) => g.clone()),
     }));
-    meter?.sample('accumulated');
+    this.meter?.sample('accumulated');
     tf.dispose([value, ...grads, ...(lossSum ? [lossSum] : []), ...(gradSums ?? [])]);
-    lossSum = next.loss;
-    gradSums = next.grads;
-  });
-  const loss = tf.tidy(() => lossSum!.div(lossScale) as tf.Scalar);
-  lossSum!.dispose();
-  return { loss, grads: new Map(params.map((p, i) => [p.name, gradSums![i]!])) };
+    this.lossSum = next.loss;
+    this.gradSums = next.grads;
+  }
+
+  result(): LossAndGrads {
+    const loss = tf.tidy(() => this.lossSum!.div(this.lossScale) as tf.Scalar);
+    this.lossSum!.dispose();
+    return { loss, grads: new Map(this.params.map((p, i) => [p.name, this.gradSums![i]!])) };
+  }
 }
