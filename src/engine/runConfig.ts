@@ -32,6 +32,8 @@ const trainSchema = z
     clipGradNorm: z.number().gt(0).nullable().default(null),
     precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
     checkpointing: z.union([z.enum(['none', 'layers']), int(1, 256)]).default('none'),
+    /** 'activations': checkpointed segments' boundaries wait in host memory between the passes. */
+    offload: z.enum(['none', 'activations']).default('none'),
     /** Dynamic loss scaling; on by default under fp16 only. */
     lossScaler: lossScalerSchema.prefault({}),
     /** Evaluate on the held-out set every this many optimizer steps (and after the last). */

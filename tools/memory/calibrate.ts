@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { startBackend, type NodeBackend } from '../../src/cli/nodeBackend';
 import { measureMicroBatch, type MicroSamples } from '../../src/engine/bench/measure';
 import { parseModelConfig, type Architecture } from '../../src/engine/config';
-import { featureKeys, microFeatures, quantitiesOf, quantitiesOfArchitecture, type Counts, type Quantity } from '../../src/engine/memory/features';
+import { featureKeys, microFeatures, quantitiesOf, quantitiesOfArchitecture, type Counts, type Mode, type Quantity } from '../../src/engine/memory/features';
 import { microShape } from '../../src/engine/memory/shapes';
 import { TransformerModel } from '../../src/engine/model/model';
 import { segmentSize, type Checkpointing } from '../../src/engine/precision/policy';
@@ -71,16 +71,16 @@ const ARCHS: Architecture[] = ['encoder-decoder', 'decoder-only', 'encoder-only'
 /** What changes the counts: half precision (always with recompute), recompute, activation, dropout. */
 interface Family {
   precision: 'fp32' | 'fp16';
-  segmented: boolean;
+  mode: Mode;
   activation: 'relu' | 'gelu';
   dropout: boolean;
 }
 const FAMILIES: Family[] = (['fp32', 'fp16'] as const).flatMap((precision) =>
-  (precision === 'fp32' ? [false, true] : [true]).flatMap((segmented) =>
-    (['relu', 'gelu'] as const).flatMap((activation) => [false, true].map((dropout) => ({ precision, segmented, activation, dropout }))),
+  (precision === 'fp32' ? (['plain', 'seg', 'off'] as const) : (['seg', 'off'] as const)).flatMap((mode) =>
+    (['relu', 'gelu'] as const).flatMap((activation) => [false, true].map((dropout) => ({ precision, mode, activation, dropout }))),
   ),
 );
-const familyKey = (f: Family) => `${f.precision === 'fp32' ? 'fp32' : 'half'}.${f.segmented ? 'seg' : 'plain'}.${f.activation}.${f.dropout ? 'drop' : 'nodrop'}`;
+const familyKey = (f: Family) => `${f.precision === 'fp32' ? 'fp32' : 'half'}.${f.mode}.${f.activation}.${f.dropout ? 'drop' : 'nodrop'}`;
 
 interface Sample {
   features: Record<string, number>;
@@ -112,9 +112,10 @@ async function measureRandom(family: Family, arch: Architecture): Promise<Sample
     maxLen: between(10, 16),
     positional: pick(['sinusoidal', 'learned'] as const),
   });
-  const checkpointing: Checkpointing = family.segmented
-    ? pick(family.precision === 'fp32' ? ['layers', 1, 2, 3] : ['none', 'layers', 2, 3])
-    : 'none';
+  const checkpointing: Checkpointing = family.mode === 'plain'
+    ? 'none'
+    : pick(family.precision === 'fp32' && family.mode === 'seg' ? ['layers', 1, 2, 3] : ['none', 'layers', 2, 3]);
+  const offload = family.mode === 'off' ? 'activations' : 'none';
   const storage = family.precision;
   const row = (t: number, v: number) => Array.from({ length: B }, () => Array.from({ length: t }, (_, j) => 3 + (j % (v - 3))));
   const batch: Batch =
@@ -125,13 +126,13 @@ async function measureRandom(family: Family, arch: Architecture): Promise<Sample
         : { src: row(Ts, cfg.srcVocabSize!), tgtOut: row(Ts, cfg.tgtVocabSize) };
   const model = TransformerModel.initialise(cfg, 1);
   try {
-    const measured = await measureMicroBatch(model, batch, { checkpointing, precision: family.precision });
-    const segment = segmentSize(checkpointing, storage);
+    const measured = await measureMicroBatch(model, batch, { checkpointing, precision: family.precision, offload });
+    const segment = segmentSize(checkpointing, storage, offload);
     return {
-      features: microFeatures(cfg, microShape(batch), segment),
+      features: microFeatures(cfg, microShape(batch), segment, offload === 'activations'),
       measured,
-      quantities: quantitiesOf(cfg, segment),
-      cfg: { ...cfg, checkpointing, B, Ts, Tt },
+      quantities: quantitiesOf(cfg, segment, offload === 'activations'),
+      cfg: { ...cfg, checkpointing, offload, B, Ts, Tt },
     };
   } finally {
     model.dispose();
@@ -172,11 +173,10 @@ let worst = 0;
 for (const arch of ARCHS) {
   if (flags.arch && flags.arch !== arch) continue;
   const entry: Record<string, Fit> = {};
-  for (const segmented of [false, true]) {
-    const families = FAMILIES.filter((f) => f.segmented === segmented && (!flags.family || familyKey(f).startsWith(flags.family)));
+  for (const mode of ['plain', 'seg', 'off'] as const) {
+    const families = FAMILIES.filter((f) => f.mode === mode && (!flags.family || familyKey(f).startsWith(flags.family)));
     if (families.length === 0) continue;
-    const mode = segmented ? 'seg' : 'plain';
-    const keys = featureKeys(arch, segmented);
+    const keys = featureKeys(arch, mode);
     const changes = CHANGES.filter((c) => families.some((f) => changesOf(f)[c]));
     // One least-squares problem over every family of this mode: base counts plus, for each
     // change, the counts it adds when on. The model is additive (checked below, per family).
@@ -196,7 +196,7 @@ for (const arch of ARCHS) {
       const on = changesOf(family);
       return [...x, ...changes.flatMap((c) => (on[c] ? x : x.map(() => 0)))];
     };
-    for (const q of quantitiesOfArchitecture(arch, segmented)) {
+    for (const q of quantitiesOfArchitecture(arch, mode)) {
       // Each quantity is fitted on the samples that have it (a stack may recompute nothing).
       const having = samples.filter(({ sample }) => sample.quantities.includes(q));
       if (having.length === 0) continue;

@@ -8,13 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { measureMicroBatch, type MicroSamples } from '../../src/engine/bench/measure';
 import { parseForecasterConfig } from '../../src/engine/forecaster/config';
 import { FORECASTER_QUANTITIES, forecasterFeatureKeys, forecasterFeatures, forecasterQuantitiesOf, type ForecasterQuantity } from '../../src/engine/memory/forecasterFeatures';
+import type { Mode } from '../../src/engine/memory/features';
 import { TransformerModel } from '../../src/engine/model/model';
 import { segmentSize, type Checkpointing } from '../../src/engine/precision/policy';
 import { independentColumns, leastSquares } from './lsq';
 
 interface Family {
   precision: 'fp32' | 'fp16';
-  segmented: boolean;
+  mode: Mode;
   activation: 'relu' | 'gelu';
   dropout: boolean;
   useNorm: boolean;
@@ -24,9 +25,9 @@ type Change = (typeof CHANGES)[number];
 const changesOf = (f: Family): Record<Change, boolean> => ({ gelu: f.activation === 'gelu', dropout: f.dropout, norm: f.useNorm, half: f.precision !== 'fp32' });
 
 const FAMILIES: Family[] = (['fp32', 'fp16'] as const).flatMap((precision) =>
-  (precision === 'fp32' ? [false, true] : [true]).flatMap((segmented) =>
+  (precision === 'fp32' ? (['plain', 'seg', 'off'] as const) : (['seg', 'off'] as const)).flatMap((mode) =>
     (['relu', 'gelu'] as const).flatMap((activation) =>
-      [false, true].flatMap((dropout) => [false, true].map((useNorm) => ({ precision, segmented, activation, dropout, useNorm }))),
+      [false, true].flatMap((dropout) => [false, true].map((useNorm) => ({ precision, mode, activation, dropout, useNorm }))),
     ),
   ),
 );
@@ -65,16 +66,19 @@ export async function calibrateForecaster(opts: { write: boolean; force: boolean
       kind: 'forecaster', lookback: between(2, 12), horizon: between(1, 8), nVariates: between(1, 7), dModel: h * pick([2, 4, 6]), nHeads: h,
       nLayers: between(1, 4), dFF: between(3, 30), dropout: family.dropout ? 0.1 : 0, activation: family.activation, normFirst: random() < 0.5, useNorm: family.useNorm,
     });
-    const checkpointing: Checkpointing = family.segmented ? pick(family.precision === 'fp32' ? ['layers', 1, 2, 3] : ['none', 'layers', 2, 3]) : 'none';
+    const checkpointing: Checkpointing =
+      family.mode === 'plain' ? 'none' : pick(family.precision === 'fp32' && family.mode === 'seg' ? ['layers', 1, 2, 3] : ['none', 'layers', 2, 3]);
+    const offload = family.mode === 'off' ? 'activations' : 'none';
     const rows = between(1, 6);
     const n = cfg.nVariates;
     const x = Float32Array.from({ length: rows * cfg.lookback * n }, (_, i) => Math.sin(i * 0.7) + (i % 5));
     const y = Float32Array.from({ length: rows * cfg.horizon * n }, (_, i) => Math.cos(i * 0.3));
     const model = TransformerModel.initialise(cfg, 1);
     try {
-      const measured = await measureMicroBatch(model, { rows, lookback: cfg.lookback, horizon: cfg.horizon, nVariates: n, x, y }, { checkpointing, precision: family.precision });
-      const segment = segmentSize(checkpointing, family.precision);
-      return { features: forecasterFeatures(cfg, rows, segment), quantities: forecasterQuantitiesOf(cfg, segment), measured };
+      const measured = await measureMicroBatch(model, { rows, lookback: cfg.lookback, horizon: cfg.horizon, nVariates: n, x, y }, { checkpointing, precision: family.precision, offload });
+      const segment = segmentSize(checkpointing, family.precision, offload);
+      const offloaded = offload === 'activations';
+      return { features: forecasterFeatures(cfg, rows, segment, offloaded), quantities: forecasterQuantitiesOf(cfg, segment, offloaded), measured };
     } finally {
       model.dispose();
     }
@@ -82,10 +86,9 @@ export async function calibrateForecaster(opts: { write: boolean; force: boolean
 
   const table: Record<string, Partial<Record<ForecasterQuantity, Record<string, number>>>> = {};
   let worst = 0;
-  for (const segmented of [false, true]) {
-    const families = FAMILIES.filter((f) => f.segmented === segmented);
-    const mode = segmented ? 'seg' : 'plain';
-    const keys = forecasterFeatureKeys(segmented);
+  for (const mode of ['plain', 'seg', 'off'] as const) {
+    const families = FAMILIES.filter((f) => f.mode === mode);
+    const keys = forecasterFeatureKeys(mode);
     const changes = CHANGES.filter((c) => families.some((f) => changesOf(f)[c]));
     const samples: { family: Family; sample: Awaited<ReturnType<typeof measure>> }[] = [];
     for (const family of families) for (let i = 0; i < Math.ceil(keys.length * 1.5) + 8; i++) samples.push({ family, sample: await measure(family) });
@@ -94,7 +97,7 @@ export async function calibrateForecaster(opts: { write: boolean; force: boolean
       const on = changesOf(family);
       return [...x, ...changes.flatMap((c) => (on[c] ? x : x.map(() => 0)))];
     };
-    for (const q of FORECASTER_QUANTITIES(segmented)) {
+    for (const q of FORECASTER_QUANTITIES(mode)) {
       // Each quantity is fitted on the samples that have it (a stack may recompute nothing).
       const having = samples.filter(({ sample }) => sample.quantities.includes(q));
       if (having.length === 0) continue;

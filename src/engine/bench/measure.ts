@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { runnerFor } from '../autograd/checkpoint';
+import { offloadRunner } from '../autograd/offload';
 import { architecture } from '../config';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
@@ -13,7 +14,7 @@ import { matMulFor } from '../precision/autocast';
 import { precisionPolicy, type PrecisionSettings } from '../precision/policy';
 import type { LabRunConfig, RunConfig } from '../runConfig';
 import type { SeriesSource } from '../../tasks/forecast/task';
-import { lossAndGrads } from '../train/gradients';
+import { lossAndGrads, offloadedLossAndGrads } from '../train/gradients';
 import { Trainer } from '../train/trainer';
 import { toBatch } from '../../tasks/batches';
 import { taskDefinition } from '../../tasks/registry';
@@ -135,9 +136,12 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
   const matMul = matMulFor(policy.matMul);
   const contextFor = (micro: number) => createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, micro }, matMul });
   const before = tf.memory().numBytes;
-  const profile = await tf.profile(() => {
-    const { loss, grads } = lossAndGrads(model, [batch], contextFor, runnerFor(policy), 1, meter);
+  const profile = await tf.profile(async () => {
+    const { loss, grads } = policy.offload
+      ? await offloadedLossAndGrads(model, [batch], contextFor, (host) => offloadRunner(policy.segmentSize, policy.boundaryStorage, host), 1, meter)
+      : lossAndGrads(model, [batch], contextFor, runnerFor(policy), 1, meter);
     tf.dispose([loss, ...grads.values()]);
+    return [];
   });
   const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot);
   const find = (labels: readonly string[]) => marks.findIndex((m) => labels.includes(m.label));
@@ -150,7 +154,7 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
     : stacksOf(cfg, microShape(batch as Batch));
   const planOf = (kind: 'encoder' | 'decoder') => {
     const stack = stacks.find((st) => st.kind === kind);
-    return stack ? segmentPlan(stack, segment) : null;
+    return stack ? segmentPlan(stack, segment, policy.offload) : null;
   };
   /** The first recomputed segment of a stack: the end of its recompute's forward and of its backward. */
   const stackPeaks = (kind: 'encoder' | 'decoder') => {
@@ -174,7 +178,7 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
    */
   const keptBackward = (): number => {
     const stack = stacks.find((st) => st.final)!;
-    const plan = segmentPlan(stack, segment);
+    const plan = segmentPlan(stack, segment, policy.offload);
     if (plan.keptLayers === 0) return 0;
     const probe = find(STACK_PREFIXES[stack.kind].map((p) => `backward:${p}${stack.layers - plan.keptLayers}`));
     const end = find(['kept-backward-end']);

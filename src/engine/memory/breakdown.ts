@@ -37,6 +37,11 @@ export interface MemoryBreakdown {
   backendInUse: number;
   /** WebGPU only: bytes in every buffer its pool holds (a high-water mark that never shrinks). */
   backendAllocated?: number;
+  /**
+   * With activation offloading: the segment boundaries waiting in host memory between the passes
+   * (most over the step's micro-batches). Not device memory, so not part of `peak`.
+   */
+  host?: number;
 }
 
 /** The fields that sum to `peak`. */

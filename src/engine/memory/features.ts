@@ -46,9 +46,12 @@ export const QUANTITIES = ['forward', 'kept', 'end', 'encForward', 'encBackward'
  */
 export type Quantity = (typeof QUANTITIES)[number];
 
-/** The quantities that exist for a model run with recomputed segments of `segment` layers (0: none). */
-export function quantitiesOf(cfg: ModelConfig, segment: number): Quantity[] {
-  const plans = stacksOf(cfg, { rows: 0, srcLen: 0, tgtLen: 0 }).map((stack) => ({ kind: stack.kind, ...segmentPlan(stack, segment) }));
+/**
+ * The quantities that exist for a model run with recomputed segments of `segment` layers (0:
+ * none), their boundaries offloaded or not.
+ */
+export function quantitiesOf(cfg: ModelConfig, segment: number, offload = false): Quantity[] {
+  const plans = stacksOf(cfg, { rows: 0, srcLen: 0, tgtLen: 0 }).map((stack) => ({ kind: stack.kind, ...segmentPlan(stack, segment, offload) }));
   const recomputes = (kind: 'encoder' | 'decoder') => plans.some((p) => p.kind === kind && p.recomputed > 0);
   return QUANTITIES.filter((q) => {
     if (q === 'encForward' || q === 'encBackward') return recomputes('encoder');
@@ -58,19 +61,26 @@ export function quantitiesOf(cfg: ModelConfig, segment: number): Quantity[] {
   });
 }
 
-/** Every quantity a model of this architecture can have, with or without recompute. */
-export const quantitiesOfArchitecture = (arch: Architecture, segmented: boolean): Quantity[] =>
+/** How a micro-batch runs its stacks: plainly, recomputing segments, or recomputing them from host memory. */
+export type Mode = 'plain' | 'seg' | 'off';
+
+export const modeOf = (segment: number, offload: boolean): Mode => (segment === 0 ? 'plain' : offload ? 'off' : 'seg');
+
+/** Every quantity a model of this architecture can have in a mode. */
+export const quantitiesOfArchitecture = (arch: Architecture, mode: Mode): Quantity[] =>
   QUANTITIES.filter((q) => {
     if (q === 'forward' || q === 'kept' || q === 'end') return true;
-    return segmented && (arch === 'encoder-decoder' || (q !== 'decForward' && q !== 'decBackward'));
+    if (mode === 'plain' || (q === 'keptBackward' && mode === 'off')) return false;
+    return arch === 'encoder-decoder' || (q !== 'decForward' && q !== 'decBackward');
   });
 
 /** Counts of elements per feature. */
 export type Counts = Readonly<Record<string, number>>;
 
 /**
- * The fitted counts of one architecture: `plain` and `seg` (recompute) bases for fp32, ReLU and
- * no dropout, and what GELU, dropout and half precision add (`seg+half`), each on its own.
+ * The fitted counts of one architecture: `plain`, `seg` (recompute) and `off` (recompute from host
+ * memory) bases for fp32, ReLU and no dropout, and what GELU, dropout and half precision add
+ * (`seg+half`), each on its own.
  */
 export type CountTable = Readonly<Record<string, Partial<Record<Quantity, Counts>>>>;
 
@@ -86,9 +96,9 @@ const EMBED_KEYS = ['NV', 'Nd', 'N', 'T', 'sTd', 'lTd', 'Pd', 'Vd'] as const;
 
 /**
  * The features of one micro-batch of `shape` through `cfg`, with recomputed segments of
- * `segment` layers (0: the stacks run plainly).
+ * `segment` layers (0: the stacks run plainly), their boundaries offloaded or not.
  */
-export function microFeatures(cfg: ModelConfig, shape: MicroShape, segment: number): Features {
+export function microFeatures(cfg: ModelConfig, shape: MicroShape, segment: number, offload = false): Features {
   const arch = architecture(cfg);
   const { rows: B } = shape;
   const d = cfg.dModel;
@@ -114,7 +124,7 @@ export function microFeatures(cfg: ModelConfig, shape: MicroShape, segment: numb
     };
     if (stack.kind === 'decoder') Object.assign(per, { X: B * cfg.nHeads * T * shape.srcLen, M: B * shape.srcLen * d, c: B * shape.srcLen });
     const prefix = stack.kind === 'decoder' ? 'dec' : 'enc';
-    const plan = segmentPlan(stack, segment);
+    const plan = segmentPlan(stack, segment, offload);
     for (const [key, value] of Object.entries(per)) {
       add(`${prefix}.L.${key}`, stack.layers * value);
       if (!cfg.normFirst) add(`${prefix}.post.${key}`, stack.layers * value);
@@ -166,7 +176,7 @@ export function microFeatures(cfg: ModelConfig, shape: MicroShape, segment: numb
  * prefers them: of features that are always equal (the embedding's and the stack's N·dModel in
  * an encoder-only model), the earlier one keeps the count.
  */
-export function featureKeys(arch: Architecture, segmented: boolean): string[] {
+export function featureKeys(arch: Architecture, mode: Mode): string[] {
   const keys: string[] = [];
   const stacks: ('enc' | 'dec')[] = arch === 'encoder-decoder' ? ['enc', 'dec'] : ['enc'];
   const layerKeys = (stack: 'enc' | 'dec') => [...LAYER_KEYS, ...(stack === 'dec' ? DECODER_KEYS : [])];
@@ -180,7 +190,7 @@ export function featureKeys(arch: Architecture, segmented: boolean): string[] {
   if (arch !== 'encoder-only') keys.push('tgt.TT');
   keys.push('d', 'B', '1', 'batch');
   const stackKeys = (list: readonly string[]) => (stack: 'enc' | 'dec') => list.filter((k) => stack === 'dec' || (k !== 'M' && k !== 'c'));
-  if (segmented) {
+  if (mode !== 'plain') {
     forStacks(['S', 'n', 'np', 'K', 'Kp'], layerKeys);
     forStacks(['m'], stackKeys(MULTI_KEYS));
     forStacks(['r'], stackKeys(RECOMPUTED_KEYS));

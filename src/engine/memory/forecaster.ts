@@ -8,15 +8,24 @@ import { MemoryMeter, stepMeter } from './meter';
 import { segmentPlan } from './shapes';
 
 /**
- * Bytes of the forecaster's segment boundaries kept at half size: one [rows, N, dModel] boundary
- * per recomputed segment, packed two halves per int32 element (or rounded float32 values where the
- * backend has no packing kernel). 0 under fp32 storage or without recompute.
+ * Bytes of the forecaster's segment boundaries: one [rows, N, dModel] boundary per recomputed
+ * segment, packed two halves per int32 element under a half storage (or rounded float32 values
+ * where the backend has no packing kernel). 0 without recompute.
  */
-export function forecasterHalfCopyBytes(cfg: ForecasterConfig, policy: PrecisionPolicy, rows: number, packed = true): number {
-  if (policy.boundaryStorage === 'fp32') return 0;
+function forecasterBoundaryBytes(cfg: ForecasterConfig, policy: PrecisionPolicy, rows: number, packed: boolean): number {
   const values = rows * cfg.nVariates * cfg.dModel;
-  const { recomputed } = segmentPlan({ layers: cfg.nLayers, final: true }, policy.segmentSize);
-  return recomputed * (packed ? 4 * Math.ceil(values / 2) : 4 * values);
+  const { recomputed } = segmentPlan({ layers: cfg.nLayers, final: true }, policy.segmentSize, policy.offload);
+  return recomputed * (policy.boundaryStorage !== 'fp32' && packed ? 4 * Math.ceil(values / 2) : 4 * values);
+}
+
+/** The boundaries kept at half size on the device (shapes.ts `halfCopyBytes`, for a forecaster). */
+export function forecasterHalfCopyBytes(cfg: ForecasterConfig, policy: PrecisionPolicy, rows: number, packed = true): number {
+  return policy.boundaryStorage === 'fp32' || policy.offload ? 0 : forecasterBoundaryBytes(cfg, policy, rows, packed);
+}
+
+/** The boundaries waiting in host memory (shapes.ts `hostBoundaryBytes`, for a forecaster). */
+export function forecasterHostBytes(cfg: ForecasterConfig, policy: PrecisionPolicy, rows: number, packed = true): number {
+  return policy.offload ? forecasterBoundaryBytes(cfg, policy, rows, packed) : 0;
 }
 
 /** The meter of one training step of either kind of model, knowing the half-size boundaries the policy keeps. */

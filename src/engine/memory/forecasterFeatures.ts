@@ -1,5 +1,5 @@
 import type { ForecasterConfig } from '../forecaster/config';
-import type { Counts } from './features';
+import { modeOf, type Counts, type Mode } from './features';
 import { segmentPlan } from './shapes';
 
 /*
@@ -17,14 +17,16 @@ import { segmentPlan } from './shapes';
 
 export type ForecasterQuantity = 'forward' | 'kept' | 'end' | 'encForward' | 'encBackward' | 'keptBackward';
 
-/** Every quantity a forecaster can have, with or without recompute. */
-export const FORECASTER_QUANTITIES = (segmented: boolean): ForecasterQuantity[] =>
-  segmented ? ['forward', 'kept', 'end', 'encForward', 'encBackward', 'keptBackward'] : ['forward', 'kept', 'end'];
+/** Every quantity a forecaster can have in a mode (features.ts `Mode`). */
+export const FORECASTER_QUANTITIES = (mode: Mode): ForecasterQuantity[] => {
+  if (mode === 'plain') return ['forward', 'kept', 'end'];
+  return mode === 'seg' ? ['forward', 'kept', 'end', 'encForward', 'encBackward', 'keptBackward'] : ['forward', 'kept', 'end', 'encForward', 'encBackward'];
+};
 
-/** The quantities of this forecaster with recomputed segments of `segment` layers (0: none). */
-export function forecasterQuantitiesOf(cfg: ForecasterConfig, segment: number): ForecasterQuantity[] {
-  const plan = segmentPlan({ layers: cfg.nLayers, final: true }, segment);
-  return FORECASTER_QUANTITIES(segment > 0).filter((q) => (q === 'encForward' || q === 'encBackward' ? plan.recomputed > 0 : true));
+/** The quantities of this forecaster with recomputed segments of `segment` layers (0: none), offloaded or not. */
+export function forecasterQuantitiesOf(cfg: ForecasterConfig, segment: number, offload = false): ForecasterQuantity[] {
+  const plan = segmentPlan({ layers: cfg.nLayers, final: true }, segment, offload);
+  return FORECASTER_QUANTITIES(modeOf(segment, offload)).filter((q) => (q === 'encForward' || q === 'encBackward' ? plan.recomputed > 0 : true));
 }
 
 const LAYER_KEYS = ['Nd', 'NF', 'A', 'N', 'd2', 'dF', 'd', 'F', '1'] as const;
@@ -32,8 +34,8 @@ const ONCE_KEYS = ['Nd', 'N', '1'] as const;
 const MULTI_KEYS = ['Nd', 'N'] as const;
 const OUTER_KEYS = ['x', 'y', 'st', 'Ld', 'Hd', 'L', 'H', 'd', 'B', '1'] as const;
 
-/** The features of one micro-batch of `rows` windows, with recomputed segments of `segment` layers (0: none). */
-export function forecasterFeatures(cfg: ForecasterConfig, rows: number, segment: number): Record<string, number> {
+/** The features of one micro-batch of `rows` windows, with recomputed segments of `segment` layers (0: none), offloaded or not. */
+export function forecasterFeatures(cfg: ForecasterConfig, rows: number, segment: number, offload = false): Record<string, number> {
   const f: Record<string, number> = {};
   const add = (key: string, v: number) => {
     f[key] = (f[key] ?? 0) + v;
@@ -45,7 +47,7 @@ export function forecasterFeatures(cfg: ForecasterConfig, rows: number, segment:
     Nd: tokens * d, NF: tokens * cfg.dFF, A: rows * cfg.nHeads * n * n, N: tokens, d2: d * d, dF: d * cfg.dFF, d, F: cfg.dFF, '1': 1,
   };
   const layers = cfg.nLayers;
-  const plan = segmentPlan({ layers, final: true }, segment);
+  const plan = segmentPlan({ layers, final: true }, segment, offload);
   for (const [key, value] of Object.entries(per)) {
     add(`enc.L.${key}`, layers * value);
     if (!cfg.normFirst) add(`enc.post.${key}`, layers * value);
@@ -71,11 +73,11 @@ export function forecasterFeatures(cfg: ForecasterConfig, rows: number, segment:
 }
 
 /** Every feature key, in the order the calibration prefers them (an earlier one keeps the count of equal features). */
-export function forecasterFeatureKeys(segmented: boolean): string[] {
+export function forecasterFeatureKeys(mode: Mode): string[] {
   const keys: string[] = [];
   for (const mult of ['L', 'post']) for (const key of LAYER_KEYS) keys.push(`enc.${mult}.${key}`);
   keys.push(...OUTER_KEYS);
-  if (segmented) {
+  if (mode !== 'plain') {
     for (const mult of ['S', 'n', 'np', 'K', 'Kp']) for (const key of LAYER_KEYS) keys.push(`enc.${mult}.${key}`);
     for (const key of MULTI_KEYS) keys.push(`enc.m.${key}`);
     for (const key of ONCE_KEYS) keys.push(`enc.r.${key}`);

@@ -2,9 +2,10 @@ import type { ForecastRunConfig } from '../runConfig';
 import { parameterCountOf } from '../modelKind';
 import { precisionPolicy } from '../precision/policy';
 import type { MemoryBreakdown } from './breakdown';
-import { forecasterHalfCopyBytes } from './forecaster';
+import { forecasterHalfCopyBytes, forecasterHostBytes } from './forecaster';
 import { FORECASTER_COUNTS } from './forecasterCoefficients';
 import { forecasterFeatures, forecasterQuantitiesOf, type ForecasterQuantity } from './forecasterFeatures';
+import { modeOf } from './features';
 import { optimizerSlots } from './predict';
 
 /**
@@ -17,8 +18,8 @@ export function predictForecasterMemory(run: ForecastRunConfig): MemoryBreakdown
   const rows = t.batchSize / t.gradAccumSteps;
   const policy = precisionPolicy(t);
   const segment = policy.segmentSize;
-  const features = forecasterFeatures(cfg, rows, segment);
-  const mode = segment > 0 ? 'seg' : 'plain';
+  const features = forecasterFeatures(cfg, rows, segment, policy.offload);
+  const mode = modeOf(segment, policy.offload);
   const parts = [
     FORECASTER_COUNTS[mode],
     cfg.activation === 'gelu' ? FORECASTER_COUNTS[`${mode}+gelu`] : undefined,
@@ -27,7 +28,7 @@ export function predictForecasterMemory(run: ForecastRunConfig): MemoryBreakdown
     policy.boundaryStorage !== 'fp32' ? FORECASTER_COUNTS[`${mode}+half`] : undefined,
   ].filter((p) => p !== undefined);
   const micro: Partial<Record<ForecasterQuantity, number>> = {};
-  for (const q of forecasterQuantitiesOf(cfg, segment)) {
+  for (const q of forecasterQuantitiesOf(cfg, segment, policy.offload)) {
     let elements = 0;
     for (const part of parts) for (const [key, count] of Object.entries(part[q] ?? {})) elements += count * (features[key] ?? 0);
     micro[q] = 4 * elements;
@@ -47,5 +48,8 @@ export function predictForecasterMemory(run: ForecastRunConfig): MemoryBreakdown
   const afterBackward = resident + gradients * (1 + (policy.lossScaling ? 1.5 : 0) + (t.clipGradNorm !== null ? 1 : 0));
   const peak = Math.max(duringBackward, summing, afterBackward);
   const known = parameters + gradients + optimizerState + savedActivations + halfCopies;
-  return { parameters, gradients, optimizerState, savedActivations, halfCopies, other: Math.max(0, peak - known), peak, backendInUse: 0 };
+  return {
+    parameters, gradients, optimizerState, savedActivations, halfCopies, other: Math.max(0, peak - known), peak, backendInUse: 0,
+    ...(policy.offload ? { host: forecasterHostBytes(cfg, policy, rows) } : {}),
+  };
 }

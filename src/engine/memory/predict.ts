@@ -7,8 +7,8 @@ import { sequenceLength } from '../../tasks/batches';
 import { taskDefinition } from '../../tasks/registry';
 import type { MemoryBreakdown } from './breakdown';
 import { COUNTS } from './coefficients';
-import { microFeatures, quantitiesOf, type Counts, type Features, type Quantity } from './features';
-import { halfCopyBytes, type MicroShape } from './shapes';
+import { microFeatures, modeOf, quantitiesOf, type Counts, type Features, type Mode, type Quantity } from './features';
+import { halfCopyBytes, hostBoundaryBytes, type MicroShape } from './shapes';
 
 /*
  * The memory of a training step, predicted from its run config alone. Plain TypeScript, no
@@ -50,9 +50,8 @@ export function longestMicroBatch(run: Pick<RunConfig, 'model' | 'task' | 'train
 }
 
 /** The counts that apply to a model, recompute mode and precision (base plus each change that is on). */
-function countsFor(cfg: ModelConfig, segmented: boolean, half: boolean): Partial<Record<Quantity, Counts>>[] {
+function countsFor(cfg: ModelConfig, mode: Mode, half: boolean): Partial<Record<Quantity, Counts>>[] {
   const table = COUNTS[architecture(cfg)];
-  const mode = segmented ? 'seg' : 'plain';
   const parts = [table[mode]];
   if (cfg.activation === 'gelu') parts.push(table[`${mode}+gelu`]);
   if (cfg.dropout > 0) parts.push(table[`${mode}+dropout`]);
@@ -64,11 +63,11 @@ function countsFor(cfg: ModelConfig, segmented: boolean, half: boolean): Partial
  * One micro-batch's memory figures in bytes above what was alive before it (parameters,
  * optimizer state, accumulated gradients): each quantity of features.ts.
  */
-export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: number, half: boolean): Partial<Record<Quantity, number>> {
-  const features: Features = microFeatures(cfg, shape, segment);
-  const parts = countsFor(cfg, segment > 0, half);
+export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: number, half: boolean, offload = false): Partial<Record<Quantity, number>> {
+  const features: Features = microFeatures(cfg, shape, segment, offload);
+  const parts = countsFor(cfg, modeOf(segment, offload), half);
   const out: Partial<Record<Quantity, number>> = {};
-  for (const q of quantitiesOf(cfg, segment)) {
+  for (const q of quantitiesOf(cfg, segment, offload)) {
     let elements = 0;
     for (const part of parts) for (const [key, count] of Object.entries(part[q] ?? {})) elements += count * (features[key] ?? 0);
     out[q] = 4 * elements;
@@ -88,13 +87,14 @@ export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: 
  *   the first segment's recompute when checkpointed) on top of the parameters, the optimizer
  *   state and, with accumulation, the running gradient sum; and of the moments after the
  *   backward pass (summing, unscaling, clipping the gradients);
- * - other: the rest of the peak (intermediate gradients, recompute, transients).
+ * - other: the rest of the peak (intermediate gradients, recompute, transients);
+ * - host (offload only): the boundaries waiting in host memory, outside the peak.
  */
 export function predictMemory(run: RunConfig): MemoryBreakdown {
   const { model: cfg, train: t } = run;
   const shape = longestMicroBatch(run);
   const policy = precisionPolicy(t);
-  const micro = microBatchFigures(cfg, shape, policy.segmentSize, policy.boundaryStorage !== 'fp32');
+  const micro = microBatchFigures(cfg, shape, policy.segmentSize, policy.boundaryStorage !== 'fp32', policy.offload);
   const parameters = 4 * parameterCount(cfg);
   const gradients = parameters;
   const optimizerState = optimizerSlots(t.optimizer) * parameters;
@@ -138,5 +138,6 @@ export function predictMemory(run: RunConfig): MemoryBreakdown {
     other: Math.max(0, peak - known),
     peak,
     backendInUse: 0,
+    ...(policy.offload ? { host: hostBoundaryBytes(cfg, policy, shape) } : {}),
   };
 }

@@ -59,30 +59,39 @@ export interface SegmentPlan {
   keptLayers: number;
 }
 
-export function segmentPlan(stack: Pick<StackShape, 'layers' | 'final'>, size: number): SegmentPlan {
+export function segmentPlan(stack: Pick<StackShape, 'layers' | 'final'>, size: number, offload = false): SegmentPlan {
   if (size === 0 || stack.layers === 0) return { recomputed: 0, firstLayers: 0, keptLayers: 0 };
   const segments = Math.ceil(stack.layers / size);
-  const keptLayers = stack.final ? stack.layers - (segments - 1) * size : 0;
-  const recomputed = stack.final ? segments - 1 : segments;
+  // Offloading recomputes every segment (autograd/offload.ts): no tape stays between the passes.
+  const keeps = stack.final && !offload;
+  const keptLayers = keeps ? stack.layers - (segments - 1) * size : 0;
+  const recomputed = keeps ? segments - 1 : segments;
   return { recomputed, firstLayers: recomputed === 0 ? 0 : Math.min(size, stack.layers), keptLayers };
 }
 
 /**
- * Bytes of the segment boundaries kept at half size between the forward and the backward pass:
- * one [rows, length, dModel] boundary per recomputed segment (the stack's input included), packed two
- * halves per int32 element (`packed`), or rounded float32 values where the backend has no
- * packing kernel. 0 under fp32 storage or without recompute.
+ * Bytes of the segment boundaries kept between the forward and the backward pass: one
+ * [rows, length, dModel] boundary per recomputed segment (the stack's input included), packed two
+ * halves per int32 element under a half storage (`packed`; rounded float32 values where the
+ * backend has no packing kernel). 0 without recompute.
  */
-export function halfCopyBytes(
-  cfg: ModelConfig,
-  policy: PrecisionPolicy,
-  shape: MicroShape,
-  packed = true,
-): number {
-  if (policy.boundaryStorage === 'fp32') return 0;
+export function boundaryBytes(cfg: ModelConfig, policy: PrecisionPolicy, shape: MicroShape, packed = true): number {
   return stacksOf(cfg, shape).reduce((bytes, stack) => {
     const values = shape.rows * stack.length * cfg.dModel;
-    const one = packed ? 4 * Math.ceil(values / 2) : 4 * values;
-    return bytes + segmentPlan(stack, policy.segmentSize).recomputed * one;
+    const one = policy.boundaryStorage !== 'fp32' && packed ? 4 * Math.ceil(values / 2) : 4 * values;
+    return bytes + segmentPlan(stack, policy.segmentSize, policy.offload).recomputed * one;
   }, 0);
+}
+
+/**
+ * Bytes of the boundaries kept at half size on the device between the passes: boundaryBytes under
+ * fp16 / bf16, 0 under fp32 storage, without recompute, or when they wait in host memory.
+ */
+export function halfCopyBytes(cfg: ModelConfig, policy: PrecisionPolicy, shape: MicroShape, packed = true): number {
+  return policy.boundaryStorage === 'fp32' || policy.offload ? 0 : boundaryBytes(cfg, policy, shape, packed);
+}
+
+/** Bytes of the boundaries waiting in host memory between the passes (offload); 0 without offload. */
+export function hostBoundaryBytes(cfg: ModelConfig, policy: PrecisionPolicy, shape: MicroShape, packed = true): number {
+  return policy.offload ? boundaryBytes(cfg, policy, shape, packed) : 0;
 }

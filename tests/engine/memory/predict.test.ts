@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { longestBatch, measureMicroBatch, measureTrainingStep } from '../../../src/engine/bench/measure';
 import { parseModelConfig, type Architecture } from '../../../src/engine/config';
 import { COUNTS } from '../../../src/engine/memory/coefficients';
-import { featureKeys, quantitiesOf, quantitiesOfArchitecture } from '../../../src/engine/memory/features';
+import { featureKeys, quantitiesOf, quantitiesOfArchitecture, type Mode } from '../../../src/engine/memory/features';
 import { longestMicroBatch, microBatchFigures, optimizerSlots, predictMemory } from '../../../src/engine/memory/predict';
 import { microShape } from '../../../src/engine/memory/shapes';
 import { TransformerModel } from '../../../src/engine/model/model';
@@ -130,9 +130,10 @@ describe('the counts in coefficients.ts still describe the code', () => {
   it('names only features the predictor computes', () => {
     for (const [arch, table] of Object.entries(COUNTS)) {
       for (const [part, counts] of Object.entries(table)) {
-        const known = new Set(featureKeys(arch as Architecture, part.startsWith('seg')));
+        const mode = part.split('+')[0] as Mode;
+        const known = new Set(featureKeys(arch as Architecture, mode));
         for (const [q, c] of Object.entries(counts)) {
-          expect(quantitiesOfArchitecture(arch as Architecture, part.startsWith('seg'))).toContain(q);
+          expect(quantitiesOfArchitecture(arch as Architecture, mode)).toContain(q);
           for (const key of Object.keys(c ?? {})) expect(known.has(key), `${arch} ${part} ${q} ${key}`).toBe(true);
         }
       }

@@ -23,17 +23,20 @@ const tiny = (precision: Precision, checkpointing: Checkpointing, enabled?: bool
   });
 
 describe('the precision policy', () => {
-  const cases = PRECISIONS.flatMap((p) => CHECKPOINTING.flatMap((c) => ENABLED.map((e) => [p, c, e] as const)));
+  const cases = PRECISIONS.flatMap((p) => CHECKPOINTING.flatMap((c) => ENABLED.flatMap((e) => (['none', 'activations'] as const).map((o) => [p, c, e, o] as const))));
 
-  it.each(cases)('%s, checkpointing %s, lossScaler.enabled %s', (precision, checkpointing, enabled) => {
+  it.each(cases)('%s, checkpointing %s, lossScaler.enabled %s, offload %s', (precision, checkpointing, enabled, offload) => {
     const half = precision !== 'fp32';
-    // 'none' under a half precision recomputes one layer per segment: half-size boundaries need a recompute.
-    const segmentSize = new Map<Checkpointing, number>([['none', half ? 1 : 0], ['layers', 1], [2, 2]]).get(checkpointing);
-    expect(precisionPolicy(tiny(precision, checkpointing, enabled).train)).toEqual({
+    const offloaded = offload === 'activations';
+    // 'none' under a half precision recomputes one layer per segment: half-size boundaries need a
+    // recompute; so does offloading, which moves segment boundaries.
+    const segmentSize = new Map<Checkpointing, number>([['none', half || offloaded ? 1 : 0], ['layers', 1], [2, 2]]).get(checkpointing);
+    expect(precisionPolicy(tiny(precision, checkpointing, enabled, { offload }).train)).toEqual({
       matMul: precision,
       boundaryStorage: precision,
       segmentSize,
-      recomputeImplied: checkpointing === 'none' && half,
+      recomputeImplied: checkpointing === 'none' && (half || offloaded),
+      offload: offloaded,
       lossScaling: enabled ?? precision === 'fp16',
     });
   });
