@@ -159,6 +159,7 @@ TRAIN = obj([
     ("clipGradNorm", nullable(number(0, lo_open=True)), None),
     ("precision", choice("fp32", "fp16", "bf16"), "fp32"),
     ("checkpointing", literal_or_int(["none", "layers"], 1, 256), "none"),
+    ("offload", choice("none", "activations"), "none"),
     ("lossScaler", LOSS_SCALER, dict),
     ("evalEvery", integer(1), 100),
     ("validationSize", integer(1, 100_000), 256),
