@@ -1,4 +1,6 @@
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import { EVAL_METRICS, evalMetricKeys } from '../tasks/metrics';
+import type { TaskConfig } from '../tasks/types';
 
 const fmt = (x: number, digits = 4) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
 
@@ -27,6 +29,17 @@ export function stepLine(m: StepMetrics, total: number, elapsedMs: number): stri
   ].join('  ');
 }
 
-export function evalLine(m: EvalMetrics): string {
-  return `eval @${m.step}  val loss ${fmt(m.loss)}  exact match ${(100 * m.exactMatch).toFixed(1)}%  token accuracy ${(100 * m.tokenAccuracy).toFixed(1)}%`;
+/** `eval @400  val loss 0.1234  exact match 97.3%  token accuracy 99.1%`: the task's metrics (tasks/metrics.ts). */
+export function evalLine(m: EvalMetrics, task: TaskConfig): string {
+  const parts = evalMetricKeys(task).map((key) => {
+    const value = m[key];
+    const { label, percent } = EVAL_METRICS[key];
+    return `${label} ${value === undefined ? '—' : percent ? `${(100 * value).toFixed(1)}%` : fmt(value)}`;
+  });
+  return [`eval @${m.step}`, ...parts].join('  ');
+}
+
+/** A text run's evaluation sample on one line: `sample  "prompt" → "continuation"`. */
+export function sampleLine(m: EvalMetrics): string | undefined {
+  return m.sample && `sample  ${JSON.stringify(m.sample.prompt)} → ${JSON.stringify(m.sample.text)}`;
 }

@@ -11,6 +11,7 @@ import { ComparisonView } from './compare/ComparisonView';
 import type { GridAxis } from './compare/grid';
 import { GridBuilder } from './compare/GridBuilder';
 import { TryIt } from './components/TryIt';
+import { TokenizingProgress } from './text/TokenizingProgress';
 import { ConfigPanel } from './config/ConfigPanel';
 import { change, draftFrom, validate, type Draft } from './config/draft';
 import { useLab, useLabState } from './lab/context';
@@ -57,6 +58,7 @@ export function App({ initialDraft, initialAxes }: Props) {
           <section className="card run" aria-label="Run">
             <RunControls validation={validation} />
             <ProgressBar />
+            <TokenizingProgress />
           </section>
           <ErrorBanner />
           <Summary />

@@ -18,7 +18,12 @@ import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
+import { addDroppedText } from './text';
 import { stringifyWeights } from '../engine/weights/stringify';
+import type { SampleOptions } from '../engine/eval/sample';
+import { ConfigError } from '../engine/validation';
+import { prepareTextData, type TextData } from '../tasks/text/data';
+import { requireText, sourceKey } from '../tasks/text/source';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -35,6 +40,8 @@ export class Session {
   private chain: Promise<unknown> = Promise.resolve();
   private backend?: Promise<ReadyInfo>;
   private readonly hold = new Hold();
+  /** The last text tokenized with a tokenizer of its own, for the next run on the same text (a grid's). */
+  private lastText?: { key: string; data: TextData };
 
   constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
 
@@ -61,9 +68,15 @@ export class Session {
         case 'export': return await this.export(cmd.runId, cmd.requestId);
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
+        case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
+        case 'sample': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.sample(r, cmd.requestId, cmd.prompt, cmd.options)));
       }
     } catch (e) {
       const c = classify(e, this.current?.config, predictedPeak);
+      if (cmd.type === 'sample') {
+        this.post({ type: 'sampled', runId: cmd.runId, requestId: cmd.requestId, text: '', done: true, message: c.message });
+        return;
+      }
       if (cmd.type === 'importWeights' && c.kind === 'config') {
         c.suggestion = 'The current run is untouched. Choose a weights JSON written by the lab, its command line or torch_reference.py.';
       }
@@ -98,14 +111,15 @@ export class Session {
     else await this.backend;
   }
 
-  private async begin(runId: string, prepare: () => PreparedRun, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
+  private async begin(runId: string, prepare: () => Promise<PreparedRun>, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
     const { imported = false, holdFirst = false, keep = false } = how;
     await this.ensureBackend();
-    const prepared = prepare(); // throws before anything changes
+    const prepared = await prepare(); // throws before anything changes
+    const text = this.tokenize(runId, prepared); // so does a text too short for its windows
     const old = this.current;
     if (old && LIVE.includes(old.state)) await this.stop(old.id, false);
     await this.exclusive(async () => {
-      const trainer = Trainer.create(prepared.run, prepared.options); // throws: the old run stays
+      const trainer = Trainer.create(prepared.run, { ...prepared.options, text }); // throws: the old run stays
       if (old) release(old);
       const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
       this.current = r;
@@ -131,6 +145,50 @@ export class Session {
       this.run(r);
     }
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
+  }
+
+  /** A text run's tokenized text, with `tokenizing` progress while bpe merges are learned. */
+  private tokenize(runId: string, prepared: PreparedRun): TextData | undefined {
+    const task = prepared.run.task;
+    if (task.name !== 'text') return undefined;
+    const tokenizer = prepared.options.tokenizer;
+    const key = JSON.stringify([sourceKey(task), task.tokenizer, task.tokenizer === 'bpe' ? task.vocabSize : 0, task.contextLength]);
+    if (!tokenizer && this.lastText?.key === key) return this.lastText.data;
+    const data = prepareTextData(task, requireText(task), {
+      tokenizer,
+      onProgress: (done, total) => this.post({ type: 'tokenizing', runId, done, total }),
+    });
+    if (!tokenizer) this.lastText = { key, data };
+    return data;
+  }
+
+  /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */
+  private addText(requestId: number, name: string, bytes: ArrayBuffer): void {
+    try {
+      this.post({ type: 'textAdded', runId: null, requestId, name, facts: addDroppedText(name, bytes) });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.post({ type: 'textAdded', runId: null, requestId, name, message: e.message });
+    }
+  }
+
+  /** Streams a text run's continuation of `prompt`, one `sampled` event per chunk read back. */
+  private async sample(r: Run, requestId: number, prompt: string, options: SampleOptions): Promise<void> {
+    if (!r.trainer) throw new Error('this run has no live model to sample from; resume it or import its weights');
+    const { tokenizer } = r.trainer.textData();
+    const issues = [];
+    if (prompt === '') issues.push({ path: 'prompt', message: 'type a few characters for the model to continue' });
+    if (!Number.isInteger(options.tokens) || options.tokens < 1 || options.tokens > 2000) issues.push({ path: 'tokens', message: `must be a whole number from 1 to 2000 (got ${options.tokens})` });
+    if (!(options.temperature >= 0 && options.temperature <= 100)) issues.push({ path: 'temperature', message: `must be from 0 (greedy) to 100 (got ${options.temperature})` });
+    if (options.topK !== null && !(Number.isInteger(options.topK) && options.topK >= 1 && options.topK <= tokenizer.size - 3)) {
+      issues.push({ path: 'topK', message: `must be a whole number from 1 to ${tokenizer.size - 3} (got ${options.topK})` });
+    }
+    if (issues.length) throw new ConfigError(issues);
+    const ids = tokenizer.encode(prompt, 'prompt');
+    await r.trainer.sampleIds(ids, options, (chunk) => {
+      this.post({ type: 'sampled', runId: r.id, requestId, text: tokenizer.decode(chunk), done: false });
+    });
+    this.post({ type: 'sampled', runId: r.id, requestId, text: '', done: true });
   }
 
   private run(r: Run): void {

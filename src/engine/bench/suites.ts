@@ -73,7 +73,7 @@ async function trainAndMeasure(run: RunConfig, onStep?: (step: number, total: nu
   });
   try {
     await trainer.train();
-    const { exactMatch } = await trainer.evaluate();
+    const { exactMatch = 0 } = await trainer.evaluate();
     return { peakBytes, exactMatch, stepMs: [...times].sort((a, c) => a - c)[Math.floor(times.length / 2)]! };
   } finally {
     trainer.dispose();

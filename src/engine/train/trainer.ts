@@ -2,6 +2,8 @@ import { architecture } from '../config';
 import { runnerFor } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
 import { inspectExample, type Inspection } from '../eval/inspect';
+import { sampleTokens, type SampleOptions } from '../eval/sample';
+import { evaluateText } from '../eval/text';
 import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
@@ -18,6 +20,9 @@ import { exportWeights, type NamedTensor, type WeightsDocument } from '../weight
 import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
 import { taskDefinition } from '../../tasks/registry';
+import { evalPrompt, prepareTextData, TrainWindows, validationStarts, windowBatch, type TextData } from '../../tasks/text/data';
+import { requireText } from '../../tasks/text/source';
+import type { Tokenizer } from '../../tasks/text/tokenizer';
 import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
 import { optimizerStep } from './step';
 
@@ -36,13 +41,26 @@ export interface StepMetrics {
   memory?: MemoryBreakdown;
 }
 
+/** A text run's sample at an evaluation: the fixed prompt and the model's continuation. */
+export interface EvalSample {
+  prompt: string;
+  text: string;
+}
+
+/** Held-out metrics: `loss` and the task's others (tasks/metrics.ts decides which). */
 export interface EvalMetrics {
   step: number;
   split: 'val';
   loss: number;
-  exactMatch: number;
-  tokenAccuracy: number;
+  exactMatch?: number;
+  tokenAccuracy?: number;
+  bitsPerChar?: number;
+  /** Text runs: one sample from a fixed prompt with a fixed seed, the same at every evaluation. */
+  sample?: EvalSample;
 }
+
+/** How the sample of every evaluation of a text run is drawn (the same for every run). */
+export const EVAL_SAMPLE: SampleOptions = { tokens: 96, temperature: 0.8, topK: null, seed: 0 };
 
 export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
 
@@ -57,6 +75,10 @@ export interface TrainerOptions {
   lossScalerState?: unknown;
   /** Train on this one batch at every step instead of the task's stream. */
   fixedBatch?: Batch;
+  /** Text runs: the tokenized text, when the caller prepared it (with progress); else it is prepared from the loaded text. */
+  text?: TextData;
+  /** Text runs: the tokenizer a weights file carries; the text is tokenized with it. */
+  tokenizer?: Tokenizer;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -77,6 +99,8 @@ export class Trainer {
   private readonly layout: BatchLayout;
   private readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
+  private text?: TextData;
+  private readonly fileTokenizer?: Tokenizer;
   /** What the run's precision settings decide: matmul form, recompute, boundary storage, loss scaling. */
   readonly policy: PrecisionPolicy;
   private readonly stackRunner: StackRunner;
@@ -100,18 +124,41 @@ export class Trainer {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
-    const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
-    this.validation = data.validation;
-    // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
-    if (!opts.fixedBatch) for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
+    this.text = opts.text;
+    this.fileTokenizer = opts.tokenizer;
     const k = t.gradAccumSteps;
+    const per = t.batchSize / k;
     const fixed = opts.fixedBatch;
+    const task = run.task;
+    if (task.name === 'text') {
+      this.validation = [];
+      // With a fixed batch the text is needed only to evaluate: it is tokenized then.
+      const windows = fixed ? undefined : new TrainWindows(this.textData(), t.seed);
+      // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
+      for (let s = 0; s < startStep && windows; s++) windows.nextStarts(t.batchSize);
+      this.batches = new Prefetcher(() => {
+        if (!windows) return splitBatchRows(fixed!, k);
+        const starts = windows.nextStarts(t.batchSize);
+        return Array.from({ length: k }, (_, i) => windowBatch(this.text!, starts.slice(i * per, (i + 1) * per)));
+      });
+      return;
+    }
+    const data = createDataset(task, t.seed, { validationSize: t.validationSize });
+    this.validation = data.validation;
+    if (!fixed) for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
     this.batches = new Prefetcher(() => {
       if (fixed) return splitBatchRows(fixed, k);
       const examples = data.nextTrain(t.batchSize);
-      const per = t.batchSize / k;
       return Array.from({ length: k }, (_, i) => toBatch(examples.slice(i * per, (i + 1) * per), this.layout));
     });
+  }
+
+  /** A text run's tokenized text: the one handed in, or the loaded text tokenized now (once). */
+  textData(): TextData {
+    const task = this.run.task;
+    if (task.name !== 'text') throw new Error(`the ${task.name} task has no text`);
+    this.text ??= prepareTextData(task, requireText(task), { tokenizer: this.fileTokenizer });
+    return this.text;
   }
 
   static create(run: RunConfig, opts: TrainerOptions = {}): Trainer {
@@ -181,16 +228,36 @@ export class Trainer {
   }
 
   async evaluate(): Promise<EvalMetrics> {
-    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, this.matMul);
-    const metrics: EvalMetrics = {
-      step: this.stepIndex,
-      split: 'val',
-      loss: result.loss,
-      exactMatch: result.exactMatch,
-      tokenAccuracy: result.tokenAccuracy,
-    };
+    const metrics: EvalMetrics = this.run.task.name === 'text' ? await this.evaluateText() : await this.evaluateExamples();
     this.emit({ type: 'eval', metrics });
     return metrics;
+  }
+
+  private async evaluateExamples(): Promise<EvalMetrics> {
+    const result = await evaluate(this.model.lookup, this.run.model, this.layout, this.validation, this.matMul);
+    return { step: this.stepIndex, split: 'val', loss: result.loss, exactMatch: result.exactMatch, tokenAccuracy: result.tokenAccuracy };
+  }
+
+  /** A text run: loss, bits per character and token accuracy over the validation windows, and the evaluation's sample. */
+  private async evaluateText(): Promise<EvalMetrics> {
+    const data = this.textData();
+    const result = await evaluateText(this.model.lookup, this.run.model, data, validationStarts(data, this.run.train.validationSize), this.matMul);
+    const prompt = evalPrompt(data);
+    const text = data.tokenizer.decode(await this.sampleIds(prompt, EVAL_SAMPLE));
+    return {
+      step: this.stepIndex, split: 'val', loss: result.loss, bitsPerChar: result.bitsPerChar, tokenAccuracy: result.tokenAccuracy,
+      sample: { prompt: data.tokenizer.decode(prompt), text },
+    };
+  }
+
+  /**
+   * A text run's continuation of `prompt` (token ids) by the current weights, in evaluation mode
+   * with the run's matmul precision; `onChunk` sees the ids as they are read back.
+   */
+  sampleIds(prompt: ArrayLike<number>, opts: SampleOptions, onChunk?: (ids: Int32Array) => boolean | void): Promise<Int32Array> {
+    const data = this.textData();
+    const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul: this.matMul });
+    return sampleTokens(ctx, this.model.lookup, this.run.model, prompt, data.contextLength, data.tokenizer.size, opts, onChunk);
   }
 
   /**
@@ -199,7 +266,9 @@ export class Trainer {
    * answer may be as long as the task's longest.
    */
   async inspect(input: number[]): Promise<Inspection> {
-    const longestAnswer = taskDefinition(this.run.task).longest(this.run.task).answer;
+    const task = this.run.task;
+    if (task.name === 'text') throw new Error('a text run has no input to inspect: sample from it instead');
+    const longestAnswer = taskDefinition(task).longest(task).answer;
     return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, this.matMul);
   }
 
@@ -220,6 +289,7 @@ export class Trainer {
       extra: {
         optimizerState,
         ...(this.scaler ? { lossScalerState: this.scaler.state() } : {}),
+        ...(this.run.task.name === 'text' ? { tokenizer: this.textData().tokenizer.toJson() } : {}),
         training: { step: this.stepIndex, run: this.run },
       },
     });

@@ -26,7 +26,7 @@ interface Props {
 /** Held-out exact match (greedy decoding) and token accuracy (teacher-forced), in percent. */
 export const AccuracyChart = memo(function AccuracyChart({ metrics: m, version, startStep, empty }: Props) {
   const data = useMemo(
-    () => thin(m.evals.map((e) => ({ step: e.step, exact: e.exactMatch * 100, token: e.tokenAccuracy * 100 }))),
+    () => thin(m.evals.map((e) => ({ step: e.step, exact: (e.exactMatch ?? Number.NaN) * 100, token: (e.tokenAccuracy ?? Number.NaN) * 100 }))),
     [m, version],
   );
   const xDomain = useMemo((): [number, string] => [startStep, 'dataMax'], [startStep]);

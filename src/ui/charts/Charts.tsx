@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { MemoryPrediction } from '../../worker/protocol';
 import { useLabState } from '../lab/context';
 import { RunMetrics } from '../lab/metrics';
+import { SampleTimeline } from '../text/SampleTimeline';
 import { AccuracyChart } from './AccuracyChart';
 import { Later } from './Later';
 import { LossChart } from './LossChart';
@@ -22,6 +23,15 @@ interface Drawn {
   predicted?: MemoryPrediction | null;
 }
 
+/** A text run's held-out bits per character, one point per evaluation. */
+function bitsPerChar(d: Drawn, empty: string) {
+  const evals = d.m.evals.filter((e) => e.bitsPerChar !== undefined);
+  return (
+    <SeriesChart id="bits-per-char" title="Held-out bits per character" name="bits/char" steps={evals.map((e) => e.step)} values={evals.map((e) => e.bitsPerChar!)}
+      reduce="last" color={COLORS.val} version={d.v} empty={empty} />
+  );
+}
+
 /** The charts of the current run (empty ones before the first). */
 export function RunCharts() {
   const run = useLabState((s) => s.run);
@@ -36,10 +46,16 @@ export function RunCharts() {
     [m, v, startStep, idle, clipNorm, predicted],
   );
   const steps = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first step…');
+  const evals = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…');
+  // A text run writes: its samples sit beside the loss, and bits per character replace accuracy.
+  const text = run?.config.task.name === 'text';
   return (
     <div className="charts">
       <Later now={now} chart={(d) => <LossChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…'} />} />
+      {text && <Later now={now} chart={(d) => <SampleTimeline metrics={d.m} version={d.v} empty={evals(d)} />} />}
+      {text
+        ? <Later now={now} chart={(d) => bitsPerChar(d, evals(d))} />
+        : <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={evals(d)} />} />}
       <Later now={now} wide chart={(d) => <MemoryChart metrics={d.m} version={d.v} predicted={d.predicted} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" steps={d.m.step} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />

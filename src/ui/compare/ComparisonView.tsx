@@ -9,6 +9,7 @@ import { DifferenceChart, OverlayChart, type OverlayRun } from './OverlayChart';
 import { runColor } from './palette';
 import { differenceLabel, differencePoints, differingSettings, METRIC_KEYS, METRICS, type MetricKey } from './series';
 import { SummaryTable } from './SummaryTable';
+import { SampleComparison } from '../text/SampleComparison';
 
 const TRAINING_REFRESH_MS = 3000;
 
@@ -55,6 +56,9 @@ export function ComparisonView() {
   const [baselineId, setBaselineId] = useState<string>();
   const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
   const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
+  // Exact match belongs to the example tasks, bits per character to text runs (tasks/metrics.ts).
+  const textRuns = runs.some((r) => r.config.task.name === 'text');
+  const metricKeys = METRIC_KEYS.filter((k) => (k !== 'bitsPerChar' || textRuns) && (k !== 'exactMatch' || runs.some((r) => r.config.task.name !== 'text')));
   const now = useMemo(() => ({ overlay, version, diffMetric, baseline }), [overlay, version, diffMetric, baseline]);
 
   const exportComparison = async () => {
@@ -95,15 +99,16 @@ export function ComparisonView() {
       {runs.length === 0 ? <p className="note">No runs here yet: press Start, or build a grid above.</p> : (
         <>
           <SummaryTable runs={runs} colors={colors} differing={differing} live={liveRun && { id: liveRun.id, step: liveRun.step }} />
+          {textRuns && <SampleComparison runs={overlay.filter((r) => runs.find((x) => x.id === r.id)?.config.task.name === 'text')} version={version} />}
           <div className="charts">
-            {METRIC_KEYS.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
+            {metricKeys.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
           </div>
           {overlay.length > 1 && baseline && (
             <div className="difference">
               <div className="buttons">
                 <label htmlFor="diff-metric">Difference of</label>
                 <select id="diff-metric" value={diffMetric} onChange={(e) => setDiffMetric(e.target.value as MetricKey)}>
-                  {METRIC_KEYS.map((k) => <option key={k} value={k}>{METRICS[k].title}</option>)}
+                  {metricKeys.map((k) => <option key={k} value={k}>{METRICS[k].title}</option>)}
                 </select>
                 <label htmlFor="diff-baseline">against</label>
                 <select id="diff-baseline" value={baseline.id} onChange={(e) => setBaselineId(e.target.value)}>

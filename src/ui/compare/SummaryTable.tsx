@@ -4,7 +4,7 @@ import { RESUMABLE } from '../lab/library';
 import { bytes, duration, num, percent } from '../lab/format';
 import { useLab } from '../lab/context';
 import { settingName, settingValue } from './series';
-import { bestValues, COLUMNS, sortRows, summaryRow, type ColumnKey, type SortKey } from './summary';
+import { bestValues, columnsFor, sortRows, summaryRow, type ColumnKey, type SortKey } from './summary';
 
 interface Props {
   runs: readonly ShelfRun[];
@@ -18,6 +18,7 @@ const show: Record<ColumnKey, (v: number | undefined) => string> = {
   finalValLoss: (v) => num(v, 4),
   bestValLoss: (v) => num(v, 4),
   exactMatch: percent,
+  bitsPerChar: (v) => num(v, 3),
   peakMeasured: bytes,
   peakPredicted: bytes,
   tokensPerSec: (v) => num(v),
@@ -33,6 +34,7 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
   const current = (r: ShelfRun) => (live?.id === r.id ? { ...r, step: live.step } : r);
   const rows = sortRows(runs.map((r) => summaryRow(current(r))), sort.key, sort.descending);
   const best = bestValues(rows);
+  const columns = columnsFor(runs);
   const header = (key: ColumnKey | 'name', label: string) => (
     <th scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
       <button type="button" className="link" onClick={() => setSort((s) => ({ key, descending: s.key === key ? !s.descending : false }))}>
@@ -51,7 +53,7 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
           <tr>
             {header('name', 'Run')}
             {differing.map((p) => <th key={p} scope="col" title={p}>{settingName(p)}</th>)}
-            {COLUMNS.map((c) => header(c.key, c.label))}
+            {columns.map((c) => header(c.key, c.label))}
             <th scope="col">Status</th>
             <th scope="col"><span className="visually-hidden">Actions</span></th>
           </tr>
@@ -73,7 +75,7 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
                   ) : r.name}
                 </th>
                 {differing.map((p) => <td key={p}>{settingValue(r.config, p)}</td>)}
-                {COLUMNS.map((c) => {
+                {columns.map((c) => {
                   const v = row[c.key];
                   const isBest = v !== undefined && best[c.key] === v;
                   return <td key={c.key} className={isBest ? 'best' : undefined} title={isBest ? 'best in this column' : undefined}>{show[c.key](v)}{isBest ? ' ★' : ''}</td>;

@@ -7,7 +7,7 @@ import type { RunConfig } from '../../engine/runConfig';
 import type { RunMetrics } from '../lab/metrics';
 import { downsample, smooth, type Point, type Reduce } from '../lab/series';
 
-export const METRIC_KEYS = ['loss', 'valLoss', 'exactMatch', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory'] as const;
+export const METRIC_KEYS = ['loss', 'valLoss', 'exactMatch', 'bitsPerChar', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 export interface MetricSpec {
@@ -25,7 +25,8 @@ const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => 
 export const METRICS: Record<MetricKey, MetricSpec> = {
   loss: { key: 'loss', title: 'Training loss (smoothed)', log: true, series: (m) => ({ steps: m.step, values: smooth(m.loss, 0.6), reduce: 'last' }) },
   valLoss: { key: 'valLoss', title: 'Validation loss', log: true, dots: true, series: (m) => evals(m, (e) => e.loss) },
-  exactMatch: { key: 'exactMatch', title: 'Exact match (held out)', dots: true, series: (m) => evals(m, (e) => e.exactMatch) },
+  exactMatch: { key: 'exactMatch', title: 'Exact match (held out)', dots: true, series: (m) => evals(m, (e) => e.exactMatch ?? Number.NaN) },
+  bitsPerChar: { key: 'bitsPerChar', title: 'Bits per character (held out)', dots: true, series: (m) => evals(m, (e) => e.bitsPerChar ?? Number.NaN) },
   lr: { key: 'lr', title: 'Learning rate', series: (m) => ({ steps: m.step, values: m.lr, reduce: 'last' }) },
   gradNorm: { key: 'gradNorm', title: 'Gradient norm', series: (m) => ({ steps: m.step, values: m.gradNorm, reduce: 'mean' }) },
   lossScale: { key: 'lossScale', title: 'Loss scale', log: true, series: (m) => ({ steps: m.step, values: m.lossScale, reduce: 'last' }) },

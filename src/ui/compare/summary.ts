@@ -8,6 +8,7 @@ export const COLUMNS = [
   { key: 'finalValLoss', label: 'Final val loss', better: 'lower' },
   { key: 'bestValLoss', label: 'Best val loss', better: 'lower' },
   { key: 'exactMatch', label: 'Exact match', better: 'higher' },
+  { key: 'bitsPerChar', label: 'Bits/char', better: 'lower' },
   { key: 'peakMeasured', label: 'Peak memory', better: 'lower' },
   { key: 'peakPredicted', label: 'Predicted peak', better: 'lower' },
   { key: 'tokensPerSec', label: 'Tokens/s', better: 'higher' },
@@ -16,6 +17,13 @@ export const COLUMNS = [
 ] as const;
 
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
+
+/** The columns that apply to these runs: exact match for the example tasks, bits per character for text. */
+export function columnsFor(runs: readonly Pick<ShelfRun, 'config'>[]): (typeof COLUMNS)[number][] {
+  const text = runs.some((r) => r.config.task.name === 'text');
+  const examples = runs.some((r) => r.config.task.name !== 'text');
+  return COLUMNS.filter((c) => (c.key !== 'bitsPerChar' || text) && (c.key !== 'exactMatch' || examples));
+}
 export type SummaryRow = { run: ShelfRun } & Record<ColumnKey, number | undefined>;
 
 const median = (values: readonly number[]): number | undefined => {
@@ -37,6 +45,7 @@ export function summaryRow(run: ShelfRun): SummaryRow {
     finalValLoss: m.evals.at(-1)?.loss,
     bestValLoss: losses.length ? Math.min(...losses) : undefined,
     exactMatch: m.evals.at(-1)?.exactMatch,
+    bitsPerChar: m.evals.at(-1)?.bitsPerChar,
     peakMeasured: maxOf(peaks),
     peakPredicted: run.predictedPeak,
     tokensPerSec: median(m.tokensPerSec),

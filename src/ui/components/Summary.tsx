@@ -8,7 +8,8 @@ export function Summary() {
   if (!run) return null;
   const m = run.metrics;
   const last = m.evals.at(-1);
-  const best = m.evals.reduce<number | undefined>((b, e) => (b === undefined || e.exactMatch > b ? e.exactMatch : b), undefined);
+  const text = run.config.task.name === 'text';
+  const best = m.evals.reduce<number | undefined>((b, e) => (e.exactMatch !== undefined && (b === undefined || e.exactMatch > b) ? e.exactMatch : b), undefined);
   const recent = m.loss.slice(-50);
   const smoothed = recent.length ? smooth(recent, 0.6).at(-1) : undefined;
   const peak = m.memory.inUse.reduce((a, b) => Math.max(a, b), 0);
@@ -16,7 +17,7 @@ export function Summary() {
     ['Parameters', integer(run.parameterCount)],
     ['Train loss', num(smoothed, 4)],
     ['Val loss', num(last?.loss, 4)],
-    ['Exact match', `${percent(last?.exactMatch)}${best !== undefined && best !== last?.exactMatch ? ` (best ${percent(best)})` : ''}`],
+    text ? ['Bits per character', num(last?.bitsPerChar, 3)] : ['Exact match', `${percent(last?.exactMatch)}${best !== undefined && best !== last?.exactMatch ? ` (best ${percent(best)})` : ''}`],
     ['Token accuracy', percent(last?.tokenAccuracy)],
     ['Tokens/s', num(m.last('tokensPerSec'))],
     ['Step time', m.length ? `${num(m.last('stepMs'))} ms` : '—'],

@@ -7,6 +7,10 @@ import addition from '../../../configs/addition.json';
 import copy from '../../../configs/copy.json';
 import reverse from '../../../configs/reverse.json';
 import sort from '../../../configs/sort.json';
+import textBpe from '../../../configs/text/bpe.json';
+import textChar from '../../../configs/text/char.json';
+import textDiet from '../../../configs/text/diet.json';
+import textLarge from '../../../configs/text/large.json';
 
 export interface Preset {
   id: string;
@@ -26,6 +30,10 @@ export const PRESETS: readonly Preset[] = [
   { id: 'sort', label: 'Sort — encoder–decoder, GELU, AdamW', config: sort },
   { id: 'addition', label: 'Addition — decoder-only, 3 layers', config: addition },
   { id: 'tiny', label: 'Tiny — 1+1 layers, 40 steps (smoke test)', config: TINY_CONFIG },
+  { id: 'text-char', label: 'Text, characters — Alice in Wonderland, 3 layers: words within a minute or two', config: textChar },
+  { id: 'text-bpe', label: 'Text, byte-pair tokens — Emma, 1,024 tokens, 3 layers', config: textBpe },
+  { id: 'text-large', label: 'Text, larger — 12M parameters, context 256: fits only with fp16, per-layer recompute and 8 micro-batches', config: textLarge },
+  { id: 'text-diet', label: 'Text, memory diet — the characters preset with every memory saving (16 micro-batches, recompute, fp16, SGD)', config: textDiet },
 ];
 
 export const DEFAULT_PRESET = PRESETS[0]!;

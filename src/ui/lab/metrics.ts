@@ -144,7 +144,7 @@ const cell = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? ''
 export function metricsCsv(m: RunMetrics): string {
   const mem = new Map(m.memory.step.map((s, i) => [s, i]));
   const memCols = [...MEMORY_CATEGORIES, 'peak', 'backendInUse', 'backendAllocated'];
-  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', 'exactMatch', 'tokenAccuracy', ...memCols.map((c) => `mem_${c}`)];
+  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', 'exactMatch', 'tokenAccuracy', 'bitsPerChar', ...memCols.map((c) => `mem_${c}`)];
   const rows: string[][] = [];
   const skipped = new Set(m.skipped);
   for (let i = 0; i < m.length; i++) {
@@ -154,10 +154,10 @@ export function metricsCsv(m: RunMetrics): string {
       ? memCols.map(() => '')
       : [...MEMORY_CATEGORIES.map((c) => (m.memory.hasBreakdown ? cell(m.memory.categories[c][j]) : '')), cell(m.memory.peak[j]), cell(m.memory.inUse[j]), cell(m.memory.allocated[j])];
     const scale = m.lossScale[i]!;
-    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', '', '', ...memory]);
+    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', '', '', '', ...memory]);
   }
   for (const e of m.evals) {
-    rows.push(['val', String(e.step), cell(e.loss), '', '', '', '', '', '', cell(e.exactMatch), cell(e.tokenAccuracy), ...memCols.map(() => '')]);
+    rows.push(['val', String(e.step), cell(e.loss), '', '', '', '', '', '', cell(e.exactMatch), cell(e.tokenAccuracy), cell(e.bitsPerChar), ...memCols.map(() => '')]);
   }
   rows.sort((a, b) => Number(a[1]) - Number(b[1]) || (a[0] === 'train' ? -1 : 1));
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';

@@ -15,7 +15,12 @@ export const COMPARISON_FORMAT = 'transformer-lab/comparison';
 /** JSON has no NaN: gaps in a column (no loss scale, no breakdown) travel as null. */
 const column = z.array(z.number().nullable()).transform((a) => a.map((v) => v ?? Number.NaN));
 
-const evalSchema = z.object({ step: z.number().int().min(0), split: z.literal('val'), loss: z.number().nullable().transform((v) => v ?? Number.NaN), exactMatch: z.number(), tokenAccuracy: z.number() });
+/** The task's metrics (tasks/metrics.ts) are optional; a text run's evaluations carry their sample. */
+const evalSchema = z.object({
+  step: z.number().int().min(0), split: z.literal('val'), loss: z.number().nullable().transform((v) => v ?? Number.NaN),
+  exactMatch: z.number().optional(), tokenAccuracy: z.number().optional(), bitsPerChar: z.number().nullable().transform((v) => v ?? Number.NaN).optional(),
+  sample: z.object({ prompt: z.string(), text: z.string() }).optional(),
+});
 
 const metricsSchema = z.object({
   step: column, loss: column, lr: column, gradNorm: column, tokensPerSec: column, stepMs: column, lossScale: column, skipped: column,
