@@ -5,7 +5,9 @@
            [--config RUN.json] [--steps N] [--fsdp] [--metrics M.jsonl] [--encoding base64|data]
 
 The run config defaults to the one a lab file carries (`training.run`). Training resumes at the
-file's step with the lab's data stream, optimizer state, schedule and loss scaling. Each rank
+file's step with the lab's data stream, optimizer state, schedule and loss scaling. A text run
+reads its text (`task.file`, or a shipped corpus from node_modules) and tokenizes it with the
+tokenizer the weights file carries. Each rank
 takes its share of every global batch's rows and scales its summed token loss by
 world_size / (the global batch's target count), so DDP's gradient average equals the lab's
 token-weighted gradient. Progress goes to stderr; rank 0 writes OUT.json in the lab's layout.
@@ -19,7 +21,7 @@ import math
 import sys
 import time
 from contextlib import nullcontext
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 sys.dont_write_bytecode = True
 
@@ -36,7 +38,9 @@ from labtorch.optim import decode_lab_state, make_optimizer, put_state, to_lab_s
 from labtorch.precision import Precision, scaler_state, setup_precision  # noqa: E402
 from labtorch.rng import hash_seed  # noqa: E402
 from labtorch.schedule import learning_rate  # noqa: E402
-from labtorch.tasks import Example, to_batch  # noqa: E402
+from labtorch.jsvalues import MISSING  # noqa: E402
+from labtorch.tasks import to_batch  # noqa: E402
+from labtorch.text import TextData, TrainWindows, evaluate_text, parse_tokenizer, read_text  # noqa: E402
 from labtorch.base64f32 import encode_float32  # noqa: E402
 from labtorch.weights import dumps_weights, export_weights, load_model, parse_weights, read_json  # noqa: E402
 
@@ -100,14 +104,70 @@ class Run:
         self.start = saved_step(training) if saved_step(training) is not None else optimizer_steps
         self.optimizer_steps = optimizer_steps
         self.precision = setup_precision(train, world.device, self.weights.extra.get("lossScalerState"))
+        self.text: Optional[TextData] = None
+        task = self.run["task"]
+        if task["name"] == "text":
+            tokenizer = parse_tokenizer(self.weights.extra.get("tokenizer", MISSING), "tokenizer", self.weights.config["tgtVocabSize"])
+            if tokenizer.kind != task["tokenizer"]:
+                raise field_error("tokenizer.type", f'the file\'s "{tokenizer.kind}" tokenizer differs from the run\'s task.tokenizer "{task["tokenizer"]}"')
+            self.text = TextData(task, tokenizer, read_text(task))
 
 
-def rank_rows(examples: List[Example], k: int, world: distributed.World) -> List[List[Example]]:
+def rank_rows(examples: List[Any], k: int, world: distributed.World) -> List[List[Any]]:
     """This rank's rows of each of the lab's k micro-batches: an equal contiguous share of each."""
     per = len(examples) // k
     share = per // world.size
     micro = [examples[i * per:(i + 1) * per] for i in range(k)]
     return [m[world.rank * share:(world.rank + 1) * share] for m in micro]
+
+
+class ExampleSteps:
+    """Copy, reverse, sort, addition: the lab's examples of each step, and its held-out set."""
+
+    def __init__(self, run: Run, world: distributed.World) -> None:
+        task, t = run.run["task"], run.run["train"]
+        self.layout = architecture(run.run["model"])
+        self.max_len = run.run["model"]["maxLen"]
+        self.data = Dataset(task, t["seed"], t["validationSize"])
+        self.batches = StepBatches(self.data, t["batchSize"], run.start)
+        self.k, self.world = t["gradAccumSteps"], world
+
+    def next(self) -> Tuple[List[Dict[str, List[List[int]]]], int, int]:
+        """This rank's micro-batches, the global batch's target count and its input tokens."""
+        examples = self.batches.next_examples()
+        total_targets = sum(len(e.answer) + 1 for e in examples)  # every layout's targets: the answer and its EOS
+        tokens = sum(len(e.input) + len(e.answer) + 2 for e in examples)
+        return [to_batch(rows, self.layout) for rows in rank_rows(examples, self.k, self.world)], total_targets, tokens
+
+    def evaluate(self, model: nn.Module, device: torch.device, autocast: Any) -> Dict[str, float]:
+        return evaluate(model, self.layout, self.max_len, self.data.validation, device, autocast)
+
+    @staticmethod
+    def line(result: Dict[str, float]) -> str:
+        return f"exact match {100 * result['exactMatch']:.1f}%  token accuracy {100 * result['tokenAccuracy']:.1f}%"
+
+
+class TextSteps:
+    """A text run: the lab's training windows of each step, and its validation windows."""
+
+    def __init__(self, run: Run, world: distributed.World) -> None:
+        t = run.run["train"]
+        self.data = run.text
+        self.windows = TrainWindows(self.data, t["seed"], run.start, t["batchSize"])
+        self.batch_size, self.k, self.world = t["batchSize"], t["gradAccumSteps"], world
+        self.validation = self.data.validation_starts(t["validationSize"])
+
+    def next(self) -> Tuple[List[Dict[str, List[List[int]]]], int, int]:
+        starts = self.windows.next_starts(self.batch_size)
+        count = self.batch_size * self.data.context  # every position is a target
+        return [self.data.window_batch(rows) for rows in rank_rows(starts, self.k, self.world)], count, count
+
+    def evaluate(self, model: nn.Module, device: torch.device, autocast: Any) -> Dict[str, float]:
+        return evaluate_text(model, self.data, self.validation, device, autocast)
+
+    @staticmethod
+    def line(result: Dict[str, float]) -> str:
+        return f"bits/char {fmt(result['bitsPerChar'])}  token accuracy {100 * result['tokenAccuracy']:.1f}%"
 
 
 def state_digest(state: Dict[str, torch.Tensor]) -> str:
@@ -124,8 +184,7 @@ def fmt(x: float, digits: int = 4) -> str:
 
 
 def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
-    cfg, task, t = run.run["model"], run.run["task"], run.run["train"]
-    layout = architecture(cfg)
+    t = run.run["train"]
     torch.manual_seed(hash_seed(t["seed"], "torch-dropout", world.rank, run.start))  # dropout masks cannot match the lab's
     model = load_model(run.weights).to(world.device)
     wrapped = distributed.wrap(model, world, args.fsdp)
@@ -138,8 +197,7 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
         else:
             put_state(optimizer, params, by_name)
     precision: Precision = run.precision
-    data = Dataset(task, t["seed"], t["validationSize"])
-    batches = StepBatches(data, t["batchSize"], run.start)
+    steps = TextSteps(run, world) if run.text is not None else ExampleSteps(run, world)
     log = (lambda line: sys.stderr.write(line + "\n")) if world.leader else (lambda line: None)
     metrics = open(args.metrics, "w") if args.metrics and world.leader else None
     if precision.note:
@@ -151,17 +209,15 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
     started = time.perf_counter()
     for step in range(run.start, t["steps"]):
         step_started = time.perf_counter()
-        examples = batches.next_examples()
-        total_targets = sum(len(e.answer) + 1 for e in examples)  # every layout's targets: the answer and its EOS
+        micro, total_targets, tokens = steps.next()
         lr = learning_rate(t["schedule"], t["optimizer"]["lr"], step, t["steps"])
         for group in optimizer.param_groups:
             group["lr"] = lr
         local_sum = torch.zeros((), device=world.device)
-        micro = rank_rows(examples, t["gradAccumSteps"], world)
         for i, rows in enumerate(micro):
             last = i == len(micro) - 1
             sync = nullcontext() if last or not world.distributed else wrapped.no_sync()
-            batch = tensors(to_batch(rows, layout), world.device)
+            batch = tensors(rows, world.device)
             with sync:
                 with precision.autocast():
                     summed = token_loss_sum(wrapped(batch["src"], batch["tgt_in"]), batch["tgt_out"])
@@ -187,7 +243,6 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
         optimizer_steps += 0 if skipped else 1
         optimizer.zero_grad(set_to_none=True)
         step_ms = (time.perf_counter() - step_started) * 1000
-        tokens = sum(len(e.input) + len(e.answer) + 2 for e in examples)
         line: Dict[str, Any] = {"step": step, "loss": mean_loss, "lr": lr, "gradNorm": grad_norm,
                                 "tokensPerSec": tokens / step_ms * 1000, "stepMs": step_ms}
         if precision.scaler:
@@ -198,11 +253,10 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
             f"{line['tokensPerSec']:.0f} tok/s  {time.perf_counter() - started:.0f}s elapsed")
         done = step + 1
         if done % t["evalEvery"] == 0 or done == t["steps"]:
-            result = evaluate(eval_model, layout, cfg["maxLen"], data.validation, world.device, precision.autocast)
+            result = steps.evaluate(eval_model, world.device, precision.autocast)
             if metrics:
                 metrics.write(json.dumps({"step": done, "split": "val", **result}) + "\n")
-            log(f"eval @{done}  val loss {fmt(result['loss'])}  exact match {100 * result['exactMatch']:.1f}%  "
-                f"token accuracy {100 * result['tokenAccuracy']:.1f}%")
+            log(f"eval @{done}  val loss {fmt(result['loss'])}  {steps.line(result)}")
     if metrics:
         metrics.close()
     finish(args, run, world, wrapped, model, optimizer, params, max(run.start, t["steps"]), optimizer_steps)
@@ -223,6 +277,8 @@ def finish(args: argparse.Namespace, run: Run, world: distributed.World, wrapped
     scaler = scaler_state(run.precision)
     if scaler is not None:
         extra["lossScalerState"] = scaler
+    if run.text is not None:
+        extra["tokenizer"] = run.text.tokenizer.to_json()
     extra["training"] = {"step": step, "run": run.run}
     doc = export_weights(run.weights.config, state, args.encoding, extra)
     with open(args.out, "w", encoding="utf-8") as f:
