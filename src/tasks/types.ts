@@ -1,5 +1,5 @@
 import type { Rng } from './rng';
-import type { TextTaskConfig } from './text/task';
+import type { CorpusName } from './text/corpora';
 
 /** Special tokens shared by every task and the model (reference README, "Tokens"). */
 export const PAD = 0;
@@ -54,6 +54,20 @@ export interface SequenceConfig<N extends SequenceTaskName = SequenceTaskName> {
 export interface AdditionConfig {
   name: 'addition';
   maxDigits: number;
+}
+
+export type TokenizerKind = 'char' | 'bpe';
+
+/** The `text` task (reference README, "Tasks"): language modelling on a text (src/tasks/text/). */
+export interface TextTaskConfig {
+  name: 'text';
+  file?: string;
+  corpus?: CorpusName;
+  tokenizer: TokenizerKind;
+  /** Every id of the bpe tokenizer, specials included; ignored by the char tokenizer. */
+  vocabSize: number;
+  /** T: a training row is T + 1 consecutive tokens. */
+  contextLength: number;
 }
 
 /** Tasks that draw problems with one right answer each (copy, reverse, sort, addition). */

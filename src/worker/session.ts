@@ -18,7 +18,7 @@ import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
-import { addDroppedText } from './text';
+import { addDroppedText, samplePrompt } from './text';
 import { stringifyWeights } from '../engine/weights/stringify';
 import type { SampleOptions } from '../engine/eval/sample';
 import { ConfigError } from '../engine/validation';
@@ -176,15 +176,7 @@ export class Session {
   private async sample(r: Run, requestId: number, prompt: string, options: SampleOptions): Promise<void> {
     if (!r.trainer) throw new Error('this run has no live model to sample from; resume it or import its weights');
     const { tokenizer } = r.trainer.textData();
-    const issues = [];
-    if (prompt === '') issues.push({ path: 'prompt', message: 'type a few characters for the model to continue' });
-    if (!Number.isInteger(options.tokens) || options.tokens < 1 || options.tokens > 2000) issues.push({ path: 'tokens', message: `must be a whole number from 1 to 2000 (got ${options.tokens})` });
-    if (!(options.temperature >= 0 && options.temperature <= 100)) issues.push({ path: 'temperature', message: `must be from 0 (greedy) to 100 (got ${options.temperature})` });
-    if (options.topK !== null && !(Number.isInteger(options.topK) && options.topK >= 1 && options.topK <= tokenizer.size - 3)) {
-      issues.push({ path: 'topK', message: `must be a whole number from 1 to ${tokenizer.size - 3} (got ${options.topK})` });
-    }
-    if (issues.length) throw new ConfigError(issues);
-    const ids = tokenizer.encode(prompt, 'prompt');
+    const ids = samplePrompt(tokenizer, prompt, options);
     await r.trainer.sampleIds(ids, options, (chunk) => {
       this.post({ type: 'sampled', runId: r.id, requestId, text: tokenizer.decode(chunk), done: false });
     });

@@ -5,23 +5,13 @@
  */
 import { z } from 'zod';
 import { ConfigError, type FieldIssue } from '../../engine/validation';
-import { FIRST_SYMBOL, SPECIAL_TOKENS, type Knob, type Vocabulary } from '../types';
-import { CORPUS_NAMES, type CorpusName } from './corpora';
+import { FIRST_SYMBOL, SPECIAL_TOKENS, type Knob, type TextTaskConfig, type TokenizerKind, type Vocabulary } from '../types';
+import { CORPUS_NAMES } from './corpora';
 import { sourceField, textFacts, type TextFacts } from './source';
-import type { TokenizerKind } from './tokenizer';
+
+export type { TextTaskConfig } from '../types';
 
 export const TEXT_TOKENIZERS = ['char', 'bpe'] as const satisfies readonly TokenizerKind[];
-
-export interface TextTaskConfig {
-  name: 'text';
-  file?: string;
-  corpus?: CorpusName;
-  tokenizer: TokenizerKind;
-  /** Every id of the bpe tokenizer, specials included; ignored by the char tokenizer. */
-  vocabSize: number;
-  /** T: a training row is T + 1 consecutive tokens. */
-  contextLength: number;
-}
 
 export const TEXT_KNOBS: Knob[] = [
   { key: 'contextLength', label: 'Context length (tokens)', help: 'Tokens the model sees at once; a training row is this many plus one.', default: 64, min: 1, max: 4096 },

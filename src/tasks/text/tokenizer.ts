@@ -5,11 +5,11 @@
  * weights JSON as its `tokenizer` key (`toJson` / `parseTokenizer`).
  */
 import { ConfigError, type FieldIssue } from '../../engine/validation';
-import { FIRST_SYMBOL, SPECIAL_TOKENS } from '../types';
+import { FIRST_SYMBOL, SPECIAL_TOKENS, type TokenizerKind } from '../types';
 import { learnMerges, mergePair, pairKey, type LearnOptions } from './bpe';
 import { pieces } from './pieces';
 
-export type TokenizerKind = 'char' | 'bpe';
+export type { TokenizerKind } from '../types';
 
 /** The weights JSON's `tokenizer` key. */
 export interface TokenizerJson {
