@@ -33,7 +33,7 @@ export const PRESETS: readonly Preset[] = [
   { id: 'text-char', label: 'Text, characters — Alice in Wonderland, 3 layers: words within a minute or two', config: textChar },
   { id: 'text-bpe', label: 'Text, byte-pair tokens — Emma, 1,024 tokens, 3 layers', config: textBpe },
   { id: 'text-large', label: 'Text, larger — 12M parameters, context 256: fits only with fp16, per-layer recompute and 8 micro-batches', config: textLarge },
-  { id: 'text-diet', label: 'Text, memory diet — the characters preset with every memory saving (16 micro-batches, recompute, fp16, SGD)', config: textDiet },
+  { id: 'text-diet', label: 'Text, memory diet — the characters preset with 16 micro-batches, per-layer recompute and fp16', config: textDiet },
 ];
 
 export const DEFAULT_PRESET = PRESETS[0]!;
