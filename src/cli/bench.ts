@@ -3,6 +3,7 @@ import { dietSuite, memorySuite, type DietResult, type VariantResult } from '../
 import { parseRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { readJson } from './io';
+import { loadTaskText } from './text';
 import { vsTorch, vsTorchTable } from './vsTorch';
 
 export interface BenchFlags {
@@ -51,7 +52,9 @@ function dietSummary(r: DietResult): string {
 }
 
 export async function bench(flags: BenchFlags, print: (line: string) => void, progress: (line: string) => void): Promise<void> {
-  const run = parseRunConfig(readJson(flags.config, '--config'));
+  const raw = readJson(flags.config, '--config');
+  loadTaskText(raw);
+  const run = parseRunConfig(raw);
   const steps = flags.steps ?? (flags.suite ? 3 : 10);
   const show = (text: string, value: unknown) => print(flags.json ? JSON.stringify(value) : text);
   if (flags.vsTorch) {

@@ -5,6 +5,7 @@ import { bench } from './bench';
 import { forward } from './forward';
 import { handover } from './handover';
 import { parseBackend, startBackend } from './nodeBackend';
+import { sample } from './sample';
 import { train } from './train';
 
 const USAGE = `usage:
@@ -14,7 +15,9 @@ const USAGE = `usage:
                                   [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
   npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
                                   [--suite memory|diet] [--vs-torch [--torch-threads N]]
-  npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]`;
+  npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]
+  npm run --silent cli -- sample  --weights W.json [--prompt TEXT] [--tokens N] [--temperature T]
+                                  [--top-k K] [--seed S] [--backend cpu|wasm]`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -33,6 +36,11 @@ const OPTIONS = {
   'torch-threads': { type: 'string' },
   'out-dir': { type: 'string' },
   nproc: { type: 'string' },
+  prompt: { type: 'string', default: '' },
+  tokens: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -41,6 +49,7 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
   bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
+  sample: ['weights', 'prompt', 'tokens', 'temperature', 'top-k', 'seed', 'backend'],
 };
 
 const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
@@ -48,6 +57,7 @@ const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
   forward: ['weights', 'batch', 'out'],
   bench: ['config'],
   handover: ['weights', 'out-dir'],
+  sample: ['weights'],
 };
 
 function flagError(flag: string, message: string): ConfigError {
@@ -59,6 +69,21 @@ function parseSteps(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw flagError('steps', `must be a whole number ≥ 0 (got ${JSON.stringify(value)})`);
   return n;
+}
+
+/** A whole number in [min, max], or undefined when the flag is absent. */
+function parseWhole(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw flagError(flag, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function parseTemperature(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const t = Number(value);
+  if (value.trim() === '' || !Number.isFinite(t) || t < 0 || t > 100) throw flagError('temperature', `must be a number from 0 (greedy) to 100 (got ${JSON.stringify(value)})`);
+  return t;
 }
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -74,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (!(command in ALLOWED)) throw new ConfigError([{ path: 'command', message: `unknown command ${JSON.stringify(command)}; expected train, forward, bench or handover` }]);
+  if (!(command in ALLOWED)) throw new ConfigError([{ path: 'command', message: `unknown command ${JSON.stringify(command)}; expected train, forward, bench, handover or sample` }]);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
@@ -96,11 +121,21 @@ async function main(argv: string[]): Promise<void> {
     handover({ weights: v.weights!, outDir: v['out-dir']!, config: v.config, nproc: parseCount('nproc', v.nproc) ?? 2 }, (line) => process.stdout.write(line + '\n'));
     return;
   }
+  const sampling = command === 'sample'
+    ? {
+        tokens: parseWhole('tokens', v.tokens, 1, 100_000) ?? 200,
+        temperature: parseTemperature(v.temperature),
+        topK: parseWhole('top-k', v['top-k'], 1) ?? null,
+        seed: parseWhole('seed', v.seed, 0, 2 ** 32 - 1) ?? 0,
+      }
+    : undefined;
   await startBackend(parseBackend(v.backend));
   const print = (line: string) => process.stdout.write(line + '\n');
   const progress = (line: string) => process.stderr.write(line + '\n');
-  if (command === 'train') {
-    await train({ config: v.config!, init: v.init, batch: v.batch, steps, metrics: v.metrics, out: v.out }, print);
+  if (sampling) {
+    await sample({ weights: v.weights!, prompt: v.prompt, options: sampling }, (text) => process.stdout.write(text));
+  } else if (command === 'train') {
+    await train({ config: v.config!, init: v.init, batch: v.batch, steps, metrics: v.metrics, out: v.out }, print, progress);
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {

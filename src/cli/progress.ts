@@ -1,5 +1,5 @@
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
-import { evalMetricsOf } from '../tasks/metrics';
+import { EVAL_METRICS, evalPlanOf } from '../tasks/metrics';
 
 const fmt = (x: number, digits = 4) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
 
@@ -28,12 +28,18 @@ export function stepLine(m: StepMetrics, total: number, elapsedMs: number): stri
   ].join('  ');
 }
 
-/** `eval @400  val loss 0.1234  exact match 97.3%  token accuracy 99.1%`: the task's metrics, as tasks/metrics.ts lists them. */
-export function evalLine(m: EvalMetrics, taskName: string): string {
-  const parts = evalMetricsOf(taskName).flatMap((spec) => {
-    const v = m[spec.key];
+/**
+ * An evaluation's lines: `eval @400  val loss 0.1234  exact match 97.3%  token accuracy 99.1%`,
+ * the task's metrics as tasks/metrics.ts lists them, then a text run's sample on a line of its
+ * own: `sample  "prompt" → "continuation"`.
+ */
+export function evalLines(m: EvalMetrics, taskName: string): string[] {
+  const parts = evalPlanOf(taskName).metrics.flatMap((key) => {
+    const v = m[key];
     if (v === undefined) return [];
-    return [`${spec.label} ${spec.format === 'percent' ? `${(100 * v).toFixed(1)}%` : fmt(v)}`];
+    const { label, format } = EVAL_METRICS[key];
+    return [`${label} ${format === 'percent' ? `${(100 * v).toFixed(1)}%` : fmt(v)}`];
   });
-  return [`eval @${m.step}  ${m.split} loss ${fmt(m.loss)}`, ...parts].join('  ');
+  const line = [`eval @${m.step}  ${m.split} loss ${fmt(m.loss)}`, ...parts].join('  ');
+  return m.sample ? [line, `sample  ${JSON.stringify(m.sample.prompt)} → ${JSON.stringify(m.sample.text)}`] : [line];
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { matmulGflops } from '../engine/bench/bench';
+import { longestBatch } from '../engine/bench/measure';
 import { trainingFlops } from '../engine/bench/flops';
 import { interleave, type StepFn } from '../engine/bench/interleave';
 import { architecture } from '../engine/config';
@@ -124,8 +125,11 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
   }
   const base = withTrain(run, { precision: 'fp32', checkpointing: 'none' });
   const t = base.train;
-  const examples = createDataset(base.task, t.seed, { validationSize: t.validationSize }).nextTrain(t.batchSize);
-  const batch = toBatch(examples, architecture(base.model)); // [batchSize, T] per field
+  const task = base.task;
+  // A text run's rows all have contextLength tokens: a batch of that shape times the same work.
+  const batch = task.name === 'text'
+    ? longestBatch(base, t.batchSize)
+    : toBatch(createDataset(task, t.seed, { validationSize: t.validationSize }).nextTrain(t.batchSize), architecture(base.model)); // [batchSize, T] per field
   const threads = ourThreads();
   const worker = new TorchWorker();
   const trainers: Trainer[] = [];

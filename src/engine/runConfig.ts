@@ -125,11 +125,13 @@ export function parseRunConfig(raw: unknown): RunConfig {
     if (!['model', 'task', 'train'].includes(key)) issues.push({ path: key, message: `unknown field "${key}"` });
   }
   const task = attempt(() => parseTaskConfig(doc.task));
+  // A text task's vocabulary needs its text: not loaded, or not fitting the task, is the task's issue.
+  const taskVocab = task && attempt(() => taskVocabulary(task).size);
   // With a bad task, a stand-in vocabulary keeps its error from cascading into the model's.
-  const vocab = task ? taskVocabulary(task).size : 3;
+  const vocab = taskVocab ?? 3;
   const model = attempt(() => parseModelConfig(doc.model, { vocab: { src: vocab, tgt: vocab } }));
   const train = attempt(() => parseWith(trainSchema, doc.train ?? {}, 'train'));
-  if (task && model) issues.push(...taskFitIssues(task, model));
+  if (task && taskVocab !== undefined && model) issues.push(...taskFitIssues(task, model));
   if (issues.length > 0 || !task || !model || !train) throw new ConfigError(issues);
   return { model, task, train };
 }
@@ -140,7 +142,12 @@ function taskFitIssues(task: TaskConfig, model: ModelConfig): FieldIssue[] {
   const vocab = taskVocabulary(task).size;
   const arch = architecture(model);
   const longest = sequenceLength(task, arch);
-  if (model.maxLen < longest) {
+  if (task.name === 'text') {
+    if (arch !== 'decoder-only') {
+      issues.push({ path: 'model.nEncoderLayers', message: `the text task trains a decoder-only model (nEncoderLayers 0, nDecoderLayers ≥ 1), not an ${arch} one` });
+    }
+    if (model.maxLen < longest) issues.push({ path: 'task.contextLength', message: `contextLength ${longest} is longer than the model's maxLen ${model.maxLen}` });
+  } else if (model.maxLen < longest) {
     issues.push({ path: 'model.maxLen', message: `maxLen ${model.maxLen} is shorter than the longest sequence the ${task.name} task makes for the ${arch} layout (${longest})` });
   }
   if (arch !== 'decoder-only' && srcVocab(model) < vocab) {

@@ -37,8 +37,17 @@ export function toBatch(examples: Example[], layout: BatchLayout): Batch {
   }
 }
 
+/**
+ * The longest input and answer a task can make. A text task has no such split: it trains
+ * decoder-only models on rows of contextLength tokens, which count as both here.
+ */
+export function longestParts(cfg: TaskConfig): { input: number; answer: number } {
+  return cfg.name === 'text' ? { input: cfg.contextLength, answer: cfg.contextLength } : taskDefinition(cfg).longest(cfg);
+}
+
 /** The longest row any batch of this task can have in this layout: what the model's maxLen must cover. */
 export function sequenceLength(cfg: TaskConfig, layout: BatchLayout): number {
+  if (cfg.name === 'text') return cfg.contextLength;
   const { input, answer } = taskDefinition(cfg).longest(cfg);
   switch (layout) {
     case 'encoder-decoder':

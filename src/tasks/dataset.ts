@@ -1,6 +1,6 @@
 import { taskDefinition } from './registry';
 import { createRng } from './rng';
-import type { Example, TaskConfig } from './types';
+import type { Example, ExampleTaskConfig } from './types';
 
 export interface Dataset {
   /** Held out: no training example ever has one of these inputs. */
@@ -19,7 +19,7 @@ const keyOf = (e: Example) => e.input.join(',');
  * at half of them, so that training keeps at least as many inputs as validation holds and
  * rejecting validation inputs can always find a training example.
  */
-export function createDataset(cfg: TaskConfig, seed: number, opts: { validationSize: number }): Dataset {
+export function createDataset(cfg: ExampleTaskConfig, seed: number, opts: { validationSize: number }): Dataset {
   const task = taskDefinition(cfg);
   const root = createRng(seed);
   const size = Math.min(opts.validationSize, Math.floor(task.exampleSpace(cfg) / 2));

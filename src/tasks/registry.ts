@@ -4,25 +4,31 @@ import { additionTask } from './addition';
 import { copyTask } from './copy';
 import { reverseTask } from './reverse';
 import { sortTask } from './sort';
-import type { SequenceConfig, TaskConfig, TaskDefinition, TaskName, Vocabulary } from './types';
+import { TEXT_DESCRIPTION, TEXT_KNOBS, textTaskSchema, textVocabulary } from './text/task';
+import type { ExampleTaskConfig, ExampleTaskName, SequenceConfig, TaskConfig, TaskDefinition, TaskInfo, TaskName, Vocabulary } from './types';
 
-export type { TaskConfig, TaskName } from './types';
+export type { ExampleTaskConfig, TaskConfig, TaskName } from './types';
 
-export const TASKS: { [N in TaskName]: TaskDefinition<Extract<TaskConfig, { name: N }>> } = {
+/** The tasks that draw problems with one right answer each. */
+export const TASKS: { [N in ExampleTaskName]: TaskDefinition<Extract<ExampleTaskConfig, { name: N }>> } = {
   copy: copyTask,
   reverse: reverseTask,
   sort: sortTask,
   addition: additionTask,
 };
 
-export const TASK_NAMES = Object.keys(TASKS) as [TaskName, ...TaskName[]];
+/** Every task's description and numeric knobs, for the page. */
+export const TASK_INFO: Record<TaskName, TaskInfo> = { ...TASKS, text: { description: TEXT_DESCRIPTION, knobs: TEXT_KNOBS } };
+
+export const TASK_NAMES = Object.keys(TASK_INFO) as [TaskName, ...TaskName[]];
 
 /** The definition that matches a config; the name ties the two together, hence the cast. */
-export function taskDefinition(cfg: TaskConfig): TaskDefinition {
+export function taskDefinition(cfg: ExampleTaskConfig): TaskDefinition {
   return TASKS[cfg.name] as TaskDefinition;
 }
 
-export const taskVocabulary = (cfg: TaskConfig): Vocabulary => taskDefinition(cfg).vocabulary(cfg);
+/** The task's vocabulary; a text task's follows from its text (a ConfigError when that is not loaded). */
+export const taskVocabulary = (cfg: TaskConfig): Vocabulary => (cfg.name === 'text' ? textVocabulary(cfg) : taskDefinition(cfg).vocabulary(cfg));
 
 /** The knobs are the single source of bounds and defaults, for the UI's sliders and this schema alike. */
 function objectSchema(task: TaskDefinition) {
@@ -61,10 +67,13 @@ export const taskConfigSchema = z
       sequenceSchema(TASKS.reverse),
       sequenceSchema(TASKS.sort),
       objectSchema(TASKS.addition),
+      textTaskSchema,
     ]),
   );
 
 /** Validates a task config and fills missing knobs with their defaults; errors name `task.<field>`. */
+export function parseTaskConfig<N extends TaskName>(raw: { name: N } & Record<string, unknown>, prefix?: string): Extract<TaskConfig, { name: N }>;
+export function parseTaskConfig(raw: unknown, prefix?: string): TaskConfig;
 export function parseTaskConfig(raw: unknown, prefix = 'task'): TaskConfig {
   return parseWith(taskConfigSchema, raw, prefix) as TaskConfig;
 }

@@ -1,4 +1,5 @@
 import type { Rng } from './rng';
+import type { CorpusName } from './text/corpora';
 
 /** Special tokens shared by every task and the model (reference README, "Tokens"). */
 export const PAD = 0;
@@ -55,14 +56,35 @@ export interface AdditionConfig {
   maxDigits: number;
 }
 
-export type TaskConfig = SequenceConfig<'copy'> | SequenceConfig<'reverse'> | SequenceConfig<'sort'> | AdditionConfig;
+export type TokenizerKind = 'char' | 'bpe';
+
+/** The `text` task (reference README, "Tasks"): language modelling on a text (src/tasks/text/). */
+export interface TextTaskConfig {
+  name: 'text';
+  file?: string;
+  corpus?: CorpusName;
+  tokenizer: TokenizerKind;
+  /** Every id of the bpe tokenizer, specials included; ignored by the char tokenizer. */
+  vocabSize: number;
+  /** T: a training row is T + 1 consecutive tokens. */
+  contextLength: number;
+}
+
+/** Tasks that draw problems with one right answer each (copy, reverse, sort, addition). */
+export type ExampleTaskConfig = SequenceConfig<'copy'> | SequenceConfig<'reverse'> | SequenceConfig<'sort'> | AdditionConfig;
+export type ExampleTaskName = ExampleTaskConfig['name'];
+export type TaskConfig = ExampleTaskConfig | TextTaskConfig;
 export type TaskName = TaskConfig['name'];
 
-export interface TaskDefinition<C extends { name: TaskName } = TaskConfig> {
-  name: C['name'];
+/** What the page shows of any task: its description and its numeric knobs. */
+export interface TaskInfo {
   description: string;
-  /** Every field of the config but `name`, with its bounds and default. */
+  /** The config's numeric fields, with their bounds and defaults. */
   knobs: Knob[];
+}
+
+export interface TaskDefinition<C extends { name: ExampleTaskName } = ExampleTaskConfig> extends TaskInfo {
+  name: C['name'];
   vocabulary(cfg: C): Vocabulary;
   sample(cfg: C, rng: Rng): Example;
   /** The correct answer to an input (one `sample` could draw, or one `parseInput` accepted). */

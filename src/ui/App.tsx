@@ -11,7 +11,7 @@ import { ComparisonView } from './compare/ComparisonView';
 import type { GridAxis } from './compare/grid';
 import { GridBuilder } from './compare/GridBuilder';
 import { TryIt } from './components/TryIt';
-import { ForecastPanel } from './forecast/ForecastPanel';
+import { TokenizingProgress } from './text/TokenizingProgress';
 import { ConfigPanel } from './config/ConfigPanel';
 import { change, draftFrom, validate, type Draft } from './config/draft';
 import { useLab, useLabState } from './lab/context';
@@ -58,12 +58,12 @@ export function App({ initialDraft, initialAxes }: Props) {
           <section className="card run" aria-label="Run">
             <RunControls validation={validation} />
             <ProgressBar />
+            <TokenizingProgress />
           </section>
           <ErrorBanner />
           <Summary />
           <RunCharts />
           <TryIt />
-          <ForecastPanel />
           <GridBuilder base={validation.run ? validation.raw : undefined} initialAxes={initialAxes} />
           <ComparisonView />
           <div className="panels">

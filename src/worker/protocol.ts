@@ -7,6 +7,8 @@
  * Types only (plus two small guards): the page imports this file without pulling in TF.js.
  */
 import type { LabRunConfig } from '../engine/runConfig';
+import type { SampleOptions } from '../engine/eval/sample';
+import type { TextFacts } from '../tasks/text/source';
 import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
 import type { Inspection } from '../engine/eval/inspect';
 import type { ForecastInspection } from '../engine/eval/forecastInspect';
@@ -113,7 +115,14 @@ export type Command =
    * `held`, and waits for `release` (or a few seconds at most). See src/ui/charts/drawQueue.ts.
    */
   | { type: 'hold'; runId: string }
-  | { type: 'release'; runId: string };
+  | { type: 'release'; runId: string }
+  /**
+   * A dropped or pasted text (UTF-8 bytes) that configs may then name as `task.file: name`;
+   * answered by `textAdded` with its facts, or with the message of what is wrong with it.
+   */
+  | { type: 'addText'; requestId: number; name: string; bytes: ArrayBuffer }
+  /** A text run's continuation of `prompt`, streamed back as `sampled` events. */
+  | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions };
 
 // ---- events (worker → page) -------------------------------------------------------------
 
@@ -127,6 +136,12 @@ export type WorkerEvent =
   | { type: 'step'; runId: string; metrics: StepMetrics }
   /** The run is between steps and waits for `release` (answers `hold`). */
   | { type: 'held'; runId: string; step: number }
+  /**
+   * One evaluation line: `loss` and the task's metrics (src/tasks/metrics.ts), with what the task
+   * adds to each evaluation (a text run's sample, a forecast's evaluation memory). What the model
+   * makes of one input is asked for apart: `inspect` (an answer), `inspectWindow` (a forecast),
+   * `sample` (a continuation).
+   */
   | { type: 'eval'; runId: string; metrics: EvalMetrics }
   | { type: 'memory'; runId: string; step: number; memory: MemoryBreakdown }
   | { type: 'exported'; runId: string; requestId: number; text: string; step: number; fromSnapshot: boolean }
@@ -138,6 +153,11 @@ export type WorkerEvent =
   | { type: 'checkpoint'; runId: string; step: number; text: string }
   | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
   | { type: 'inspectedWindow'; runId: string; requestId: number; inspection: ForecastInspection }
+  | { type: 'textAdded'; runId: null; requestId: number; name: string; facts?: TextFacts; message?: string }
+  /** Tokenizing a text run's text (learning bpe merges) before it starts: `done` of `total` merges. */
+  | { type: 'tokenizing'; runId: string; done: number; total: number }
+  /** The next piece of a sample's text; `done` on the last (with `message` when it failed). */
+  | { type: 'sampled'; runId: string; requestId: number; text: string; done: boolean; message?: string }
   | {
       type: 'error';
       runId: string | null;
@@ -153,7 +173,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'inspectWindow', 'hold', 'release']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

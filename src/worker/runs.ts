@@ -1,7 +1,7 @@
 /**
  * Turns a start or an import command into a validated run config and the trainer's options.
- * Everything here only reads and checks: a bad file or config throws the engine's ConfigError
- * before the current run is touched.
+ * Everything here only reads and checks (and loads a shipped corpus a text task names): a bad
+ * file or config throws the engine's ConfigError before the current run is touched.
  */
 import type { LabModelConfig } from '../engine/modelKind';
 import { parseLabRunConfig, type LabRunConfig } from '../engine/runConfig';
@@ -9,6 +9,8 @@ import type { SeriesSource } from '../tasks/forecast/task';
 import type { TrainerOptions } from '../engine/train/trainer';
 import { ConfigError, type FieldIssue } from '../engine/validation';
 import { parseWeightsText, type ParsedWeights } from '../engine/weights/format';
+import { parseTokenizer } from '../tasks/text/tokenizer';
+import { loadTaskCorpus } from './text';
 
 export interface PreparedRun {
   run: LabRunConfig;
@@ -36,9 +38,19 @@ function savedStep(extra: Record<string, unknown>): number | undefined {
   return typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : undefined;
 }
 
-/** Options that continue from a file: weights, and the optimizer/scaler state when it fits the run. */
+/**
+ * Options that continue from a file: weights, the optimizer/scaler state when it fits the run,
+ * and a text run's tokenizer (which the file must carry, of the kind the task asks for).
+ */
 function fromFile(run: LabRunConfig, parsed: ParsedWeights, notes: string[]): TrainerOptions {
   const options: TrainerOptions = { init: parsed.tensors };
+  if (run.task.name === 'text') {
+    const tokenizer = parsed.tokenizer ?? parseTokenizer(undefined);
+    if (tokenizer.kind !== run.task.tokenizer) {
+      throw new ConfigError([{ path: 'tokenizer.type', message: `the file's ${JSON.stringify(tokenizer.kind)} tokenizer differs from the run's task.tokenizer ${JSON.stringify(run.task.tokenizer)}` }]);
+    }
+    options.tokenizer = tokenizer;
+  }
   const state = parsed.extra.optimizerState;
   const name = isRecord(state) ? state.name : undefined;
   if (state !== undefined && name === run.train.optimizer.name) {
@@ -52,7 +64,8 @@ function fromFile(run: LabRunConfig, parsed: ParsedWeights, notes: string[]): Tr
 }
 
 /** `start`: the config, and optionally weights to start from (same model required). */
-export function prepareStart(config: unknown, init?: string, series?: SeriesSource): PreparedRun {
+export async function prepareStart(config: unknown, init?: string, series?: SeriesSource): Promise<PreparedRun> {
+  await loadTaskCorpus(config);
   const run = parseLabRunConfig(config, series);
   if (init === undefined) return { run, options: {}, notes: [] };
   const parsed = parseWeightsText(init);
@@ -67,13 +80,14 @@ export function prepareStart(config: unknown, init?: string, series?: SeriesSour
  * and continues exactly; any other weights file (e.g. torch_reference.py's) runs with the page's
  * task and training settings around the file's model.
  */
-export function prepareImport(text: string, pageConfig: unknown, series?: SeriesSource): PreparedRun {
+export async function prepareImport(text: string, pageConfig: unknown, series?: SeriesSource): Promise<PreparedRun> {
   const parsed = parseWeightsText(text);
   const notes: string[] = [];
   const training = parsed.extra.training;
   const fileRun = isRecord(training) ? training.run : undefined;
   let run: LabRunConfig;
   if (fileRun !== undefined) {
+    await loadTaskCorpus(fileRun);
     try {
       run = parseLabRunConfig(fileRun, series);
     } catch (e) {
@@ -83,6 +97,7 @@ export function prepareImport(text: string, pageConfig: unknown, series?: Series
     notes.push('the file carries its run config: task, training settings and data order continue from it');
   } else {
     const page = isRecord(pageConfig) ? pageConfig : {};
+    await loadTaskCorpus(page);
     run = parseLabRunConfig({ ...page, model: parsed.config }, series);
     notes.push("the file has no run config: the page's task and training settings are used with the file's model");
   }

@@ -18,8 +18,11 @@ import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
-import { pageSeries } from './series';
+import { TaskInputs } from './inputs';
+import { addDroppedText } from './text';
+import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
+import { ConfigError } from '../engine/validation';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -36,9 +39,8 @@ export class Session {
   private chain: Promise<unknown> = Promise.resolve();
   private backend?: Promise<ReadyInfo>;
   private readonly hold = new Hold();
-  /** CSV files the page sent, by name: a forecast run reads its series from here (or a shipped one). */
-  private readonly files = new Map<string, string>();
-  private readonly series = pageSeries(this.files);
+  /** The CSV files and texts the page sent for its tasks. */
+  private readonly inputs = new TaskInputs();
 
   constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
 
@@ -49,19 +51,20 @@ export class Session {
       switch (cmd.type) {
         case 'init': return await this.init(cmd.backend);
         case 'predict': {
-          const { prediction, message } = predictRaw(cmd.config, this.series);
+          const { prediction, message } = predictRaw(cmd.config, this.inputs.series);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
         }
         case 'start':
-          this.addFiles(cmd.files);
-          return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init, this.series), { holdFirst: cmd.holdFirst, keep: cmd.keep });
+          this.inputs.addFiles(cmd.files);
+          return await this.begin(cmd.runId, () => prepareStart(cmd.config, cmd.init, this.inputs.series), { holdFirst: cmd.holdFirst, keep: cmd.keep });
         case 'importWeights': {
-          this.addFiles(cmd.files);
-          await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config, this.series), { imported: true, keep: cmd.keep });
+          this.inputs.addFiles(cmd.files);
+          await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config, this.inputs.series), { imported: true, keep: cmd.keep });
           return cmd.resumeTo === undefined ? undefined : this.resume(cmd.runId, cmd.resumeTo);
         }
-        case 'inspect': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspect(r, cmd.requestId, cmd.input)));
-        case 'inspectWindow': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspectWindow(r, cmd.requestId, cmd.split, cmd.index)));
+        case 'inspect':
+        case 'inspectWindow':
+        case 'sample': return await this.withRun(cmd.runId, (r) => this.exclusive(() => tryModel(cmd, r.trainer, this.post)));
         case 'pause': return this.pause(cmd.runId);
         case 'resume': return this.resume(cmd.runId, cmd.steps);
         case 'stop': return await this.stop(cmd.runId);
@@ -69,9 +72,14 @@ export class Session {
         case 'export': return await this.export(cmd.runId, cmd.requestId);
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
+        case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
       }
     } catch (e) {
       const c = classify(e, this.current?.config, predictedPeak);
+      if (cmd.type === 'sample') {
+        this.post({ type: 'sampled', runId: cmd.runId, requestId: cmd.requestId, text: '', done: true, message: c.message });
+        return;
+      }
       if (cmd.type === 'importWeights' && c.kind === 'config') {
         c.suggestion = 'The current run is untouched. Choose a weights JSON written by the lab, its command line or torch_reference.py.';
       }
@@ -106,14 +114,16 @@ export class Session {
     else await this.backend;
   }
 
-  private async begin(runId: string, prepare: () => PreparedRun, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
+  private async begin(runId: string, prepare: () => Promise<PreparedRun>, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
     const { imported = false, holdFirst = false, keep = false } = how;
     await this.ensureBackend();
-    const prepared = prepare(); // throws before anything changes
+    const prepared = await prepare(); // throws before anything changes
+    // So does a text too short for its windows.
+    const text = this.inputs.tokenize(prepared, (done, total) => this.post({ type: 'tokenizing', runId, done, total }));
     const old = this.current;
     if (old && LIVE.includes(old.state)) await this.stop(old.id, false);
     await this.exclusive(async () => {
-      const trainer = Trainer.create(prepared.run, { ...prepared.options, series: this.series }); // throws: the old run stays
+      const trainer = Trainer.create(prepared.run, { ...prepared.options, series: this.inputs.series, text }); // throws: the old run stays
       if (old) release(old);
       const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
       this.current = r;
@@ -139,6 +149,16 @@ export class Session {
       this.run(r);
     }
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
+  }
+
+  /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */
+  private addText(requestId: number, name: string, bytes: ArrayBuffer): void {
+    try {
+      this.post({ type: 'textAdded', runId: null, requestId, name, facts: addDroppedText(name, bytes) });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.post({ type: 'textAdded', runId: null, requestId, name, message: e.message });
+    }
   }
 
   private run(r: Run): void {
@@ -236,25 +256,10 @@ export class Session {
     if (Number.isFinite(m.loss)) await this.snapshot(r);
   }
 
-
   /** Keeps the last good weights, and hands them to the page when it keeps the run. */
   private async snapshot(r: Run): Promise<void> {
     await takeSnapshot(r);
     if (r.keep && r.snapshot) this.post({ type: 'checkpoint', runId: r.id, step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) });
-  }
-
-  private async inspect(r: Run, requestId: number, input: number[]): Promise<void> {
-    if (!r.trainer) throw new Error('this run has no live model to try; resume it or import its weights');
-    this.post({ type: 'inspected', runId: r.id, requestId, inspection: await r.trainer.inspect(input) });
-  }
-
-  private async inspectWindow(r: Run, requestId: number, split: 'val' | 'test', index: number): Promise<void> {
-    if (!r.trainer) throw new Error('this run has no live model to try; resume it or import its weights');
-    this.post({ type: 'inspectedWindow', runId: r.id, requestId, inspection: await r.trainer.inspectWindow(split, index) });
-  }
-
-  private addFiles(files: Record<string, string> | undefined): void {
-    for (const [name, text] of Object.entries(files ?? {})) this.files.set(name, text);
   }
 
   private fail(r: Run, e: unknown): void {
@@ -272,8 +277,6 @@ export class Session {
     else this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
     this.backend = undefined; // the next command sets a backend up again
   }
-
-
 
   private setState(r: Run, state: RunState, message?: string): void {
     r.state = state;

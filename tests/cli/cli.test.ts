@@ -124,7 +124,7 @@ describe('bad input: a message naming the field, exit code 2, no stack trace', (
     return file(name);
   };
   const cases: [string, () => string[], RegExp][] = [
-    ['unknown command', () => ['fly'], /^error: command: unknown command "fly"; expected train, forward, bench or handover$/m],
+    ['unknown command', () => ['fly'], /^error: command: unknown command "fly"; expected train, forward, bench, handover or sample$/m],
     ['missing flag', () => ['train'], /^error: --config: is required by train$/m],
     ['unknown flag', () => ['train', '--config', 'x', '--colour', 'red'], /^error: train: Unknown option '--colour'/m],
     ['flag of another command', () => ['bench', '--config', 'x', '--grads'], /^error: --grads: is not an option of bench$/m],

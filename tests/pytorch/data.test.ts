@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toBatch } from '../../src/tasks/batches';
 import { createDataset } from '../../src/tasks/dataset';
-import type { BatchLayout, TaskConfig } from '../../src/tasks/types';
+import type { BatchLayout, ExampleTaskConfig as TaskConfig } from '../../src/tasks/types';
 import { python } from './python';
 
 interface Case {

@@ -96,8 +96,7 @@ describe('sequenceLength', () => {
   it.each(['encoder-decoder', 'decoder-only', 'encoder-only'] as BatchLayout[])(
     '%s: real batches have rectangular fields, never longer than sequenceLength, and reach it',
     (layout) => {
-      for (const raw of [{ name: 'sort', maxLength: 6 }, { name: 'addition', maxDigits: 2 }]) {
-        const cfg = parseTaskConfig(raw);
+      for (const cfg of [parseTaskConfig({ name: 'sort', maxLength: 6 }), parseTaskConfig({ name: 'addition', maxDigits: 2 })]) {
         const rng = createRng(4);
         let longest = 0;
         for (let step = 0; step < 50; step++) {

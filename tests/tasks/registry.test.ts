@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ConfigError } from '../../src/engine/validation';
-import { TASKS, TASK_NAMES, parseTaskConfig, taskVocabulary } from '../../src/tasks/registry';
+import { TASKS, parseTaskConfig, taskVocabulary } from '../../src/tasks/registry';
 
 function messageOf(raw: unknown): string {
   try {
@@ -25,8 +25,8 @@ describe('parseTaskConfig', () => {
   });
 
   it('names the choices for an unknown or missing task', () => {
-    expect(messageOf({ name: 'multiply' })).toBe('task.name: must be one of "copy", "reverse", "sort", "addition" (got "multiply")');
-    expect(messageOf({ maxDigits: 3 })).toBe('task.name: must be one of "copy", "reverse", "sort", "addition" (got nothing)');
+    expect(messageOf({ name: 'multiply' })).toBe('task.name: must be one of "copy", "reverse", "sort", "addition", "text" (got "multiply")');
+    expect(messageOf({ maxDigits: 3 })).toBe('task.name: must be one of "copy", "reverse", "sort", "addition", "text" (got nothing)');
     expect(messageOf(5)).toBe('task: must be object (got 5)');
   });
 
@@ -64,7 +64,7 @@ describe('parseTaskConfig', () => {
 });
 
 describe('TASKS', () => {
-  it.each(TASK_NAMES)('%s: knobs describe exactly the config fields, defaults within bounds', (name) => {
+  it.each(Object.keys(TASKS) as (keyof typeof TASKS)[])('%s: knobs describe exactly the config fields, defaults within bounds', (name) => {
     const task = TASKS[name];
     expect(task.name).toBe(name);
     const defaults = parseTaskConfig({ name });

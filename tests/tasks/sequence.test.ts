@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { taskDefinition } from '../../src/tasks/registry';
 import { createRng } from '../../src/tasks/rng';
-import type { Example, SequenceTaskName, TaskConfig } from '../../src/tasks/types';
+import type { Example, ExampleTaskConfig as TaskConfig, SequenceTaskName } from '../../src/tasks/types';
 
 function samples(cfg: TaskConfig, n = 500): Example[] {
   const rng = createRng(11);

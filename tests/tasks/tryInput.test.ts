@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { taskDefinition } from '../../src/tasks/registry';
 import { createRng } from '../../src/tasks/rng';
 import { expectedAnswer, formatTokens, parseTaskInput, sampleInput } from '../../src/tasks/tryInput';
-import type { TaskConfig } from '../../src/tasks/types';
+import type { ExampleTaskConfig as TaskConfig } from '../../src/tasks/types';
 
 const seq = (name: 'copy' | 'reverse' | 'sort', symbols = 6, maxLength = 5): TaskConfig => ({ name, minLength: 2, maxLength, symbols });
 const addition: TaskConfig = { name: 'addition', maxDigits: 3 };

@@ -98,10 +98,10 @@ describe('lab store', () => {
     expect(m.hasLossScale).toBe(true);
     expect(m.memory.hasBreakdown).toBe(true);
     const csv = metricsCsv(m).trim().split('\n');
-    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,exactMatch,tokenAccuracy,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated');
-    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,');
-    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,,,40,40,80,100,0,10,270,200,300');
-    expect(csv[3]).toBe('val,2,1.5,,,,,,,0.25,0.5,,,,,,,,,');
+    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,exactMatch,tokenAccuracy,bitsPerChar,mse,mae,repeatLastMse,linearMse,repeatLastMae,linearMae,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated');
+    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,,,,,,,,');
+    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,,,,,,,,,,40,40,80,100,0,10,270,200,300');
+    expect(csv[3]).toBe('val,2,1.5,,,,,,,0.25,0.5,,,,,,,,,,,,,,,,');
   });
 });
 

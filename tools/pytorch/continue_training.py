@@ -5,10 +5,12 @@
            [--config RUN.json] [--steps N] [--fsdp] [--metrics M.jsonl] [--encoding base64|data]
 
 The run config defaults to the one a lab file carries (`training.run`). Training resumes at the
-file's step with the lab's data stream, optimizer state, schedule and loss scaling. Each rank
-takes its share of every global batch's rows and scales its summed token loss by
-world_size / (the global batch's target count), so DDP's gradient average equals the lab's
-token-weighted gradient. Progress goes to stderr; rank 0 writes OUT.json in the lab's layout.
+file's step with the lab's data stream, optimizer state, schedule and loss scaling. A text run
+reads its text (`task.file`, or a shipped corpus from node_modules) and tokenizes it with the
+tokenizer the weights file carries; a forecast run reads its series (`task.csv`, or a shipped
+series beside the run config) with the lab's windows and statistics. Each rank takes its share
+of every global batch's rows and scales its summed loss by world_size / (the global batch's
+target count), so DDP's gradient average equals the lab's target-weighted gradient. Progress goes to stderr; rank 0 writes OUT.json in the lab's layout.
 """
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ from labtorch.optim import decode_lab_state, make_optimizer, put_state, to_lab_s
 from labtorch.precision import Precision, scaler_state, setup_precision  # noqa: E402
 from labtorch.rng import hash_seed  # noqa: E402
 from labtorch.schedule import learning_rate  # noqa: E402
-from labtorch.tasks import Example, to_batch  # noqa: E402
+from labtorch.jsvalues import MISSING  # noqa: E402
+from labtorch.tasks import to_batch  # noqa: E402
+from labtorch.text import TextData, TrainWindows, evaluate_text, parse_tokenizer, read_text  # noqa: E402
 from labtorch.base64f32 import encode_float32  # noqa: E402
 from labtorch.weights import dumps_weights, export_weights, load_model, parse_weights, read_json  # noqa: E402
 
@@ -103,9 +107,16 @@ class Run:
         self.start = saved_step(training) if saved_step(training) is not None else optimizer_steps
         self.optimizer_steps = optimizer_steps
         self.precision = setup_precision(train, world.device, self.weights.extra.get("lossScalerState"))
+        self.text: Optional[TextData] = None
+        task = self.run["task"]
+        if task["name"] == "text":
+            tokenizer = parse_tokenizer(self.weights.extra.get("tokenizer", MISSING), "tokenizer", self.weights.config["tgtVocabSize"])
+            if tokenizer.kind != task["tokenizer"]:
+                raise field_error("tokenizer.type", f'the file\'s "{tokenizer.kind}" tokenizer differs from the run\'s task.tokenizer "{task["tokenizer"]}"')
+            self.text = TextData(task, tokenizer, read_text(task))
 
 
-def rank_rows(examples: List[Example], k: int, world: distributed.World) -> List[List[Example]]:
+def rank_rows(examples: List[Any], k: int, world: distributed.World) -> List[List[Any]]:
     """This rank's rows of each of the lab's k micro-batches: an equal contiguous share of each."""
     per = len(examples) // k
     share = per // world.size
@@ -127,7 +138,7 @@ def fmt(x: float, digits: int = 4) -> str:
 
 
 class TokenSteps:
-    """The token tasks' batches, losses and evaluations."""
+    """Copy, reverse, sort, addition: the lab's examples of each step, and its held-out set."""
 
     def __init__(self, run: Run, world: distributed.World) -> None:
         self.cfg, task, self.t = run.run["model"], run.run["task"], run.run["train"]
@@ -150,6 +161,30 @@ class TokenSteps:
     def evaluate(self, model: nn.Module, autocast: Any, final: bool) -> List[Tuple[str, Dict[str, float], str]]:
         r = evaluate(model, self.layout, self.cfg["maxLen"], self.data.validation, self.world.device, autocast)
         return [("val", r, f"exact match {100 * r['exactMatch']:.1f}%  token accuracy {100 * r['tokenAccuracy']:.1f}%")]
+
+
+class TextSteps:
+    """A text run: the lab's training windows of each step, and its validation windows."""
+
+    def __init__(self, run: Run, world: distributed.World) -> None:
+        self.cfg, self.t = run.run["model"], run.run["train"]
+        self.data = run.text
+        self.world = world
+        self.windows = TrainWindows(self.data, self.t["seed"], run.start, self.t["batchSize"])
+        self.validation = self.data.validation_starts(self.t["validationSize"])
+
+    def next_step(self) -> Tuple[List[Callable[[nn.Module], torch.Tensor]], int, int]:
+        starts = self.windows.next_starts(self.t["batchSize"])
+        count = self.t["batchSize"] * self.data.context  # every position is a target
+        losses = []
+        for rows in rank_rows(starts, self.t["gradAccumSteps"], self.world):
+            batch = tensors(self.data.window_batch(rows), self.world.device)
+            losses.append(lambda m, b=batch: token_loss_sum(m(b["src"], b["tgt_in"]), b["tgt_out"]))
+        return losses, count, count
+
+    def evaluate(self, model: nn.Module, autocast: Any, final: bool) -> List[Tuple[str, Dict[str, float], str]]:
+        r = evaluate_text(model, self.data, self.validation, self.world.device, autocast)
+        return [("val", r, f"bits/char {fmt(r['bitsPerChar'])}  token accuracy {100 * r['tokenAccuracy']:.1f}%")]
 
 
 class ForecastSteps:
@@ -199,7 +234,7 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
         else:
             put_state(optimizer, params, by_name)
     precision: Precision = run.precision
-    steps = ForecastSteps(run, world) if task["name"] == "forecast" else TokenSteps(run, world)
+    steps = ForecastSteps(run, world) if task["name"] == "forecast" else TextSteps(run, world) if task["name"] == "text" else TokenSteps(run, world)
     log = (lambda line: sys.stderr.write(line + "\n")) if world.leader else (lambda line: None)
     metrics = open(args.metrics, "w") if args.metrics and world.leader else None
     if precision.note:
@@ -278,6 +313,8 @@ def finish(args: argparse.Namespace, run: Run, world: distributed.World, wrapped
     scaler = scaler_state(run.precision)
     if scaler is not None:
         extra["lossScalerState"] = scaler
+    if run.text is not None:
+        extra["tokenizer"] = run.text.tokenizer.to_json()
     extra["training"] = {"step": step, "run": run.run}
     doc = export_weights(run.weights.config, state, args.encoding, extra)
     with open(args.out, "w", encoding="utf-8") as f:

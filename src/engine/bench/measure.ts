@@ -16,8 +16,7 @@ import type { LabRunConfig, RunConfig } from '../runConfig';
 import type { SeriesSource } from '../../tasks/forecast/task';
 import { lossAndGrads, offloadedLossAndGrads } from '../train/gradients';
 import { Trainer } from '../train/trainer';
-import { toBatch } from '../../tasks/batches';
-import { taskDefinition } from '../../tasks/registry';
+import { longestParts, toBatch } from '../../tasks/batches';
 import { FIRST_SYMBOL, type Batch, type Example } from '../../tasks/types';
 
 /*
@@ -31,7 +30,13 @@ import { FIRST_SYMBOL, type Batch, type Example } from '../../tasks/types';
  * layout: every field at the longest length the task can make.
  */
 export function longestBatch(run: Pick<RunConfig, 'model' | 'task'>, rows: number): Batch {
-  const { input, answer } = taskDefinition(run.task).longest(run.task);
+  const task = run.task;
+  if (task.name === 'text') {
+    // Text rows: T tokens in, the next T out, every position counted.
+    const window = () => new Array<number>(task.contextLength).fill(FIRST_SYMBOL);
+    return { tgtIn: Array.from({ length: rows }, window), tgtOut: Array.from({ length: rows }, window) };
+  }
+  const { input, answer } = longestParts(task);
   const example: Example = { input: new Array<number>(input).fill(FIRST_SYMBOL), answer: new Array<number>(answer).fill(FIRST_SYMBOL) };
   return toBatch(Array.from({ length: rows }, () => example), architecture(run.model));
 }

@@ -3,8 +3,7 @@ import type { OptimizerConfig } from '../optim/config';
 import { parameterCount } from '../params';
 import { precisionPolicy } from '../precision/policy';
 import type { RunConfig } from '../runConfig';
-import { sequenceLength } from '../../tasks/batches';
-import { taskDefinition } from '../../tasks/registry';
+import { longestParts, sequenceLength } from '../../tasks/batches';
 import type { MemoryBreakdown } from './breakdown';
 import { COUNTS } from './coefficients';
 import { microFeatures, modeOf, quantitiesOf, type Counts, type Features, type Mode, type Quantity } from './features';
@@ -39,7 +38,7 @@ export function longestMicroBatch(run: Pick<RunConfig, 'model' | 'task' | 'train
   switch (arch) {
     case 'encoder-decoder': {
       // src = input EOS, tgtIn = BOS answer.
-      const { input, answer } = taskDefinition(run.task).longest(run.task);
+      const { input, answer } = longestParts(run.task);
       return { rows, srcLen: input + 1, tgtLen: answer + 1 };
     }
     case 'decoder-only':

@@ -1,8 +1,10 @@
 import { architecture, type ModelConfig } from '../config';
 import { evaluate } from '../eval/evaluate';
 import { evaluateForecast } from '../eval/forecast';
+import { sampleTokens, type SampleOptions } from '../eval/sample';
+import { evaluateText } from '../eval/text';
 import type { ForecasterConfig } from '../forecaster/config';
-import type { ForwardContext } from '../model/context';
+import { createContext, type ForwardContext } from '../model/context';
 import type { ParamLookup } from '../model/layers';
 import type { ForecastRunConfig, LabRunConfig, RunConfig } from '../runConfig';
 import { isForecastRun } from '../runConfig';
@@ -14,11 +16,32 @@ import { batchRows, trainingOrder, windowBatch, type SeriesBatch } from '../../t
 import { prepareForecastData, type ForecastData, type Split } from '../../tasks/forecast/series';
 import { noSeries, type SeriesSource } from '../../tasks/forecast/task';
 import type { EvalMetricKey } from '../../tasks/metrics';
-import { PAD, type Batch, type Example } from '../../tasks/types';
+import { evalPrompt, prepareTextData, TrainWindows, validationStarts, windowBatch as textWindows, type TextData } from '../../tasks/text/data';
+import { requireText } from '../../tasks/text/source';
+import type { TextTaskConfig } from '../../tasks/text/task';
+import type { Tokenizer } from '../../tasks/text/tokenizer';
+import { PAD, type Batch, type Example, type ExampleTaskConfig } from '../../tasks/types';
 import type { MicroBatch } from './objective';
 
-/** What one evaluation finds, besides its step: `loss` and the task's metrics (tasks/metrics.ts). */
-export type EvalFields = { loss: number } & Partial<Record<EvalMetricKey, number>> & { evalPeakBytes?: number; hostTargetBytes?: number };
+/** A text run's sample at an evaluation: the fixed prompt and the model's continuation. */
+export interface EvalSample {
+  prompt: string;
+  text: string;
+}
+
+/**
+ * What one evaluation finds, besides its step and split: `loss` and the task's metrics
+ * (tasks/metrics.ts decides which), and what the task adds to them: a text run's sample, a
+ * forecast's evaluation memory (its peak live bytes and the bytes of targets kept on the host).
+ */
+export type EvalFields = { loss: number } & Partial<Record<EvalMetricKey, number>> & {
+  sample?: EvalSample;
+  evalPeakBytes?: number;
+  hostTargetBytes?: number;
+};
+
+/** How the sample of every evaluation of a text run is drawn (the same for every run). */
+export const EVAL_SAMPLE: SampleOptions = { tokens: 96, temperature: 0.8, topK: null, seed: 0 };
 
 /**
  * The data side of a run, per task: the training stream (prepared one step ahead), what counts
@@ -31,12 +54,18 @@ export interface TaskStream {
   /** Tokens a micro-batch feeds the model: non-PAD input tokens, or variate tokens (rows × N). */
   tokens(b: MicroBatch): number;
   evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: 'val' | 'test'): Promise<EvalFields>;
+  /** Top-level keys the task adds to the weights JSON (a text run's tokenizer). */
+  weightsExtra(): Record<string, unknown>;
 }
 
 export interface StreamOptions {
   fixedBatch?: MicroBatch;
   /** Where a forecast task's CSV comes from. */
   series?: SeriesSource;
+  /** Text runs: the tokenized text, when the caller prepared it (with progress); else it is prepared from the loaded text. */
+  text?: TextData;
+  /** Text runs: the tokenizer a weights file carries; the text is tokenized with it. */
+  tokenizer?: Tokenizer;
 }
 
 const inputTokens = (b: Batch) => [...(b.src ?? []), ...(b.tgtIn ?? [])].reduce((n, row) => n + row.filter((t) => t !== PAD).length, 0);
@@ -46,7 +75,7 @@ export class TokenStream implements TaskStream {
   readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
 
-  constructor(private readonly run: RunConfig, startStep: number, fixed?: Batch) {
+  constructor(readonly run: RunConfig & { task: ExampleTaskConfig }, startStep: number, fixed?: Batch) {
     const t = run.train;
     const layout = architecture(run.model);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
@@ -70,6 +99,63 @@ export class TokenStream implements TaskStream {
     const r = await evaluate(p, cfg, architecture(cfg), this.validation, matMul);
     return { loss: r.loss, exactMatch: r.exactMatch, tokenAccuracy: r.tokenAccuracy };
   }
+
+  weightsExtra = () => ({});
+}
+
+/**
+ * The text task: training windows at offsets from the seeded stream, validation over consecutive
+ * windows, and at each evaluation one sample from a fixed prompt with a fixed seed.
+ */
+export class TextStream implements TaskStream {
+  private text?: TextData;
+  /** A weights file's tokenizer, to tokenize the text with. */
+  private readonly tokenizer?: Tokenizer;
+  private readonly batches: Prefetcher<Batch[]>;
+
+  constructor(private readonly run: RunConfig & { task: TextTaskConfig }, startStep: number, opts: Pick<StreamOptions, 'text' | 'tokenizer'>, fixed?: Batch) {
+    const t = run.train;
+    this.text = opts.text;
+    this.tokenizer = opts.tokenizer;
+    // With a fixed batch the text is needed only to evaluate: it is tokenized then.
+    const windows = fixed ? undefined : new TrainWindows(this.data(), t.seed);
+    // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
+    for (let s = 0; s < startStep && windows; s++) windows.nextStarts(t.batchSize);
+    const k = t.gradAccumSteps;
+    const per = t.batchSize / k;
+    this.batches = new Prefetcher(() => {
+      if (!windows) return splitBatchRows(fixed!, k);
+      const starts = windows.nextStarts(t.batchSize);
+      return Array.from({ length: k }, (_, i) => textWindows(this.data(), starts.slice(i * per, (i + 1) * per)));
+    });
+  }
+
+  /** The tokenized text: the one handed in, or the loaded text tokenized now (once). */
+  data(): TextData {
+    this.text ??= prepareTextData(this.run.task, requireText(this.run.task), { tokenizer: this.tokenizer });
+    return this.text;
+  }
+
+  take = () => this.batches.take();
+  tokens = (b: MicroBatch) => inputTokens(b as Batch);
+
+  /** Loss, bits per character and token accuracy over the validation windows, and the evaluation's sample. */
+  async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined): Promise<EvalFields> {
+    const data = this.data();
+    const r = await evaluateText(p, this.run.model, data, validationStarts(data, this.run.train.validationSize), matMul);
+    const prompt = evalPrompt(data);
+    const text = data.tokenizer.decode(await this.sample(p, matMul, prompt, EVAL_SAMPLE));
+    return { loss: r.loss, bitsPerChar: r.bitsPerChar, tokenAccuracy: r.tokenAccuracy, sample: { prompt: data.tokenizer.decode(prompt), text } };
+  }
+
+  /** The model's continuation of `prompt` (token ids) in evaluation mode; `onChunk` sees the ids as they are read back. */
+  sample(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, prompt: ArrayLike<number>, opts: SampleOptions, onChunk?: (ids: Int32Array) => boolean | void): Promise<Int32Array> {
+    const data = this.data();
+    const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul });
+    return sampleTokens(ctx, p, this.run.model, prompt, data.contextLength, data.tokenizer.size, opts, onChunk);
+  }
+
+  weightsExtra = () => ({ tokenizer: this.data().tokenizer.toJson() });
 }
 
 /** The forecast task: shuffled training windows by epoch, metrics on the host, both baselines alongside. */
@@ -112,6 +198,8 @@ export class ForecastStream implements TaskStream {
       evalPeakBytes: r.peakBytes, hostTargetBytes: r.hostTargetBytes,
     };
   }
+
+  weightsExtra = () => ({});
 }
 
 /** The stream of a run's task: the one place the trainer's data is told apart by task. */
@@ -119,5 +207,7 @@ export function streamFor(run: LabRunConfig, startStep: number, opts: StreamOpti
   if (isForecastRun(run)) {
     return new ForecastStream(run, startStep, opts.series ?? noSeries('no CSV or shipped series is available here'), opts.fixedBatch as SeriesBatch | undefined);
   }
-  return new TokenStream(run, startStep, opts.fixedBatch as Batch | undefined);
+  const task = run.task;
+  if (task.name === 'text') return new TextStream({ ...run, task }, startStep, opts, opts.fixedBatch as Batch | undefined);
+  return new TokenStream({ ...run, task }, startStep, opts.fixedBatch as Batch | undefined);
 }

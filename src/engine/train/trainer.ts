@@ -1,6 +1,7 @@
 import { runnerFor } from '../autograd/checkpoint';
 import { inspectExample, type Inspection } from '../eval/inspect';
 import { inspectForecast, type ForecastInspection } from '../eval/forecastInspect';
+import type { SampleOptions } from '../eval/sample';
 import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
@@ -9,7 +10,7 @@ import { TransformerModel } from '../model/model';
 import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
-import { isForecastRun, type LabRunConfig, type RunConfig } from '../runConfig';
+import type { LabRunConfig, RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
 import { LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
@@ -17,11 +18,15 @@ import { exportWeights, type NamedTensor, type WeightsDocument } from '../weight
 import { taskDefinition } from '../../tasks/registry';
 import type { Split } from '../../tasks/forecast/series';
 import type { SeriesSource } from '../../tasks/forecast/task';
-import { finalSplitsOf } from '../../tasks/metrics';
+import { evalPlanOf } from '../../tasks/metrics';
+import type { TextData } from '../../tasks/text/data';
+import type { Tokenizer } from '../../tasks/text/tokenizer';
 import type { Example } from '../../tasks/types';
 import type { MicroBatch } from './objective';
 import { optimizerStep } from './step';
-import { ForecastStream, streamFor, TokenStream, type EvalFields, type TaskStream } from './streams';
+import { ForecastStream, streamFor, TextStream, TokenStream, type EvalFields, type TaskStream } from './streams';
+
+export { EVAL_SAMPLE, type EvalSample } from './streams';
 
 export interface StepMetrics {
   step: number;
@@ -40,9 +45,9 @@ export interface StepMetrics {
 
 /**
  * An evaluation line: `loss` and the task's metrics (tasks/metrics.ts: exact match and token
- * accuracy, or a forecast's MSE, MAE and its baselines'), on the validation split, or for a
- * forecast also the test split at the end. A forecast's line carries the evaluation's memory:
- * its peak live bytes and the bytes of targets it kept on the host.
+ * accuracy; bits per character, token accuracy and a sample; or a forecast's MSE, MAE and its
+ * baselines' with the evaluation's memory), on the validation split, or for a forecast also the
+ * test split at the end.
  */
 export type EvalMetrics = { step: number; split: 'val' | 'test' } & EvalFields;
 
@@ -61,6 +66,10 @@ export interface TrainerOptions {
   fixedBatch?: MicroBatch;
   /** Where a forecast task's CSV comes from (the command line's files, the page's dropped file, the shipped series). */
   series?: SeriesSource;
+  /** Text runs: the tokenized text, when the caller prepared it (with progress); else it is prepared from the loaded text. */
+  text?: TextData;
+  /** Text runs: the tokenizer a weights file carries; the text is tokenized with it. */
+  tokenizer?: Tokenizer;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -99,7 +108,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
-    this.stream = streamFor(run, startStep, { fixedBatch: opts.fixedBatch, series: opts.series });
+    this.stream = streamFor(run, startStep, opts);
   }
 
   static create<R extends LabRunConfig>(run: R, opts: TrainerOptions = {}): Trainer<R> {
@@ -123,7 +132,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     return this.stepIndex;
   }
 
-  /** A token task's held-out examples (none for a forecast). */
+  /** A token task's held-out examples (none for text or a forecast). */
   get validationSet(): readonly Example[] {
     return this.stream instanceof TokenStream ? this.stream.validation : [];
   }
@@ -131,6 +140,12 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   /** The forecast task's series, windows and statistics; undefined for token tasks. */
   get forecastData() {
     return this.stream instanceof ForecastStream ? this.stream.data : undefined;
+  }
+
+  /** A text run's tokenized text (tokenized now if the run had it only to evaluate). */
+  textData(): TextData {
+    if (!(this.stream instanceof TextStream)) throw new Error(`the ${this.run.task.name} task has no text`);
+    return this.stream.data();
   }
 
   subscribe(listener: (e: TrainerEvent) => void): () => void {
@@ -186,8 +201,17 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   /** The evaluations that close a run: validation, and for a forecast the test split too. */
   async evaluateEnd(): Promise<EvalMetrics[]> {
     const out: EvalMetrics[] = [];
-    for (const split of finalSplitsOf(this.run.task.name)) out.push(await this.evaluate(split));
+    for (const split of evalPlanOf(this.run.task.name).finalSplits) out.push(await this.evaluate(split));
     return out;
+  }
+
+  /**
+   * A text run's continuation of `prompt` (token ids) by the current weights, in evaluation mode
+   * with the run's matmul precision; `onChunk` sees the ids as they are read back.
+   */
+  sampleIds(prompt: ArrayLike<number>, opts: SampleOptions, onChunk?: (ids: Int32Array) => boolean | void): Promise<Int32Array> {
+    if (!(this.stream instanceof TextStream)) throw new Error(`the ${this.run.task.name} task has no text to continue`);
+    return this.stream.sample(this.model.lookup, this.matMul, prompt, opts, onChunk);
   }
 
   /**
@@ -196,10 +220,10 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
    * answer may be as long as the task's longest.
    */
   async inspect(input: number[]): Promise<Inspection> {
-    const run = this.run;
-    if (isForecastRun(run)) throw new Error('a forecaster has no token input to try: inspect one of its windows');
-    const longestAnswer = taskDefinition(run.task).longest(run.task).answer;
-    return inspectExample(this.model.lookup, run.model, input, longestAnswer, this.matMul);
+    if (this.stream instanceof TextStream) throw new Error('a text run has no input to inspect: sample from it instead');
+    if (!(this.stream instanceof TokenStream)) throw new Error('a forecaster has no token input to try: inspect one of its windows');
+    const { model, task } = this.stream.run;
+    return inspectExample(this.model.lookup, model, input, taskDefinition(task).longest(task).answer, this.matMul);
   }
 
   /** A forecaster's forecast for window `index` of a split, with the truth and the attention maps. */
@@ -227,6 +251,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
       extra: {
         optimizerState,
         ...(this.scaler ? { lossScalerState: this.scaler.state() } : {}),
+        ...this.stream.weightsExtra(),
         training: { step: this.stepIndex, run: this.run },
       },
     });

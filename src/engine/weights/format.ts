@@ -2,10 +2,11 @@
  * The lab's weights JSON (reference README, "Weights JSON"): reading and writing it as plain data.
  * No TF.js here: the engine turns `NamedTensor`s into variables elsewhere.
  */
-import { parseLabModelConfig, specsOf, type LabModelConfig } from '../modelKind';
+import { parseLabModelConfig, specsOf, transformerConfig, type LabModelConfig } from '../modelKind';
 import { sizeOf } from '../params';
 import { ConfigError, type FieldIssue } from '../validation';
 import { Base64Error, decodeFloat32Base64, encodeFloat32Base64 } from './base64';
+import { parseTokenizer, type Tokenizer } from '../../tasks/text/tokenizer';
 
 export const WEIGHTS_FORMAT = 'transformer-lab/weights';
 export const WEIGHTS_VERSION = 1;
@@ -38,6 +39,8 @@ export interface ParsedWeights {
   tensors: Map<string, NamedTensor>;
   /** The document's top-level keys other than format, version, config and tensors. */
   extra: Record<string, unknown>;
+  /** A text model's tokenizer (the `tokenizer` key), checked; absent when the file has none. */
+  tokenizer?: Tokenizer;
 }
 
 const RESERVED = new Set(['format', 'version', 'config', 'tensors']);
@@ -301,10 +304,12 @@ export function parseWeights(raw: unknown): ParsedWeights {
     if (t) tensors.set(spec.name, t);
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  // Only a token Transformer reads text: a forecaster's file with a tokenizer is refused.
+  const tokenizer = raw.tokenizer === undefined ? undefined : parseTokenizer(raw.tokenizer, 'tokenizer', transformerConfig(config, 'tokenizer').tgtVocabSize);
 
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) if (!RESERVED.has(k)) extra[k] = v;
-  return { config, tensors, extra };
+  return { config, tensors, extra, ...(tokenizer ? { tokenizer } : {}) };
 }
 
 /** `JSON.parse` then `parseWeights`, with a clear message for text that is not JSON. */

@@ -1,7 +1,9 @@
-import { useMemo } from 'react';
+import { useMemo, type ReactElement } from 'react';
+import { evalPlanOf, type EvalKind } from '../../tasks/metrics';
 import type { MemoryPrediction } from '../../worker/protocol';
 import { useLabState } from '../lab/context';
 import { RunMetrics } from '../lab/metrics';
+import { SampleTimeline } from '../text/SampleTimeline';
 import { AccuracyChart } from './AccuracyChart';
 import { Later } from './Later';
 import { LossChart } from './LossChart';
@@ -23,6 +25,27 @@ interface Drawn {
   predicted?: MemoryPrediction | null;
 }
 
+/** A text run's held-out bits per character, one point per evaluation. */
+function bitsPerChar(d: Drawn, empty: string) {
+  const evals = d.m.evals.filter((e) => e.bitsPerChar !== undefined);
+  return (
+    <SeriesChart id="bits-per-char" title="Held-out bits per character" name="bits/char" steps={evals.map((e) => e.step)} values={evals.map((e) => e.bitsPerChar!)}
+      reduce="last" color={COLORS.val} version={d.v} empty={empty} />
+  );
+}
+
+/**
+ * The charts of each kind of evaluation (tasks/metrics.ts): accuracies; a text run's samples
+ * beside its bits per character; a forecast's MSE and MAE against its baselines.
+ */
+const EVAL_CHARTS: Record<EvalKind, ((d: Drawn, empty: string) => ReactElement)[]> = {
+  answers: [(d, empty) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={empty} />],
+  text: [(d, empty) => <SampleTimeline metrics={d.m} version={d.v} empty={empty} />, bitsPerChar],
+  forecast: (['mse', 'mae'] as const).map((metric) => (d: Drawn, empty: string) => (
+    <ForecastMetricsChart metric={metric} metrics={d.m} version={d.v} startStep={d.startStep} empty={empty} />
+  )),
+};
+
 /** The charts of the current run (empty ones before the first). */
 export function RunCharts() {
   const run = useLabState((s) => s.run);
@@ -32,24 +55,17 @@ export function RunCharts() {
   const clipNorm = run?.config.train.clipGradNorm ?? null;
   const predicted = run?.predicted;
   const idle = run === undefined;
-  // A forecast's evaluations are MSE and MAE against its baselines, not accuracies.
-  const forecast = run?.config.task.name === 'forecast';
+  const kind = evalPlanOf(run?.config.task.name ?? '').kind;
   const now = useMemo<Drawn>(
     () => ({ m, v, startStep, idle, predicted, ...(clipNorm === null ? {} : { clip: { y: clipNorm, label: `clip ${clipNorm}`, color: COLORS.val } }) }),
     [m, v, startStep, idle, clipNorm, predicted],
   );
   const steps = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first step…');
+  const evals = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…');
   return (
     <div className="charts">
       <Later now={now} chart={(d) => <LossChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      {forecast ? (
-        <>
-          <Later now={now} chart={(d) => <ForecastMetricsChart metric="mse" metrics={d.m} version={d.v} startStep={d.startStep} empty="Waiting for the first evaluation…" />} />
-          <Later now={now} chart={(d) => <ForecastMetricsChart metric="mae" metrics={d.m} version={d.v} startStep={d.startStep} empty="Waiting for the first evaluation…" />} />
-        </>
-      ) : (
-        <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…'} />} />
-      )}
+      {EVAL_CHARTS[kind].map((chart, i) => <Later key={`${kind}-${i}`} now={now} chart={(d) => chart(d, evals(d))} />)}
       <Later now={now} wide chart={(d) => <MemoryChart metrics={d.m} version={d.v} predicted={d.predicted} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" steps={d.m.step} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} empty={steps(d)} />} />
       <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />

@@ -7,8 +7,10 @@ import { comparisonFileText, parseComparisonFile } from '../storage/comparisonFi
 import { SINGLE_RUNS } from '../storage/records';
 import { DifferenceChart, OverlayChart, type OverlayRun } from './OverlayChart';
 import { runColor } from './palette';
-import { differenceLabel, differencePoints, differingSettings, METRIC_KEYS, METRICS, type MetricKey } from './series';
+import { evalPlanOf } from '../../tasks/metrics';
+import { differenceLabel, differencePoints, differingSettings, METRICS, metricsFor, type MetricKey } from './series';
 import { SummaryTable } from './SummaryTable';
+import { SampleComparison } from '../text/SampleComparison';
 
 const TRAINING_REFRESH_MS = 3000;
 
@@ -55,6 +57,10 @@ export function ComparisonView() {
   const [baselineId, setBaselineId] = useState<string>();
   const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
   const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
+  // Each task's own metrics (tasks/metrics.ts): exact match, bits per character, a forecast's MAE.
+  const metricKeys = useMemo(() => metricsFor(runs.map((r) => r.config)), [runs]);
+  // Runs that write: their samples at one step, side by side.
+  const writers = useMemo(() => overlay.filter((_, i) => evalPlanOf(runs[i]!.config.task.name).sample), [overlay, runs]);
   const now = useMemo(() => ({ overlay, version, diffMetric, baseline }), [overlay, version, diffMetric, baseline]);
 
   const exportComparison = async () => {
@@ -95,15 +101,16 @@ export function ComparisonView() {
       {runs.length === 0 ? <p className="note">No runs here yet: press Start, or build a grid above.</p> : (
         <>
           <SummaryTable runs={runs} colors={colors} differing={differing} live={liveRun && { id: liveRun.id, step: liveRun.step }} />
+          {writers.length > 0 && <SampleComparison runs={writers} version={version} />}
           <div className="charts">
-            {METRIC_KEYS.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
+            {metricKeys.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
           </div>
           {overlay.length > 1 && baseline && (
             <div className="difference">
               <div className="buttons">
                 <label htmlFor="diff-metric">Difference of</label>
                 <select id="diff-metric" value={diffMetric} onChange={(e) => setDiffMetric(e.target.value as MetricKey)}>
-                  {METRIC_KEYS.map((k) => <option key={k} value={k}>{METRICS[k].title}</option>)}
+                  {metricKeys.map((k) => <option key={k} value={k}>{METRICS[k].title}</option>)}
                 </select>
                 <label htmlFor="diff-baseline">against</label>
                 <select id="diff-baseline" value={baseline.id} onChange={(e) => setBaselineId(e.target.value)}>

@@ -4,7 +4,8 @@ import { RESUMABLE } from '../lab/library';
 import { bytes, duration, num, percent } from '../lab/format';
 import { useLab } from '../lab/context';
 import { settingName, settingValue } from './series';
-import { bestValues, COLUMNS, sortRows, summaryRow, type ColumnKey, type SortKey } from './summary';
+import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
+import { bestValues, columnsFor, sortRows, summaryRow, type ColumnKey, type SortKey } from './summary';
 
 interface Props {
   runs: readonly ShelfRun[];
@@ -14,15 +15,21 @@ interface Props {
   differing: readonly string[];
 }
 
-const show: Record<ColumnKey, (v: number | undefined) => string> = {
+const show: Record<Exclude<ColumnKey, EvalMetricKey>, (v: number | undefined) => string> = {
   finalValLoss: (v) => num(v, 4),
   bestValLoss: (v) => num(v, 4),
-  exactMatch: percent,
   peakMeasured: bytes,
   peakPredicted: bytes,
   tokensPerSec: (v) => num(v),
   wallMs: duration,
   skipped: (v) => (v === undefined ? '—' : String(v)),
+};
+
+/** A task metric as its spec says (tasks/metrics.ts), any other column by its own format. */
+const isMetric = (key: ColumnKey): key is EvalMetricKey => Object.hasOwn(EVAL_METRICS, key);
+const shown = (key: ColumnKey, v: number | undefined): string => {
+  if (!isMetric(key)) return show[key](v);
+  return EVAL_METRICS[key].format === 'percent' ? percent(v) : num(v, 4);
 };
 
 /** Every run of the comparison: what differs, how it did, and what can be done with it. */
@@ -33,8 +40,9 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
   const current = (r: ShelfRun) => (live?.id === r.id ? { ...r, step: live.step } : r);
   const rows = sortRows(runs.map((r) => summaryRow(current(r))), sort.key, sort.descending);
   const best = bestValues(rows);
+  const columns = columnsFor(runs);
   const header = (key: ColumnKey | 'name', label: string) => (
-    <th scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+    <th key={key} scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
       <button type="button" className="link" onClick={() => setSort((s) => ({ key, descending: s.key === key ? !s.descending : false }))}>
         {label}{sort.key === key ? (sort.descending ? ' ▼' : ' ▲') : ''}
       </button>
@@ -51,7 +59,7 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
           <tr>
             {header('name', 'Run')}
             {differing.map((p) => <th key={p} scope="col" title={p}>{settingName(p)}</th>)}
-            {COLUMNS.map((c) => header(c.key, c.label))}
+            {columns.map((c) => header(c.key, c.label))}
             <th scope="col">Status</th>
             <th scope="col"><span className="visually-hidden">Actions</span></th>
           </tr>
@@ -73,10 +81,10 @@ export function SummaryTable({ runs, live, colors, differing }: Props) {
                   ) : r.name}
                 </th>
                 {differing.map((p) => <td key={p}>{settingValue(r.config, p)}</td>)}
-                {COLUMNS.map((c) => {
+                {columns.map((c) => {
                   const v = row[c.key];
                   const isBest = v !== undefined && best[c.key] === v;
-                  return <td key={c.key} className={isBest ? 'best' : undefined} title={isBest ? 'best in this column' : undefined}>{show[c.key](v)}{isBest ? ' ★' : ''}</td>;
+                  return <td key={c.key} className={isBest ? 'best' : undefined} title={isBest ? 'best in this column' : undefined}>{shown(c.key, v)}{isBest ? ' ★' : ''}</td>;
                 })}
                 <td>{r.status}{r.status !== 'done' && r.targetSteps > 0 ? ` ${r.step}/${r.targetSteps}` : ''}{r.message ? <span className="field-error">{r.message}</span> : null}</td>
                 <td className="row-actions">

@@ -4,11 +4,17 @@
  * the summary rows with the best value of each column.
  */
 import type { LabRunConfig } from '../../engine/runConfig';
+import { comparedMetrics, EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
 import type { RunMetrics } from '../lab/metrics';
 import { downsample, smooth, type Point, type Reduce } from '../lab/series';
 
-export const METRIC_KEYS = ['loss', 'valLoss', 'exactMatch', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory'] as const;
-export type MetricKey = (typeof METRIC_KEYS)[number];
+const RUN_METRICS = ['lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory'] as const;
+export type MetricKey = 'loss' | 'valLoss' | EvalMetricKey | (typeof RUN_METRICS)[number];
+
+/** The metrics compared for runs on these tasks: the losses, each task's own (tasks/metrics.ts), then the run's figures. */
+export function metricsFor(configs: readonly Pick<LabRunConfig, 'task'>[]): MetricKey[] {
+  return ['loss', 'valLoss', ...comparedMetrics(configs.map((c) => c.task.name)), ...RUN_METRICS];
+}
 
 export interface MetricSpec {
   key: MetricKey;
@@ -29,7 +35,12 @@ const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => 
 export const METRICS: Record<MetricKey, MetricSpec> = {
   loss: { key: 'loss', title: 'Training loss (smoothed)', log: true, series: (m) => ({ steps: m.step, values: smooth(m.loss, 0.6), reduce: 'last' }) },
   valLoss: { key: 'valLoss', title: 'Validation loss', log: true, dots: true, series: (m) => evals(m, (e) => e.loss) },
-  exactMatch: { key: 'exactMatch', title: 'Exact match (held out)', dots: true, series: (m) => evals(m, (e) => e.exactMatch ?? Number.NaN) },
+  ...(Object.fromEntries(
+    (Object.keys(EVAL_METRICS) as EvalMetricKey[]).map((k): [EvalMetricKey, MetricSpec] => [
+      k,
+      { key: k, title: `${EVAL_METRICS[k].title} (held out)`, dots: true, series: (m) => evals(m, (e) => e[k] ?? Number.NaN) },
+    ]),
+  ) as Record<EvalMetricKey, MetricSpec>),
   lr: { key: 'lr', title: 'Learning rate', series: (m) => ({ steps: m.step, values: m.lr, reduce: 'last' }) },
   gradNorm: { key: 'gradNorm', title: 'Gradient norm', series: (m) => ({ steps: m.step, values: m.gradNorm, reduce: 'mean' }) },
   lossScale: { key: 'lossScale', title: 'Loss scale', log: true, series: (m) => ({ steps: m.step, values: m.lossScale, reduce: 'last' }) },

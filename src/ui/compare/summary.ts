@@ -2,20 +2,45 @@
  * The summary table's rows: one per run, each column a number that may be missing, and which
  * value is the best of each column (lower or higher, as the column says).
  */
+import { comparedMetrics, EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
 import type { ShelfRun } from '../lab/library';
 
-export const COLUMNS = [
+export type ColumnKey = 'finalValLoss' | 'bestValLoss' | EvalMetricKey | 'peakMeasured' | 'peakPredicted' | 'tokensPerSec' | 'wallMs' | 'skipped';
+
+export interface Column {
+  key: ColumnKey;
+  label: string;
+  better: 'lower' | 'higher';
+}
+
+const LOSSES: readonly Column[] = [
   { key: 'finalValLoss', label: 'Final val loss', better: 'lower' },
   { key: 'bestValLoss', label: 'Best val loss', better: 'lower' },
-  { key: 'exactMatch', label: 'Exact match', better: 'higher' },
+];
+
+const RUN_COLUMNS: readonly Column[] = [
   { key: 'peakMeasured', label: 'Peak memory', better: 'lower' },
   { key: 'peakPredicted', label: 'Predicted peak', better: 'lower' },
   { key: 'tokensPerSec', label: 'Tokens/s', better: 'higher' },
   { key: 'wallMs', label: 'Wall time', better: 'lower' },
   { key: 'skipped', label: 'Skipped steps', better: 'lower' },
-] as const;
+];
 
-export type ColumnKey = (typeof COLUMNS)[number]['key'];
+const METRIC_KEYS = Object.keys(EVAL_METRICS) as EvalMetricKey[];
+
+const metricColumn = (key: EvalMetricKey): Column => ({ key, label: EVAL_METRICS[key].title, better: EVAL_METRICS[key].better });
+
+/** Every column a row has: the task metrics of every task among them. */
+const COLUMNS: readonly Column[] = [...LOSSES, ...METRIC_KEYS.map(metricColumn), ...RUN_COLUMNS];
+
+/**
+ * The columns shown for these runs: the losses, the metrics comparisons show for their tasks
+ * (tasks/metrics.ts: exact match, bits per character, a forecast's MAE), and the run's figures.
+ */
+export function columnsFor(runs: readonly Pick<ShelfRun, 'config'>[]): Column[] {
+  return [...LOSSES, ...comparedMetrics(runs.map((r) => r.config.task.name)).map(metricColumn), ...RUN_COLUMNS];
+}
+
 export type SummaryRow = { run: ShelfRun } & Record<ColumnKey, number | undefined>;
 
 const median = (values: readonly number[]): number | undefined => {
@@ -38,7 +63,7 @@ export function summaryRow(run: ShelfRun): SummaryRow {
     run,
     finalValLoss: val.at(-1)?.loss,
     bestValLoss: losses.length ? Math.min(...losses) : undefined,
-    exactMatch: val.at(-1)?.exactMatch,
+    ...(Object.fromEntries(METRIC_KEYS.map((k) => [k, val.at(-1)?.[k]])) as Record<EvalMetricKey, number | undefined>),
     peakMeasured: maxOf(peaks),
     peakPredicted: run.predictedPeak,
     tokensPerSec: median(m.tokensPerSec),

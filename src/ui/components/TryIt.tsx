@@ -1,23 +1,20 @@
 import { useMemo } from 'react';
-import { isForecastRun } from '../../engine/runConfig';
+import type { RunConfig } from '../../engine/runConfig';
+import { evalPlanOf } from '../../tasks/metrics';
+import type { ExampleTaskConfig } from '../../tasks/types';
 import { expectedAnswer } from '../../tasks/tryInput';
+import { ForecastPanel } from '../forecast/ForecastPanel';
 import { useLab, useLabState } from '../lab/context';
+import { SamplerPanel } from '../text/SamplerPanel';
 import { TryItPanel, type TryItResult } from '../tryit/TryItPanel';
 
-/** The try-it panel on the current run's live weights. */
+/**
+ * Trying the current run's live weights, as its task is evaluated (tasks/metrics.ts): an input and
+ * the answer with its attention, a text's continuation (the sampler), or a forecaster's windows.
+ */
 export function TryIt() {
-  const lab = useLab();
   const run = useLabState((s) => s.run);
-  const inspection = useLabState((s) => s.inspection);
-  const config = run?.config;
-  // A forecaster has no token input to type: its windows are tried in the forecast panel.
-  const task = config && !isForecastRun(config) ? config.task : undefined;
-  const result = useMemo<TryItResult | undefined>(
-    () => (inspection?.value && task ? { ...inspection.value, expected: expectedAnswer(task, inspection.value.input) } : undefined),
-    [inspection?.value, task],
-  );
-  if (config && isForecastRun(config)) return null;
-  if (!run || !task) {
+  if (!run) {
     return (
       <section className="card tryit" aria-labelledby="tryit-empty">
         <h2 id="tryit-empty">Try it</h2>
@@ -25,6 +22,22 @@ export function TryIt() {
       </section>
     );
   }
+  switch (evalPlanOf(run.config.task.name).kind) {
+    case 'text': return <SamplerPanel />;
+    case 'forecast': return <ForecastPanel />;
+    case 'answers': return <AnswerTry task={(run.config as RunConfig).task as ExampleTaskConfig} />;
+  }
+}
+
+/** An example task's input, the model's greedy answer against the expected one, and the attention behind it. */
+function AnswerTry({ task }: { task: ExampleTaskConfig }) {
+  const lab = useLab();
+  const run = useLabState((s) => s.run)!;
+  const inspection = useLabState((s) => s.inspection);
+  const result = useMemo<TryItResult | undefined>(
+    () => (inspection?.value ? { ...inspection.value, expected: expectedAnswer(task, inspection.value.input) } : undefined),
+    [inspection?.value, task],
+  );
   const waiting = inspection !== undefined && !inspection.value && !inspection.error;
   const error = !run.live ? 'this run has no live model: resume it, or import its weights' : inspection?.error;
   return <TryItPanel task={task} busy={waiting || !run.live} result={result} error={error} onRun={(tokens) => lab.inspect(tokens)} />;

@@ -1,11 +1,12 @@
 import { memo } from 'react';
 import { precisionPolicy, type Checkpointing, type Precision, type PrecisionSettings } from '../../engine/precision/policy';
 import { isForecastRun } from '../../engine/runConfig';
-import { TASK_NAMES, TASKS, taskVocabulary, type TaskName } from '../../tasks/registry';
+import { TASK_INFO, TASK_NAMES, taskVocabulary, type TaskName } from '../../tasks/registry';
+import { TextSourcePicker } from '../text/TextSourcePicker';
 import { ArchitectureField } from './ArchitectureField';
 import type { Draft, Validation } from './draft';
 import { Field } from './Field';
-import { LOSS_SCALER_FIELDS, MEMORY_FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, OPTIMIZERS, SCHEDULE_FIELDS, SCHEDULES, taskFields, TRAIN_FIELDS, type FieldSpec } from './fields';
+import { LOSS_SCALER_FIELDS, MEMORY_FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, OPTIMIZERS, SCHEDULE_FIELDS, SCHEDULES, taskFields, TEXT_SOURCE_FIELDS, TRAIN_FIELDS, type FieldSpec } from './fields';
 import { PresetPicker } from './PresetPicker';
 import { FORECAST, FORECAST_MODEL_FIELDS, forecastTaskFields } from '../forecast/fields';
 import { SeriesSource } from '../forecast/SeriesSource';
@@ -57,11 +58,12 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
           <SeriesSource draft={draft} onChange={onChange} />
         </Section>
       ) : (
-        <Section title="Task" fields={TASK_NAMES.includes(task) ? taskFields(task) : []} {...common}>
+        <Section title="Task" fields={TASK_NAMES.includes(task) ? drawnTaskFields(task, draft) : []} {...common}>
           {choose(TASK)}
           {TASK_NAMES.includes(task) && (
-            <p className="note">{TASKS[task].description}{run && !isForecastRun(run) ? ` Vocabulary: ${taskVocabulary(run.task).size} tokens.` : ''}</p>
+            <p className="note">{TASK_INFO[task].description}{run && !isForecastRun(run) ? ` Vocabulary: ${taskVocabulary(run.task).size} tokens.` : ''}</p>
           )}
+          {task === 'text' && <TextSourcePicker draft={draft} validation={validation} onChange={onChange} />}
         </Section>
       )}
       {forecast ? (
@@ -85,6 +87,12 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
     </form>
   );
 });
+
+/** A task's fields drawn as plain fields: a text task's source has its own picker, and vocabSize is bpe's alone. */
+function drawnTaskFields(task: TaskName, draft: Draft): FieldSpec[] {
+  const source = new Set(TEXT_SOURCE_FIELDS.map((f) => f.path));
+  return taskFields(task).filter((f) => !source.has(f.path) && (f.path !== 'task.vocabSize' || draft['task.tokenizer'] === 'bpe'));
+}
 
 /**
  * The precision settings the draft asks for, read from its fields rather than the parsed run, so

@@ -53,7 +53,7 @@ function valueOf(spec: FieldSpec, d: Draft): unknown {
   const v = d[spec.path];
   if (spec.kind === 'boolean') return typeof v === 'boolean' ? v : undefined;
   if (typeof v !== 'string') return undefined;
-  if (spec.kind === 'select') return v === '' ? undefined : v;
+  if (spec.kind === 'select' || spec.kind === 'text') return v === '' ? undefined : v;
   if (spec.kind === 'pair') return v.trim() === '' ? undefined : v.split(',').map(numberOf);
   if (spec.kind === 'names') return v.trim() === '' ? undefined : v.split(',').map((s) => s.trim());
   return numberOf(v);

@@ -6,10 +6,12 @@
 import type { z } from 'zod';
 import { OPTIMIZER_NAMES, optimizerSchema, SCHEDULE_NAMES, scheduleSchema } from '../../engine/optim/config';
 import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
-import { TASKS, type TaskName } from '../../tasks/registry';
+import { TASK_INFO, type TaskName } from '../../tasks/registry';
+import { CORPUS_NAMES } from '../../tasks/text/corpora';
+import { TEXT_TOKENIZERS } from '../../tasks/text/task';
 
-/** `names`: text items separated by commas (a forecast's columns). */
-export type FieldKind = 'number' | 'boolean' | 'select' | 'pair' | 'names';
+/** `names`: text items separated by commas (a forecast's columns); `text`: free text (a dropped file's name), drawn by its own component. */
+export type FieldKind = 'number' | 'boolean' | 'select' | 'pair' | 'names' | 'text';
 
 export interface FieldSpec {
   /** Dotted path in the run config, as the engine's messages name it. */
@@ -81,10 +83,19 @@ export const LOSS_SCALER_FIELDS: FieldSpec[] = [
   { path: 'train.lossScaler.growthInterval', label: 'Growth interval', kind: 'number', integer: true, placeholder: show(BARE.train.lossScaler.growthInterval) },
 ];
 
+/** Where a text task's text comes from: drawn by src/ui/text/TextSourcePicker.tsx, not as plain fields. */
+export const TEXT_SOURCE_FIELDS: FieldSpec[] = [
+  { path: 'task.corpus', label: 'Corpus', kind: 'select', options: ['', ...CORPUS_NAMES] },
+  { path: 'task.file', label: 'Your text', kind: 'text' },
+];
+
 export function taskFields(name: TaskName): FieldSpec[] {
-  return TASKS[name].knobs.map((k) => ({
+  const knobs: FieldSpec[] = TASK_INFO[name].knobs.map((k) => ({
     path: `task.${k.key}`, label: k.label, kind: 'number', help: k.help, integer: true, min: k.min, max: k.max, placeholder: String(k.default),
   }));
+  if (name !== 'text') return knobs;
+  const tokenizer: FieldSpec = { path: 'task.tokenizer', label: 'Tokenizer', kind: 'select', options: TEXT_TOKENIZERS, help: 'char: one token per character; bpe: byte-pair merges learned on the training part' };
+  return [...TEXT_SOURCE_FIELDS, tokenizer, ...knobs];
 }
 
 const LABELS: Record<string, string> = {

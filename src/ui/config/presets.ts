@@ -8,6 +8,10 @@ import copy from '../../../configs/copy.json';
 import reverse from '../../../configs/reverse.json';
 import sort from '../../../configs/sort.json';
 import seattleWeather from '../../../configs/forecast/seattle-weather.json';
+import textBpe from '../../../configs/text/bpe.json';
+import textChar from '../../../configs/text/char.json';
+import textDiet from '../../../configs/text/diet.json';
+import textLarge from '../../../configs/text/large.json';
 
 export interface Preset {
   id: string;
@@ -28,6 +32,10 @@ export const PRESETS: readonly Preset[] = [
   { id: 'addition', label: 'Addition — decoder-only, 3 layers', config: addition },
   { id: 'tiny', label: 'Tiny — 1+1 layers, 40 steps (smoke test)', config: TINY_CONFIG },
   { id: 'forecast', label: 'Forecast — Seattle weather, 56 days → 28, iTransformer', config: seattleWeather },
+  { id: 'text-char', label: 'Text, characters — Alice in Wonderland, 3 layers: words within a minute or two', config: textChar },
+  { id: 'text-bpe', label: 'Text, byte-pair tokens — Emma, 1,024 tokens, 3 layers', config: textBpe },
+  { id: 'text-large', label: 'Text, larger — 12M parameters, context 256: fits only with fp16, per-layer recompute and 8 micro-batches', config: textLarge },
+  { id: 'text-diet', label: 'Text, memory diet — the characters preset with 16 micro-batches, per-layer recompute and fp16', config: textDiet },
 ];
 
 export const DEFAULT_PRESET = PRESETS[0]!;

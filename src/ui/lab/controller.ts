@@ -2,6 +2,7 @@
  * What the page can ask of the worker. Sends commands through a port, feeds every event to the
  * store, and turns exports into downloads.
  */
+import type { SampleOptions } from '../../engine/eval/sample';
 import type { BackendChoice, Command, WorkerEvent } from '../../worker/protocol';
 import type { DrawGate } from '../charts/drawQueue';
 import { metricsCsv } from './metrics';
@@ -152,6 +153,25 @@ export class LabController {
     // The window shown stays until the next one arrives (scrubbing keeps its range).
     this.store.update((s) => ({ ...s, forecastWindow: { requestId, runId: run.id, pending: true, value: s.forecastWindow?.runId === run.id ? s.forecastWindow.value : undefined } }));
     this.port.post({ type: 'inspectWindow', runId: run.id, requestId, split, index });
+  }
+
+  /**
+   * A dropped or pasted text for configs to name as `task.file: name`: the worker decodes and
+   * checks it (the store then holds its facts, or what is wrong with it).
+   */
+  addText(name: string, bytes: ArrayBuffer): void {
+    const requestId = ++this.requestId;
+    this.store.update((s) => ({ ...s, texts: new Map(s.texts).set(name, { requestId }) }));
+    this.port.post({ type: 'addText', requestId, name, bytes });
+  }
+
+  /** A continuation of `prompt` by the current text run's weights, streamed into the store (the sampler). */
+  sample(prompt: string, options: SampleOptions): void {
+    const run = this.store.getState().run;
+    if (!run) return;
+    const requestId = ++this.requestId;
+    this.store.update((s) => ({ ...s, sampling: { requestId, runId: run.id, prompt, text: '', done: false } }));
+    this.port.post({ type: 'sample', runId: run.id, requestId, prompt, options });
   }
 
   /** Saves text as a file (comparison exports). */

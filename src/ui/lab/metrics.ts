@@ -3,6 +3,7 @@
  * and appended in place; `version` changes on every append so views can memoise on it.
  */
 import type { EvalMetrics, StepMetrics } from '../../engine/train/trainer';
+import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
 import { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from '../../worker/protocol';
 
 export interface MemoryColumns {
@@ -139,12 +140,14 @@ const cell = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? ''
 
 /**
  * The metrics as CSV, one row per optimizer step (`split` train) and per evaluation (`split`
- * val), like the command line's --metrics lines; memory columns in bytes where reported.
+ * val, or a forecast's test), like the command line's --metrics lines: a column for every task
+ * metric (tasks/metrics.ts), empty where the task has none; memory columns in bytes where reported.
  */
 export function metricsCsv(m: RunMetrics): string {
   const mem = new Map(m.memory.step.map((s, i) => [s, i]));
   const memCols = [...MEMORY_CATEGORIES, 'peak', 'backendInUse', 'backendAllocated'];
-  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', 'exactMatch', 'tokenAccuracy', ...memCols.map((c) => `mem_${c}`)];
+  const evalCols = Object.keys(EVAL_METRICS) as EvalMetricKey[];
+  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', ...evalCols, ...memCols.map((c) => `mem_${c}`)];
   const rows: string[][] = [];
   const skipped = new Set(m.skipped);
   for (let i = 0; i < m.length; i++) {
@@ -154,10 +157,10 @@ export function metricsCsv(m: RunMetrics): string {
       ? memCols.map(() => '')
       : [...MEMORY_CATEGORIES.map((c) => (m.memory.hasBreakdown ? cell(m.memory.categories[c][j]) : '')), cell(m.memory.peak[j]), cell(m.memory.inUse[j]), cell(m.memory.allocated[j])];
     const scale = m.lossScale[i]!;
-    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', '', '', ...memory]);
+    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', ...evalCols.map(() => ''), ...memory]);
   }
   for (const e of m.evals) {
-    rows.push(['val', String(e.step), cell(e.loss), '', '', '', '', '', '', cell(e.exactMatch), cell(e.tokenAccuracy), ...memCols.map(() => '')]);
+    rows.push([e.split, String(e.step), cell(e.loss), '', '', '', '', '', '', ...evalCols.map((k) => cell(e[k])), ...memCols.map(() => '')]);
   }
   rows.sort((a, b) => Number(a[1]) - Number(b[1]) || (a[0] === 'train' ? -1 : 1));
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';

@@ -5,6 +5,7 @@
  * once so buttons answer immediately. Events of runs the page no longer shows are dropped.
  */
 import type { LabRunConfig } from '../../engine/runConfig';
+import { addTextFacts, type TextFacts } from '../../tasks/text/source';
 import type { BackendChoice, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
 import { EMPTY_LIBRARY, replaceRun, type LibraryState } from './library';
 import { RunMetrics } from './metrics';
@@ -52,9 +53,15 @@ export interface LabState {
   inspection?: { requestId: number; runId: string; value?: EventOf<'inspected'>['inspection']; error?: string };
   /** The forecast panel's last window (a forecaster's run). */
   forecastWindow?: { requestId: number; runId: string; pending: boolean; value?: EventOf<'inspectedWindow'>['inspection']; error?: string };
+  /** Texts dropped or pasted on the page, by name: their facts once the worker checked them, or what is wrong. */
+  texts: ReadonlyMap<string, { requestId: number; facts?: TextFacts; message?: string }>;
+  /** A text run's tokenizer being learned before it starts. */
+  tokenizing?: { runId: string; done: number; total: number };
+  /** The text sampler's last request and the text streamed in so far. */
+  sampling?: { requestId: number; runId: string; prompt: string; text: string; done: boolean; error?: string };
 }
 
-const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress']);
+const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress', 'tokenizing']);
 
 export interface Scheduler {
   schedule(flush: () => void): void;
@@ -71,7 +78,7 @@ export class LabStore {
   readonly predictionFor = new Map<number, 'draft' | string>();
 
   constructor(choice: BackendChoice, private readonly scheduler: Scheduler = timerScheduler(), private readonly now = () => performance.now()) {
-    this.state = { backend: { status: 'starting', choice }, library: EMPTY_LIBRARY };
+    this.state = { backend: { status: 'starting', choice }, library: EMPTY_LIBRARY, texts: new Map() };
   }
 
   getState = (): LabState => this.state;
@@ -141,12 +148,25 @@ export class LabStore {
         };
         const notice = kept && e.startStep > 0 ? `Resumed “${kept.name}” from step ${e.startStep}.`
           : e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
-        return { ...s, run, error: undefined, notice };
+        return { ...s, run, error: undefined, notice, tokenizing: undefined };
       }
       case 'inspected':
         return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
       case 'inspectedWindow':
         return s.forecastWindow?.requestId === e.requestId ? { ...s, forecastWindow: { ...s.forecastWindow, pending: false, value: e.inspection, error: undefined } } : s;
+      case 'textAdded': {
+        if (s.texts.get(e.name)?.requestId !== e.requestId) return s; // a later drop of the same name
+        // The facts let the config panel check configs that name this text, as the worker will.
+        if (e.facts) addTextFacts({ file: e.name }, e.facts);
+        return { ...s, texts: new Map(s.texts).set(e.name, { requestId: e.requestId, ...(e.facts ? { facts: e.facts } : {}), ...(e.message ? { message: e.message } : {}) }) };
+      }
+      case 'tokenizing':
+        return { ...s, tokenizing: e.done < e.total ? { runId: e.runId, done: e.done, total: e.total } : undefined };
+      case 'sampled': {
+        const sampling = s.sampling;
+        if (!sampling || sampling.requestId !== e.requestId) return s;
+        return { ...s, sampling: { ...sampling, text: sampling.text + e.text, done: e.done, ...(e.message ? { error: e.message } : {}) } };
+      }
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
@@ -156,7 +176,8 @@ export class LabStore {
         const inspection = s.inspection && !s.inspection.value && !s.inspection.error && e.runId === s.inspection.runId ? { ...s.inspection, error: e.message } : s.inspection;
         const w = s.forecastWindow;
         const forecastWindow = w && w.pending && e.runId === w.runId ? { ...w, pending: false, error: e.message } : w;
-        return { ...s, run, error: view, inspection, forecastWindow };
+        const tokenizing = s.tokenizing?.runId === e.runId ? undefined : s.tokenizing;
+        return { ...s, run, error: view, inspection, forecastWindow, tokenizing };
       }
       default:
         break;

@@ -5,8 +5,10 @@
  * and gives the imported comparison and runs new ids so that nothing already kept is replaced.
  */
 import { z } from 'zod';
-import { parseRunConfig } from '../../engine/runConfig';
+import { parseLabRunConfig } from '../../engine/runConfig';
 import { ConfigError, parseWith, type FieldIssue } from '../../engine/validation';
+import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
+import { uiSeries } from '../forecast/files';
 import { gridSpecSchema } from '../compare/grid';
 import type { Checkpoint, Comparison, KeptRun } from './records';
 
@@ -15,12 +17,19 @@ export const COMPARISON_FORMAT = 'transformer-lab/comparison';
 /** JSON has no NaN: gaps in a column (no loss scale, no breakdown) travel as null. */
 const column = z.array(z.number().nullable()).transform((a) => a.map((v) => v ?? Number.NaN));
 
-/** An evaluation line: `loss` and the task's metrics (tasks/metrics.ts), on validation (or a forecast's test split). */
-const metric = z.number().optional();
+/** A number, or null for NaN (JSON has none). */
+const maybeNaN = z.number().nullable().transform((v) => v ?? Number.NaN);
+const taskMetrics = Object.fromEntries((Object.keys(EVAL_METRICS) as EvalMetricKey[]).map((k) => [k, maybeNaN.optional()])) as Record<EvalMetricKey, z.ZodOptional<typeof maybeNaN>>;
+
+/**
+ * An evaluation line: `loss` and the task's metrics (tasks/metrics.ts), on validation (or a
+ * forecast's test split), with what the task adds: a text run's sample, a forecast's evaluation memory.
+ */
 const evalSchema = z.object({
-  step: z.number().int().min(0), split: z.enum(['val', 'test']), loss: z.number().nullable().transform((v) => v ?? Number.NaN),
-  exactMatch: metric, tokenAccuracy: metric, mse: metric, mae: metric, repeatLastMse: metric, repeatLastMae: metric, linearMse: metric, linearMae: metric,
-  evalPeakBytes: metric, hostTargetBytes: metric,
+  step: z.number().int().min(0), split: z.enum(['val', 'test']), loss: maybeNaN,
+  ...taskMetrics,
+  sample: z.object({ prompt: z.string(), text: z.string() }).optional(),
+  evalPeakBytes: z.number().optional(), hostTargetBytes: z.number().optional(),
 });
 
 const metricsSchema = z.object({
@@ -84,7 +93,8 @@ export function parseComparisonFile(text: string, newId: (prefix: string) => str
   const checkpoints: Checkpoint[] = [];
   file.runs.forEach((r, i) => {
     try {
-      const config = parseRunConfig(r.config);
+      // A run's data must be at hand as for any config: a shipped corpus or series, or a file dropped here.
+      const config = parseLabRunConfig(r.config, uiSeries);
       const id = newId('run');
       const { checkpoint, ...rest } = r;
       if (checkpoint && !isWeightsJson(checkpoint.text)) issues.push({ path: `runs.${i}.checkpoint.text`, message: 'is not a weights JSON of the lab' });

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState } from 'react';
 import type { Inspection } from '../../engine/eval/inspect';
-import { taskVocabulary, type TaskConfig } from '../../tasks/registry';
+import { taskVocabulary, type ExampleTaskConfig } from '../../tasks/registry';
 import { formatTokens, parseTaskInput, sampleInput } from '../../tasks/tryInput';
 import { AttentionView } from './AttentionView';
 import { TokenComparison } from './TokenComparison';
@@ -9,7 +9,7 @@ import { TokenComparison } from './TokenComparison';
 export type TryItResult = Inspection & { expected: number[] };
 
 export interface TryItPanelProps {
-  task: TaskConfig;
+  task: ExampleTaskConfig;
   /** A run is in flight: Run waits. */
   busy: boolean;
   result?: TryItResult;

@@ -13,6 +13,7 @@ import { fileSeries } from '../../../src/cli/series';
 import { batchRows, windowBatch } from '../../../src/tasks/forecast/batches';
 import { prepareForecastData } from '../../../src/tasks/forecast/series';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
+import { messageOf } from '../../helpers/errors';
 
 const series = fileSeries();
 
@@ -97,5 +98,15 @@ describe('a forecaster’s weights and resume', () => {
     resumed.dispose();
     expect(later).toEqual(losses.slice(4));
     expect(again.tensors).toEqual(end.tensors);
+  });
+
+  it('carries no tokenizer, and a forecaster’s file with one is refused by field', async () => {
+    await onBackend('wasm');
+    const trainer = Trainer.create(forecastRun(), { series });
+    const doc = await trainer.weightsDocument('base64');
+    trainer.dispose();
+    expect(doc).not.toHaveProperty('tokenizer');
+    const withTokenizer = JSON.stringify({ ...doc, tokenizer: { type: 'char', chars: ['a', 'b'], merges: [] } });
+    expect(messageOf(() => parseWeightsText(withTokenizer))).toBe('tokenizer: this is a forecaster ("kind": "forecaster"); a token Transformer is needed here');
   });
 });

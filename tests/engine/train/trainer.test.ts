@@ -11,6 +11,7 @@ import { parseWeightsText } from '../../../src/engine/weights/format';
 import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { toBatch } from '../../../src/tasks/batches';
 import { createDataset } from '../../../src/tasks/dataset';
+import { parseTaskConfig } from '../../../src/tasks/registry';
 import { onBackend } from '../../helpers/backends';
 import { transformerConfig } from '../../../src/engine/modelKind';
 
@@ -75,7 +76,7 @@ describe('gradient accumulation', () => {
     const run = tiny({}, { dropout: 0 });
     const model = TransformerModel.initialise(run.model, 1);
     // Sorted by length, so that each micro-batch is padded to its own, different width.
-    const examples = createDataset(run.task, 5, { validationSize: 4 }).nextTrain(12).sort((a, b) => a.input.length - b.input.length);
+    const examples = createDataset(parseTaskConfig({ name: 'reverse', minLength: 1, maxLength: 4, symbols: 5 }), 5, { validationSize: 4 }).nextTrain(12).sort((a, b) => a.input.length - b.input.length);
     const whole = lossAndGrads(model, [toBatch(examples, 'encoder-decoder')], evalContext);
     const parts = [examples.slice(0, 4), examples.slice(4, 8), examples.slice(8)].map((e) => toBatch(e, 'encoder-decoder'));
     expect(new Set(parts.map((p) => p.tgtOut[0]!.length)).size).toBeGreaterThan(1);

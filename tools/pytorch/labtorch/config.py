@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from .errors import FieldIssue, LabInputError
-from .jsvalues import MISSING, js_number
+from .jsvalues import MISSING, js_json, js_number
 from .model import architecture
 from .schema import (OPTIONAL, REQUIRED, Check, Report, boolean, choice, integer, literal, literal_or_int, nullable,
                      number, obj, pair, tagged)
 from .forecast import forecaster_schema, parse_forecast_run
 from .tasks import TASKS, sequence_length
+from .text import CORPORA
 
 Config = Dict[str, Any]
 
@@ -85,6 +86,28 @@ def _sequence_task(name: str) -> Check:
 
 TASK_SCHEMAS = {name: _sequence_task(name) for name in ("copy", "reverse", "sort")}
 TASK_SCHEMAS["addition"] = obj([("name", literal("addition"), REQUIRED), ("maxDigits", integer(1, 20), 3)])
+
+
+def _nonempty_string(v: Any, path: str, report: Report) -> Any:
+    if not isinstance(v, str):
+        report.add(path, f"must be string (got {js_json(v)})", aborting=True)
+    elif v == "":
+        report.add(path, 'must be ≥ 1 (got "")')
+    return v
+
+
+def _text_rules(t: Config, report: Report) -> None:
+    if "file" not in t and "corpus" not in t:
+        report.add("task.corpus", f'name the text: "corpus" (one the lab ships: {", ".join(CORPORA)}) or "file" (a UTF-8 text file)')
+    if "file" in t and "corpus" in t:
+        report.add("task.file", 'give "file" or "corpus", not both')
+
+
+# The text task (src/tasks/text/task.ts). Its vocabulary follows from its text, which the lab
+# checked when it wrote the run; here the tokenizer comes from the weights file.
+TASK_SCHEMAS["text"] = obj([("name", literal("text"), REQUIRED), ("file", _nonempty_string, OPTIONAL),
+                            ("corpus", choice(*CORPORA), OPTIONAL), ("tokenizer", choice("char", "bpe"), "char"),
+                            ("vocabSize", integer(4, 32768), 512), ("contextLength", integer(1, 4096), 64)], _text_rules)
 
 
 def _task(raw: Any, path: str, report: Report) -> Any:
@@ -178,7 +201,7 @@ def parse_run_config(raw: Any, search: Optional[List[Any]] = None) -> Config:
     task = _task(raw.get("task", MISSING), "task", task_report)
     issues += task_report.issues
     task_ok = not task_report.issues
-    vocab = TASKS[task["name"]].vocab_size(task) if task_ok else 3
+    vocab = TASKS[task["name"]].vocab_size(task) if task_ok and task["name"] != "text" else None if task_ok else 3
     model: Optional[Config] = None
     try:
         model = parse_model_config(raw.get("model", MISSING), "model", vocab)
@@ -195,9 +218,18 @@ def parse_run_config(raw: Any, search: Optional[List[Any]] = None) -> Config:
 
 
 def _task_fit(task: Config, model: Config) -> List[FieldIssue]:
+    arch = architecture(model)
+    if task["name"] == "text":
+        issues = []
+        if arch != "decoder-only":
+            issues.append(FieldIssue("model.nEncoderLayers", "the text task trains a decoder-only model "
+                                     f"(nEncoderLayers 0, nDecoderLayers ≥ 1), not an {arch} one"))
+        if model["maxLen"] < task["contextLength"]:
+            issues.append(FieldIssue("task.contextLength", f"contextLength {task['contextLength']} is longer than the "
+                                     f"model's maxLen {model['maxLen']}"))
+        return issues
     issues = []
     vocab = TASKS[task["name"]].vocab_size(task)
-    arch = architecture(model)
     longest = sequence_length(task, arch)
     if model["maxLen"] < longest:
         issues.append(FieldIssue("model.maxLen", f"maxLen {model['maxLen']} is shorter than the longest sequence "
