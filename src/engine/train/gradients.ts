@@ -35,9 +35,12 @@ export function lossAndGrads(
   microBatches: HostBatch[],
   contextFor: (micro: number) => ForwardContext,
   run: StackRunner = runPlainly,
-  lossScale = 1,
+  lossScale: number | tf.Tensor = 1,
   meter?: MemoryMeter,
 ): LossAndGrads {
+  // A scale on the device (fp16 loss scaling decided there) multiplies as the number would:
+  // fround(1/total)·scale equals fround(scale/total) for the powers of two scales are.
+  const factorOf = (total: number) => (typeof lossScale === 'number' ? lossScale / total : lossScale.mul(1 / total));
   const total = Math.max(1, microBatches.reduce((n, b) => n + targetCount(b), 0));
   const params = model.list();
   const xs = params.map((p) => p.variable);
@@ -54,7 +57,7 @@ export function lossAndGrads(
         const plain = (name: string) => byName.get(name) ?? model.lookup(name);
         const lookup = meter ? meter.lookup(plain) : plain;
         const logits = forwardLogits(ctx, lookup, model.config, tokens, runner);
-        const loss = tokenLoss(logits, targets).sum.mul(lossScale / total) as tf.Scalar;
+        const loss = tokenLoss(logits, targets).sum.mul(factorOf(total)) as tf.Scalar;
         meter?.endForward();
         return meter ? meter.watchLoss(loss) : loss;
       };

@@ -5,13 +5,15 @@ import { inspectExample, type Inspection } from '../eval/inspect';
 import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
-import { stepMeter } from '../memory/meter';
+import { backendFigures, stepMeter } from '../memory/meter';
 import { TransformerModel } from '../model/model';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import type { RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
-import { LossScaler } from '../precision/lossScaler';
+import * as tf from '@tensorflow/tfjs';
+import { compileOnly } from '../internals/webgpu';
+import { DeviceLossScaler, LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
 import { splitBatchRows } from '../weights/batch';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
@@ -19,7 +21,7 @@ import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
 import { taskDefinition } from '../../tasks/registry';
 import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
-import { optimizerStep } from './step';
+import { queueStep, READOUT, StepGate, type StepInputs } from './step';
 
 export interface StepMetrics {
   step: number;
@@ -57,6 +59,20 @@ export interface TrainerOptions {
   lossScalerState?: unknown;
   /** Train on this one batch at every step instead of the task's stream. */
   fixedBatch?: Batch;
+  /**
+   * On WebGPU, compile every shader of a step before the first one runs (a compile-only pass:
+   * nothing is computed or applied). Default true; false measures what it saves.
+   */
+  compileWarmUp?: boolean;
+}
+
+/** A step queued on the device and not yet read back. */
+interface PendingStep {
+  step: number;
+  lr: number;
+  tokens: number;
+  memory: MemoryBreakdown;
+  readout: tf.Tensor;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -83,6 +99,15 @@ export class Trainer {
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
   private readonly scaler: LossScaler | null;
+  /** The scaler's state on the device, where each step's skip is decided. */
+  private readonly deviceScaler: DeviceLossScaler | null;
+  private readonly gate = new StepGate();
+  private pending: PendingStep[] = [];
+  /** When the first pending step was queued (wall time, for stepMs). */
+  private windowStart = 0;
+  private warmUpState: 'due' | 'done' | 'off';
+  /** Milliseconds the compile-only warm-up took (null until it ran). */
+  warmUpMs: number | null = null;
 
   private constructor(
     readonly run: RunConfig,
@@ -100,6 +125,8 @@ export class Trainer {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
+    this.deviceScaler = this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null;
+    this.warmUpState = opts.compileWarmUp === false ? 'off' : 'due';
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
@@ -147,37 +174,142 @@ export class Trainer {
     for (const l of this.listeners) l(e);
   }
 
-  /** One optimizer step over `gradAccumSteps` micro-batches; one asynchronous read-back. */
-  async trainStep(): Promise<StepMetrics> {
+  /** Bytes of the step state kept on the device between steps (loss scale, growth count, stop flag). */
+  get deviceStateBytes(): number {
+    return [this.gate.halted, ...(this.deviceScaler ? [this.deviceScaler.scale] : [])].reduce((n, t) => n + t.size * (t.dtype === 'bool' ? 1 : 4), 0) +
+      (this.deviceScaler ? 4 : 0);
+  }
+
+  /** Steps queued on the device whose loss has not been read back yet. */
+  get pendingSteps(): number {
+    return this.pending.length;
+  }
+
+  /** The inputs of the step about to run on `micro` (its dropout streams, lr and scaler). */
+  private stepInputs(micro: Batch[], step: number, lr: number, meter?: StepInputs['meter']): StepInputs {
     const t = this.run.train;
-    const started = performance.now();
-    const micro = this.batches.take();
-    const step = this.stepIndex;
-    const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
-    const scaleUsed = this.scaler?.scale;
-    const meter = stepMeter(this.run.model, this.policy, micro);
-    const outcome = await optimizerStep({
+    return {
       model: this.model,
       optimizer: this.optimizer,
       microBatches: micro,
-      contextFor: (i) =>
-        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
+      contextFor: (i) => createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
-      scaler: this.scaler,
+      scaler: this.deviceScaler,
       meter,
-    });
-    if (!Number.isFinite(outcome.loss) && !this.scaler) throw new DivergedError(step);
-    this.stepIndex++;
-    const stepMs = performance.now() - started;
-    const tokens = micro.reduce((n, b) => n + inputTokens(b), 0);
-    const metrics: StepMetrics = { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    };
+  }
+
+  /**
+   * On WebGPU, once: the next step built with every shader compiled and nothing run (TF.js's
+   * compile-only mode), then a wait for the compiles. It takes no batch from the stream and
+   * changes nothing. Returns its duration in ms (0 where there is nothing to do).
+   */
+  async warmUp(): Promise<number> {
+    if (this.warmUpState !== 'due') return 0;
+    this.warmUpState = 'done';
+    if (tf.getBackend() !== 'webgpu') return 0;
+    const started = performance.now();
+    const micro = this.batches.peek();
+    const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.gate, false));
+    readout.dispose();
+    this.warmUpMs = performance.now() - started;
+    return this.warmUpMs;
+  }
+
+  /**
+   * Queues one optimizer step over `gradAccumSteps` micro-batches on the device and reads
+   * nothing: whether it is skipped (fp16 overflow) and the next loss scale are decided there.
+   * `flush` reads every queued step back at once.
+   */
+  async queueStep(): Promise<void> {
+    await this.warmUp();
+    const t = this.run.train;
+    if (this.pending.length === 0) this.windowStart = performance.now();
+    const micro = this.batches.take();
+    const step = this.stepIndex;
+    const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
+    const meter = stepMeter(this.run.model, this.policy, micro);
+    const readout = queueStep(this.stepInputs(micro, step, lr, meter), this.gate);
     const parameters = this.model.parameterBytes();
-    metrics.memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
-    if (this.scaler) Object.assign(metrics, { lossScale: scaleUsed, skipped: outcome.skipped });
-    this.emit({ type: 'step', metrics });
-    return metrics;
+    const memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
+    this.pending.push({ step, lr, tokens: micro.reduce((n, b) => n + inputTokens(b), 0), memory, readout });
+    this.stepIndex++;
+  }
+
+  /**
+   * Reads every queued step back in one read (losses, norms, overflow flags, scales, and the
+   * scaler's state), settles the optimizer, and emits one step event per step, in order. The
+   * wall time since the first of them was queued is shared out evenly as their stepMs. Without
+   * a loss scaler a non-finite loss throws DivergedError: nothing from that step on landed.
+   */
+  async flush(): Promise<StepMetrics[]> {
+    const pending = this.pending;
+    if (pending.length === 0) return [];
+    this.pending = [];
+    const all = tf.tidy(() => {
+      const parts = pending.map((p) => p.readout);
+      if (this.deviceScaler) parts.push(this.deviceScaler.snapshot());
+      return tf.concat(parts);
+    });
+    let values: Float32Array;
+    try {
+      values = (await all.data()) as Float32Array;
+    } finally {
+      all.dispose();
+      tf.dispose(pending.map((p) => p.readout));
+    }
+    const stepMs = (performance.now() - this.windowStart) / pending.length;
+    const at = (i: number, field: number) => values[i * READOUT.size + field]!;
+    const landed: boolean[] = [];
+    let diverged: number | null = null;
+    for (let i = 0; i < pending.length; i++) {
+      const finite = Number.isFinite(at(i, READOUT.loss));
+      if (!finite && !this.scaler && diverged === null) diverged = i;
+      landed.push(diverged === null && finite && at(i, READOUT.overflow) === 0);
+    }
+    this.optimizer.settle(landed);
+    if (this.scaler) {
+      const tail = pending.length * READOUT.size;
+      this.scaler.mirror({ scale: values[tail]!, growthTracker: values[tail + 1]! });
+    }
+    const out: StepMetrics[] = [];
+    for (let i = 0; i < (diverged ?? pending.length); i++) {
+      const p = pending[i]!;
+      const metrics: StepMetrics = {
+        step: p.step,
+        loss: at(i, READOUT.loss),
+        lr: p.lr,
+        gradNorm: at(i, READOUT.gradNorm),
+        tokensPerSec: (p.tokens / stepMs) * 1000,
+        stepMs,
+        memory: p.memory,
+      };
+      if (this.scaler) Object.assign(metrics, { lossScale: at(i, READOUT.scale), skipped: at(i, READOUT.overflow) > 0 });
+      this.emit({ type: 'step', metrics });
+      out.push(metrics);
+    }
+    // The backend's figures of the last step as they stand once everything is read and settled.
+    const last = out.at(-1)?.memory;
+    if (last) Object.assign(last, backendFigures());
+    if (diverged !== null) {
+      this.stepIndex = pending[diverged]!.step;
+      throw new DivergedError(this.stepIndex);
+    }
+    return out;
+  }
+
+  /** One optimizer step and its read-back: the metrics of that step. */
+  async trainStep(): Promise<StepMetrics> {
+    await this.queueStep();
+    return (await this.flush()).at(-1)!;
+  }
+
+  /** `n` optimizer steps queued back to back and read back together (one read for all). */
+  async trainSteps(n: number): Promise<StepMetrics[]> {
+    for (let i = 0; i < n; i++) await this.queueStep();
+    return this.flush();
   }
 
   async evaluate(): Promise<EvalMetrics> {
@@ -203,17 +335,23 @@ export class Trainer {
     return inspectExample(this.model.lookup, this.run.model, input, longestAnswer, this.matMul);
   }
 
-  /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */
+  /**
+   * Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end.
+   * Losses are read back every `readbackEvery` steps (and before each evaluation).
+   */
   async train(opts: { until?: number; signal?: AbortSignal } = {}): Promise<void> {
     const until = opts.until ?? this.run.train.steps;
+    const { evalEvery, readbackEvery } = this.run.train;
     while (this.stepIndex < until && !opts.signal?.aborted) {
-      await this.trainStep();
-      if (this.stepIndex % this.run.train.evalEvery === 0 || this.stepIndex === until) await this.evaluate();
+      const nextEval = (Math.floor(this.stepIndex / evalEvery) + 1) * evalEvery;
+      await this.trainSteps(Math.min(readbackEvery, nextEval - this.stepIndex, until - this.stepIndex));
+      if (this.stepIndex % evalEvery === 0 || this.stepIndex === until) await this.evaluate();
     }
   }
 
   /** The weights JSON, with optimizer state and training metadata as extra top-level keys. */
   async weightsDocument(encoding: 'data' | 'base64' = 'base64'): Promise<WeightsDocument> {
+    await this.flush();
     const [values, optimizerState] = await Promise.all([this.model.values(), this.optimizer.saveState()]);
     return exportWeights(this.run.model, values, {
       encoding,
@@ -226,6 +364,10 @@ export class Trainer {
   }
 
   dispose(): void {
+    tf.dispose(this.pending.map((p) => p.readout));
+    this.pending = [];
+    this.deviceScaler?.dispose();
+    this.gate.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }
