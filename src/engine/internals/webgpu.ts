@@ -11,9 +11,15 @@ import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
  * 2. With the flag `WEBGPU_ENGINE_COMPILE_ONLY` set, `runWebGPUProgram` creates each pipeline
  *    asynchronously and records nothing: outputs are allocated and never written.
  *    `backend.checkCompileCompletionAsync()` waits for every pipeline in the cache.
- * 3. `backend.memory()` (what `tf.memory()` merges in) has `numBytesInGPU`, the bytes of buffers
+ * 3. Every shader goes through `device.createShaderModule` with TF.js's prelude first, so a
+ *    kernel cannot put WGSL's `enable f16;` (which must come first) in its own code: on a device
+ *    with `shader-f16`, a module whose code carries ENABLE_F16 gets the directive put in front.
+ * 4. `backend.memory()` (what `tf.memory()` merges in) has `numBytesInGPU`, the bytes of buffers
  *    in use, and `numBytesAllocatedInGPU`, every buffer the pool holds (it never shrinks).
  */
+
+/** The line a kernel's WGSL carries to be compiled with `enable f16;` (only asked for where the device has shader-f16). */
+export const ENABLE_F16 = '// lab:enable-f16';
 
 const TFJS_PRIORITY = 3; // TF.js's own for webgpu: first choice where it can run
 
@@ -42,6 +48,10 @@ export function registerWebGPUBackend(requestAdapter: () => Promise<GPUAdapter |
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         },
       });
+      if (device.features.has('shader-f16')) {
+        const create = device.createShaderModule.bind(device);
+        device.createShaderModule = (d: GPUShaderModuleDescriptor) => create(d.code.includes(ENABLE_F16) ? { ...d, code: `enable f16;\n${d.code}` } : d);
+      }
       return new WebGPUBackend(device, (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info);
     },
     TFJS_PRIORITY,

@@ -85,6 +85,9 @@ fn unpackBits(h: u32) -> u32 { return h << 16u; }
 
 const HELPERS: Record<HalfFormat, string> = { fp16: FP16, bf16: BF16 };
 
+/** The rounding, packing and unpacking helpers of one format (roundBits, packPair, unpackBits). */
+export const halfHelpers = (format: HalfFormat): string => HELPERS[format];
+
 /** Input `x` (float32, flat), output float32: a NaN passes through with its bits. */
 export const roundHalfShader = (format: HalfFormat) => `${HELPERS[format]}
 fn main(index: i32) {
