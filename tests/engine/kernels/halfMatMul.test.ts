@@ -63,6 +63,15 @@ describe('half-operand matmul on WebGPU', () => {
     });
   }
 
+  it('reads a float32 operand cast from int32 by its values (TF.js may keep it in an int32 buffer)', async () => {
+    const a = tf.tensor2d([[-3, 2], [0, -2]], [2, 2], 'int32').cast('float32');
+    const b = tf.eye(2);
+    const got = halfMatMul(packOperand(a, 'fp16'), packOperand(b, 'fp16'), false, false, 'fp16', 'unpack');
+    expect(Array.from(await got.data())).toEqual([-3, 2, 0, -2]);
+    expect(Array.from(await roundHalf(a, 'bf16').data())).toEqual([-3, 2, 0, -2]);
+    tf.dispose([a, b, got]);
+  });
+
   it('passes inf and NaN through as the rounding path does', async () => {
     const a = tf.tensor2d([[Infinity, 1], [NaN, 1], [1e6, 1]]);
     const b = tf.tensor2d([[1], [1]]);
