@@ -14,8 +14,9 @@ export interface BenchFlags {
   /** Time PyTorch's step beside ours, interleaved (src/cli/vsTorch.ts). */
   vsTorch?: boolean;
   torchThreads?: number;
-  /** Skip the compile-only warm-up on WebGPU (to measure what it saves). */
+  /** Force WebGPU's compile-only warm-up off (cold) or on (warm); by default the trainer decides. */
   cold?: boolean;
+  warm?: boolean;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -66,7 +67,9 @@ export async function bench(flags: BenchFlags, print: (line: string) => void, pr
     const result = await vsTorch(run, { rounds: steps, torchThreads: flags.torchThreads, onRound: (comparison, where) => progress(`bench ${comparison}: ${where}`) });
     show(vsTorchTable(result, flags.config), result);
   } else if (flags.suite === undefined) {
-    const result = await benchmark(run, { steps, cold: flags.cold, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
+    if (flags.cold && flags.warm) throw new ConfigError([{ path: '--cold', message: 'cannot be combined with --warm' }]);
+    const warmUp = flags.cold ? false : flags.warm ? true : undefined;
+    const result = await benchmark(run, { steps, warmUp, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
     const adapter = webgpuAdapter();
     show(benchSummary(result), adapter && result.backend === 'webgpu' ? { ...result, adapter } : result);
   } else if (flags.suite === 'memory') {

@@ -79,7 +79,7 @@ function main(): void {
         const file = path.join(tmp, `${path.basename(config, '.json')}-${precision}.json`);
         writeFileSync(file, JSON.stringify({ ...raw, train: { ...raw.train, precision } }));
         process.stderr.write(`kit: ${path.basename(config)} ${precision}\n`);
-        const r = bench(['--config', file, '--steps', String(opts.steps)]) as BenchResult & { adapter?: AdapterReport };
+        const r = bench(['--config', file, '--steps', String(opts.steps), '--warm']) as BenchResult & { adapter?: AdapterReport };
         adapter ??= r.adapter;
         const cold = precision === opts.precisions[0] ? (bench(['--config', file, '--steps', '1', '--cold']) as BenchResult) : null;
         lines.push(row([

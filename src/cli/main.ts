@@ -14,7 +14,7 @@ const USAGE = `usage:
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
                                   [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm|webgpu]
   npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm|webgpu] [--json]
-                                  [--suite memory|diet] [--vs-torch [--torch-threads N]] [--cold]
+                                  [--suite memory|diet] [--vs-torch [--torch-threads N]] [--cold | --warm]
   npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]`;
 
 const OPTIONS = {
@@ -35,13 +35,14 @@ const OPTIONS = {
   'out-dir': { type: 'string' },
   nproc: { type: 'string' },
   cold: { type: 'boolean', default: false },
+  warm: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold'],
+  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold', 'warm'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
 };
 
@@ -109,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
-    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads, cold: v.cold }, print, progress);
+    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads, cold: v.cold, warm: v.warm }, print, progress);
   }
 }
 

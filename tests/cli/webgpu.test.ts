@@ -31,7 +31,7 @@ const TINY = {
 describe('--backend webgpu', () => {
   it('bench --json reports the adapter and every figure', () => {
     writeFileSync(file('run.json'), JSON.stringify(TINY));
-    const r = cli(['bench', '--config', file('run.json'), '--backend', 'webgpu', '--steps', '2', '--json']);
+    const r = cli(['bench', '--config', file('run.json'), '--backend', 'webgpu', '--steps', '2', '--json', '--warm']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^webgpu: .+\((system|swiftshader|VK_ICD_FILENAMES)\)$/m);
     const out = JSON.parse(r.stdout.trim());

@@ -23,7 +23,7 @@ export interface BenchResult {
   modelGflopsPerStep: number;
   /** The first step of a fresh trainer, read-back included (on WebGPU: after the warm-up, unless cold). */
   firstStepMs: number;
-  /** The compile-only warm-up before it (WebGPU; null when skipped or elsewhere). */
+  /** The compile-only warm-up before it (WebGPU; null when it did not run). */
   warmUpMs: number | null;
   /** WebGPU: bytes in GPU buffers in use after the timed steps, and in every buffer the pool holds (its high-water mark). */
   gpuMemory?: { inUseBytes: number; allocatedBytes: number };
@@ -55,13 +55,14 @@ export async function matmulGflops(n = 512, repeats = 8): Promise<number> {
 /**
  * Times `steps` training steps of `run` (after `warmup` steps, 2 by default, the first of them
  * timed alone) and measures one step's peak. Steps are read back `readbackEvery` at a time, as
- * the trainer runs them. `cold` skips the compile-only warm-up on WebGPU.
+ * the trainer runs them. `warmUp` forces WebGPU's compile-only warm-up on or off (default: the
+ * trainer's choice).
  */
 export async function benchmark(
   run: RunConfig,
-  opts: { steps: number; warmup?: number; cold?: boolean; onStep?: (done: number, total: number) => void },
+  opts: { steps: number; warmup?: number; warmUp?: boolean; onStep?: (done: number, total: number) => void },
 ): Promise<BenchResult> {
-  const trainer = Trainer.create(run, { compileWarmUp: !opts.cold });
+  const trainer = Trainer.create(run, { compileWarmUp: opts.warmUp });
   try {
     await trainer.warmUp();
     const firstStarted = performance.now();

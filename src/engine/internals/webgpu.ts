@@ -21,7 +21,10 @@ import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 /** The line a kernel's WGSL carries to be compiled with `enable f16;` (only asked for where the device has shader-f16). */
 export const ENABLE_F16 = '// lab:enable-f16';
 
-const TFJS_PRIORITY = 3; // TF.js's own for webgpu: first choice where it can run
+const TFJS_PRIORITY = 3;
+
+/** Devices our factory opened on a fallback (CPU) adapter such as SwiftShader. */
+const onFallback = new WeakSet<GPUDevice>(); // TF.js's own for webgpu: first choice where it can run
 
 /**
  * Makes the 'webgpu' backend open its device on the adapter that `requestAdapter` finds
@@ -48,6 +51,7 @@ export function registerWebGPUBackend(requestAdapter: () => Promise<GPUAdapter |
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         },
       });
+      if ((adapter as GPUAdapter & { info?: { isFallbackAdapter?: boolean } }).info?.isFallbackAdapter) onFallback.add(device);
       if (device.features.has('shader-f16')) {
         const create = device.createShaderModule.bind(device);
         device.createShaderModule = (d: GPUShaderModuleDescriptor) => create(d.code.includes(ENABLE_F16) ? { ...d, code: `enable f16;\n${d.code}` } : d);
@@ -65,6 +69,11 @@ function webgpuBackend(): WebGPUBackend {
 
 /** The current WebGPU backend's device. */
 export const webgpuDevice = (): GPUDevice => webgpuBackend().device;
+
+/** Whether the current backend is WebGPU on a device our factory opened on a CPU fallback adapter (SwiftShader). */
+export function webgpuOnFallbackAdapter(): boolean {
+  return tf.getBackend() === 'webgpu' && onFallback.has(webgpuBackend().device);
+}
 
 /** Whether the current backend is WebGPU on a device that computes in native half (`f16` in WGSL). */
 export function webgpuHasShaderF16(): boolean {

@@ -12,7 +12,7 @@ import { learningRate } from '../optim/schedule';
 import type { RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
 import * as tf from '@tensorflow/tfjs';
-import { compileOnly } from '../internals/webgpu';
+import { compileOnly, webgpuOnFallbackAdapter } from '../internals/webgpu';
 import { DeviceLossScaler, LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
 import { splitBatchRows } from '../weights/batch';
@@ -61,7 +61,8 @@ export interface TrainerOptions {
   fixedBatch?: Batch;
   /**
    * On WebGPU, compile every shader of a step before the first one runs (a compile-only pass:
-   * nothing is computed or applied). Default true; false measures what it saves.
+   * nothing is computed or applied). By default on, except on a CPU fallback adapter
+   * (SwiftShader), where it measured slower than compiling on first use (README, "WebGPU in Node").
    */
   compileWarmUp?: boolean;
 }
@@ -105,7 +106,7 @@ export class Trainer {
   private pending: PendingStep[] = [];
   /** When the first pending step was queued (wall time, for stepMs). */
   private windowStart = 0;
-  private warmUpState: 'due' | 'done' | 'off';
+  private warmUpState: 'due' | 'auto' | 'done' | 'off';
   /** Milliseconds the compile-only warm-up took (null until it ran). */
   warmUpMs: number | null = null;
 
@@ -126,7 +127,7 @@ export class Trainer {
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
     this.deviceScaler = this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null;
-    this.warmUpState = opts.compileWarmUp === false ? 'off' : 'due';
+    this.warmUpState = opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
@@ -204,12 +205,14 @@ export class Trainer {
   /**
    * On WebGPU, once: the next step built with every shader compiled and nothing run (TF.js's
    * compile-only mode), then a wait for the compiles. It takes no batch from the stream and
-   * changes nothing. Returns its duration in ms (0 where there is nothing to do).
+   * changes nothing. Returns its duration in ms (0 where there is nothing to do, or where
+   * `compileWarmUp` was left to its default on a fallback adapter).
    */
   async warmUp(): Promise<number> {
-    if (this.warmUpState !== 'due') return 0;
+    const state = this.warmUpState;
+    if (state === 'done' || state === 'off') return 0;
     this.warmUpState = 'done';
-    if (tf.getBackend() !== 'webgpu') return 0;
+    if (tf.getBackend() !== 'webgpu' || (state === 'auto' && webgpuOnFallbackAdapter())) return 0;
     const started = performance.now();
     const micro = this.batches.peek();
     const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.gate, false));

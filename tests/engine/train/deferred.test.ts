@@ -8,6 +8,7 @@ import { DivergedError, Trainer, type StepMetrics } from '../../../src/engine/tr
 import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { toBatch } from '../../../src/tasks/batches';
 import { createDataset } from '../../../src/tasks/dataset';
+import { webgpuAdapter } from '../../../src/cli/nodeBackend';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 
 /**
@@ -105,7 +106,7 @@ describe('the compile-only warm-up on WebGPU', () => {
   it('compiles the step and changes nothing: no step lands, the data stream and the first losses are those of a run without it', async () => {
     await onBackend('webgpu');
     const run = tiny({ precision: 'fp16', lossScaler: { initScale: 1024 } }, { dropout: 0 });
-    const warmed = Trainer.create(run);
+    const warmed = Trainer.create(run, { compileWarmUp: true });
     const plain = Trainer.create(run, { compileWarmUp: false });
     const before = await warmed.model.values();
     const ms = await warmed.warmUp();
@@ -121,5 +122,10 @@ describe('the compile-only warm-up on WebGPU', () => {
     expect(stringifyWeights(await warmed.weightsDocument())).toBe(stringifyWeights(await plain.weightsDocument()));
     warmed.dispose();
     plain.dispose();
+    // Left to its default, it runs except on a CPU fallback adapter (SwiftShader), where it measured slower.
+    const auto = Trainer.create(run);
+    await auto.warmUp();
+    expect(auto.warmUpMs === null).toBe(webgpuAdapter()!.isFallbackAdapter === true);
+    auto.dispose();
   }, SLOW);
 });
