@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { architecture } from '../config';
 import { runnerFor } from '../autograd/checkpoint';
 import { evaluate } from '../eval/evaluate';
@@ -11,7 +12,6 @@ import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import type { RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
-import * as tf from '@tensorflow/tfjs';
 import { compileOnly, webgpuOnFallbackAdapter } from '../internals/webgpu';
 import { DeviceLossScaler, LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
@@ -21,7 +21,8 @@ import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
 import { taskDefinition } from '../../tasks/registry';
 import { PAD, type Batch, type BatchLayout, type Example } from '../../tasks/types';
-import { queueStep, READOUT, StepGate, type StepInputs } from './step';
+import { ReadbackWindow } from './readback';
+import { queueStep, type StepInputs } from './step';
 
 export interface StepMetrics {
   step: number;
@@ -67,15 +68,6 @@ export interface TrainerOptions {
   compileWarmUp?: boolean;
 }
 
-/** A step queued on the device and not yet read back. */
-interface PendingStep {
-  step: number;
-  lr: number;
-  tokens: number;
-  memory: MemoryBreakdown;
-  readout: tf.Tensor;
-}
-
 /** Raised when the loss stops being a finite number. */
 export class DivergedError extends Error {
   constructor(readonly step: number) {
@@ -100,12 +92,8 @@ export class Trainer {
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
   private readonly scaler: LossScaler | null;
-  /** The scaler's state on the device, where each step's skip is decided. */
-  private readonly deviceScaler: DeviceLossScaler | null;
-  private readonly gate = new StepGate();
-  private pending: PendingStep[] = [];
-  /** When the first pending step was queued (wall time, for stepMs). */
-  private windowStart = 0;
+  /** Steps queued since the last read, and the device's scaler and stop flag. */
+  private readonly window: ReadbackWindow;
   private warmUpState: 'due' | 'auto' | 'done' | 'off';
   /** Milliseconds the compile-only warm-up took (null until it ran). */
   warmUpMs: number | null = null;
@@ -126,7 +114,7 @@ export class Trainer {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
-    this.deviceScaler = this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null;
+    this.window = new ReadbackWindow(optimizer, this.scaler, this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null);
     this.warmUpState = opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
@@ -175,15 +163,14 @@ export class Trainer {
     for (const l of this.listeners) l(e);
   }
 
-  /** Bytes of the step state kept on the device between steps (loss scale, growth count, stop flag). */
+  /** Bytes of the step state kept on the device between steps (stop flag, loss scale, growth count). */
   get deviceStateBytes(): number {
-    return [this.gate.halted, ...(this.deviceScaler ? [this.deviceScaler.scale] : [])].reduce((n, t) => n + t.size * (t.dtype === 'bool' ? 1 : 4), 0) +
-      (this.deviceScaler ? 4 : 0);
+    return this.window.stateBytes;
   }
 
   /** Steps queued on the device whose loss has not been read back yet. */
   get pendingSteps(): number {
-    return this.pending.length;
+    return this.window.size;
   }
 
   /** The inputs of the step about to run on `micro` (its dropout streams, lr and scaler). */
@@ -197,7 +184,7 @@ export class Trainer {
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
-      scaler: this.deviceScaler,
+      scaler: this.window.deviceScaler,
       meter,
     };
   }
@@ -215,7 +202,7 @@ export class Trainer {
     if (tf.getBackend() !== 'webgpu' || (state === 'auto' && webgpuOnFallbackAdapter())) return 0;
     const started = performance.now();
     const micro = this.batches.peek();
-    const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.gate, false));
+    const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.window.gate, false));
     readout.dispose();
     this.warmUpMs = performance.now() - started;
     return this.warmUpMs;
@@ -229,15 +216,14 @@ export class Trainer {
   async queueStep(): Promise<void> {
     await this.warmUp();
     const t = this.run.train;
-    if (this.pending.length === 0) this.windowStart = performance.now();
     const micro = this.batches.take();
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const meter = stepMeter(this.run.model, this.policy, micro);
-    const readout = queueStep(this.stepInputs(micro, step, lr, meter), this.gate);
+    const readout = queueStep(this.stepInputs(micro, step, lr, meter), this.window.gate);
     const parameters = this.model.parameterBytes();
     const memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
-    this.pending.push({ step, lr, tokens: micro.reduce((n, b) => n + inputTokens(b), 0), memory, readout });
+    this.window.push({ step, lr, tokens: micro.reduce((n, b) => n + inputTokens(b), 0), memory, readout });
     this.stepIndex++;
   }
 
@@ -248,48 +234,12 @@ export class Trainer {
    * a loss scaler a non-finite loss throws DivergedError: nothing from that step on landed.
    */
   async flush(): Promise<StepMetrics[]> {
-    const pending = this.pending;
-    if (pending.length === 0) return [];
-    this.pending = [];
-    const all = tf.tidy(() => {
-      const parts = pending.map((p) => p.readout);
-      if (this.deviceScaler) parts.push(this.deviceScaler.snapshot());
-      return tf.concat(parts);
-    });
-    let values: Float32Array;
-    try {
-      values = (await all.data()) as Float32Array;
-    } finally {
-      all.dispose();
-      tf.dispose(pending.map((p) => p.readout));
-    }
-    const stepMs = (performance.now() - this.windowStart) / pending.length;
-    const at = (i: number, field: number) => values[i * READOUT.size + field]!;
-    const landed: boolean[] = [];
-    let diverged: number | null = null;
-    for (let i = 0; i < pending.length; i++) {
-      const finite = Number.isFinite(at(i, READOUT.loss));
-      if (!finite && !this.scaler && diverged === null) diverged = i;
-      landed.push(diverged === null && finite && at(i, READOUT.overflow) === 0);
-    }
-    this.optimizer.settle(landed);
-    if (this.scaler) {
-      const tail = pending.length * READOUT.size;
-      this.scaler.mirror({ scale: values[tail]!, growthTracker: values[tail + 1]! });
-    }
+    const { steps, stepMs, diverged } = await this.window.read();
     const out: StepMetrics[] = [];
-    for (let i = 0; i < (diverged ?? pending.length); i++) {
-      const p = pending[i]!;
-      const metrics: StepMetrics = {
-        step: p.step,
-        loss: at(i, READOUT.loss),
-        lr: p.lr,
-        gradNorm: at(i, READOUT.gradNorm),
-        tokensPerSec: (p.tokens / stepMs) * 1000,
-        stepMs,
-        memory: p.memory,
-      };
-      if (this.scaler) Object.assign(metrics, { lossScale: at(i, READOUT.scale), skipped: at(i, READOUT.overflow) > 0 });
+    for (const s of steps.slice(0, diverged ?? steps.length)) {
+      const q = s.queued;
+      const metrics: StepMetrics = { step: q.step, loss: s.loss, lr: q.lr, gradNorm: s.gradNorm, tokensPerSec: (q.tokens / stepMs) * 1000, stepMs, memory: q.memory };
+      if (this.scaler) Object.assign(metrics, { lossScale: s.scale, skipped: s.overflow });
       this.emit({ type: 'step', metrics });
       out.push(metrics);
     }
@@ -297,7 +247,7 @@ export class Trainer {
     const last = out.at(-1)?.memory;
     if (last) Object.assign(last, backendFigures());
     if (diverged !== null) {
-      this.stepIndex = pending[diverged]!.step;
+      this.stepIndex = steps[diverged]!.queued.step;
       throw new DivergedError(this.stepIndex);
     }
     return out;
@@ -367,10 +317,7 @@ export class Trainer {
   }
 
   dispose(): void {
-    tf.dispose(this.pending.map((p) => p.readout));
-    this.pending = [];
-    this.deviceScaler?.dispose();
-    this.gate.dispose();
+    this.window.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }
