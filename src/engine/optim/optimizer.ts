@@ -49,6 +49,11 @@ interface ParamState {
   /** Steps known to have landed (settled). */
   step: number;
   slots: Record<string, tf.Tensor>;
+  /**
+   * Made by a `stepWhere` not yet settled, on a parameter that had no state: whether any of
+   * those steps landed (so whether the state exists, for PyTorch) is on the device until settle.
+   */
+  unsettled?: boolean;
 }
 
 /** `stepWhere` calls not yet settled: how many, and how many landed (float32 scalar on the device). */
@@ -147,11 +152,13 @@ export class RuleOptimizer implements Optimizer {
       const old = this.state.get(p.name);
       const settled = old?.step ?? 0;
       const slots = tf.tidy(() => {
-        let upd = this.rule.update(p.variable, grad, settled === 0 ? undefined : old?.slots, scalarsFor(settled), lr);
-        if (settled === 0 && old && landed) {
-          // Never settled, but an earlier step of this window may have landed: PyTorch's lazy
-          // first step (state created from the gradient) or a later one, picked on the device.
-          const later = this.rule.update(p.variable, grad, old.slots, scalarsFor(0), lr);
+        // PyTorch creates a parameter's state on its first step (SGD's momentum buffer from the
+        // gradient itself): a parameter with settled state continues it.
+        let upd = this.rule.update(p.variable, grad, old && !old.unsettled ? old.slots : undefined, scalarsFor(settled), lr);
+        if (old?.unsettled && landed) {
+          // No settled state, but an earlier step of this window may have landed and made it:
+          // the first step's update or a later one, picked on the device.
+          const later = this.rule.update(p.variable, grad, old.slots, scalarsFor(settled), lr);
           const first = landed.equal(0);
           upd = {
             param: tf.where(first, upd.param, later.param),
@@ -167,7 +174,7 @@ export class RuleOptimizer implements Optimizer {
       });
       if (!commit) continue;
       if (old) for (const t of Object.values(old.slots)) t.dispose();
-      this.state.set(p.name, { step: settled, slots });
+      this.state.set(p.name, { step: settled, slots, unsettled: !old || old.unsettled });
     }
     for (const t of tables.values()) tf.dispose(t);
     if (!commit) return;
@@ -183,7 +190,9 @@ export class RuleOptimizer implements Optimizer {
     const n = landed.filter(Boolean).length;
     for (const [name, s] of [...this.state]) {
       s.step += n;
-      if (s.step === 0) {
+      if (!s.unsettled) continue;
+      if (n > 0) s.unsettled = false;
+      else {
         // Every step was skipped: the state PyTorch would create lazily does not exist yet.
         for (const t of Object.values(s.slots)) t.dispose();
         this.state.delete(name);

@@ -5,6 +5,7 @@ import { TransformerModel } from '../../../src/engine/model/model';
 import { parseRunConfig, type RunConfig } from '../../../src/engine/runConfig';
 import { lossAndGrads } from '../../../src/engine/train/gradients';
 import { DivergedError, Trainer, type StepMetrics } from '../../../src/engine/train/trainer';
+import { parseWeightsText } from '../../../src/engine/weights/format';
 import { stringifyWeights } from '../../../src/engine/weights/stringify';
 import { toBatch } from '../../../src/tasks/batches';
 import { createDataset } from '../../../src/tasks/dataset';
@@ -55,6 +56,21 @@ describe.each(NODE_BACKENDS)('steps decided on the device, on %s', (backend) => 
     const strip = (m: StepMetrics) => ({ step: m.step, loss: m.loss, gradNorm: m.gradNorm, lossScale: m.lossScale, skipped: m.skipped, lr: m.lr });
     expect(four.metrics.map(strip)).toEqual(each.metrics.map(strip));
     expect(four.doc).toBe(each.doc);
+  }, SLOW);
+
+  it('a run resumed from its file continues its optimizer state (SGD momentum, which counts no steps) exactly', async () => {
+    await onBackend(backend);
+    const run = tiny({ readbackEvery: 4, optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true } }, { dropout: 0 });
+    const straight = Trainer.create(run);
+    await straight.trainSteps(2);
+    const saved = parseWeightsText(stringifyWeights(await straight.weightsDocument('base64')));
+    const resumed = Trainer.create(run, { init: saved.tensors, optimizerState: saved.extra.optimizerState, startStep: 2 });
+    const [a, b] = [await straight.trainSteps(3), await resumed.trainSteps(3)];
+    expect(b.map((m) => m.loss)).toEqual(a.map((m) => m.loss));
+    const [wa, wb] = [await straight.model.values(), await resumed.model.values()];
+    for (const [name, t] of wa) expect(Array.from(wb.get(name)!.values), name).toEqual(Array.from(t.values));
+    straight.dispose();
+    resumed.dispose();
   }, SLOW);
 
   it('a non-finite loss stops the run at its step: nothing from it on lands, the weights are the last good ones', async () => {
