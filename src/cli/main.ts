@@ -4,16 +4,17 @@ import { ConfigError } from '../engine/validation';
 import { bench } from './bench';
 import { forward } from './forward';
 import { handover } from './handover';
-import { parseBackend, startBackend } from './nodeBackend';
+import { adapterLine } from '../engine/adapter';
+import { parseBackend, startBackend, webgpuAdapter } from './nodeBackend';
 import { train } from './train';
 
 const USAGE = `usage:
   npm run --silent cli -- train   --config RUN.json [--init W.json] [--batch B.json] [--steps N]
-                                  [--backend cpu|wasm] [--metrics M.jsonl] [--out W.json]
+                                  [--backend cpu|wasm|webgpu] [--metrics M.jsonl] [--out W.json]
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
-                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
-  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
-                                  [--suite memory|diet] [--vs-torch [--torch-threads N]]
+                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm|webgpu]
+  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm|webgpu] [--json]
+                                  [--suite memory|diet] [--vs-torch [--torch-threads N]] [--cold | --warm]
   npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]`;
 
 const OPTIONS = {
@@ -33,13 +34,15 @@ const OPTIONS = {
   'torch-threads': { type: 'string' },
   'out-dir': { type: 'string' },
   nproc: { type: 'string' },
+  cold: { type: 'boolean', default: false },
+  warm: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads'],
+  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold', 'warm'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
 };
 
@@ -96,15 +99,18 @@ async function main(argv: string[]): Promise<void> {
     handover({ weights: v.weights!, outDir: v['out-dir']!, config: v.config, nproc: parseCount('nproc', v.nproc) ?? 2 }, (line) => process.stdout.write(line + '\n'));
     return;
   }
-  await startBackend(parseBackend(v.backend));
   const print = (line: string) => process.stdout.write(line + '\n');
   const progress = (line: string) => process.stderr.write(line + '\n');
+  const backend = parseBackend(v.backend);
+  await startBackend(backend);
+  const adapter = webgpuAdapter();
+  if (backend === 'webgpu' && adapter) progress(`webgpu: ${adapterLine(adapter)} (${adapter.source})`);
   if (command === 'train') {
     await train({ config: v.config!, init: v.init, batch: v.batch, steps, metrics: v.metrics, out: v.out }, print);
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
-    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads }, print, progress);
+    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads, cold: v.cold, warm: v.warm }, print, progress);
   }
 }
 

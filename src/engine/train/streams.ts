@@ -28,6 +28,8 @@ export type EvalFields = { loss: number } & Partial<Record<EvalMetricKey, number
 export interface TaskStream {
   /** The next step's micro-batches. */
   take(): MicroBatch[];
+  /** The micro-batches `take` will give next, left in the stream (a compile-only warm-up's). */
+  peek(): MicroBatch[];
   /** Tokens a micro-batch feeds the model: non-PAD input tokens, or variate tokens (rows × N). */
   tokens(b: MicroBatch): number;
   evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: 'val' | 'test'): Promise<EvalFields>;
@@ -63,6 +65,7 @@ export class TokenStream implements TaskStream {
   }
 
   take = () => this.batches.take();
+  peek = () => this.batches.peek();
   tokens = (b: MicroBatch) => inputTokens(b as Batch);
 
   async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined): Promise<EvalFields> {
@@ -95,6 +98,7 @@ export class ForecastStream implements TaskStream {
   }
 
   take = () => this.batches.take();
+  peek = () => this.batches.peek();
   tokens = (b: MicroBatch) => (b as SeriesBatch).rows * (b as SeriesBatch).nVariates;
 
   /** The baselines' errors on a split (computed once). */
