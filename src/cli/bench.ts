@@ -3,6 +3,7 @@ import { dietSuite, memorySuite, type DietResult, type VariantResult } from '../
 import { parseRunConfig } from '../engine/runConfig';
 import { ConfigError } from '../engine/validation';
 import { readJson } from './io';
+import { webgpuAdapter } from './nodeBackend';
 import { loadTaskText } from './text';
 import { vsTorch, vsTorchTable } from './vsTorch';
 
@@ -14,11 +15,16 @@ export interface BenchFlags {
   /** Time PyTorch's step beside ours, interleaved (src/cli/vsTorch.ts). */
   vsTorch?: boolean;
   torchThreads?: number;
+  /** Force WebGPU's compile-only warm-up off (cold) or on (warm); by default the trainer decides. */
+  cold?: boolean;
+  warm?: boolean;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export function benchSummary(r: BenchResult): string {
+  const gpu = r.gpuMemory ? [`GPU memory    ${mib(r.gpuMemory.inUseBytes)} in use, ${mib(r.gpuMemory.allocatedBytes)} allocated by the pool (its high-water mark)`] : [];
+  const warm = r.warmUpMs === null ? '' : ` after a ${r.warmUpMs.toFixed(0)} ms compile-only warm-up`;
   return [
     `backend ${r.backend}, ${r.parameters.toLocaleString('en')} parameters, ${r.steps} timed steps`,
     `step time     ${r.stepMs.toFixed(1)} ms (median)`,
@@ -26,6 +32,8 @@ export function benchSummary(r: BenchResult): string {
     `peak memory   ${mib(r.peakBytes)}`,
     `matmul        ${r.matmulGflops.toFixed(2)} GFLOP/s (512×512, same backend)`,
     `model FLOPs   ${r.modelGflopsPerStep.toFixed(3)} GFLOP/step, MFU ${(100 * r.mfu).toFixed(1)}%`,
+    ...gpu,
+    `first step    ${r.firstStepMs.toFixed(0)} ms${warm}`,
   ].join('\n');
 }
 
@@ -62,8 +70,11 @@ export async function bench(flags: BenchFlags, print: (line: string) => void, pr
     const result = await vsTorch(run, { rounds: steps, torchThreads: flags.torchThreads, onRound: (comparison, where) => progress(`bench ${comparison}: ${where}`) });
     show(vsTorchTable(result, flags.config), result);
   } else if (flags.suite === undefined) {
-    const result = await benchmark(run, { steps, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
-    show(benchSummary(result), result);
+    if (flags.cold && flags.warm) throw new ConfigError([{ path: '--cold', message: 'cannot be combined with --warm' }]);
+    const warmUp = flags.cold ? false : flags.warm ? true : undefined;
+    const result = await benchmark(run, { steps, warmUp, onStep: (done, total) => progress(`bench step ${done}/${total}`) });
+    const adapter = webgpuAdapter();
+    show(benchSummary(result), adapter && result.backend === 'webgpu' ? { ...result, adapter } : result);
   } else if (flags.suite === 'memory') {
     const rows = await memorySuite(run, steps, (label) => progress(`bench ${label}`));
     show(memoryTable(rows), rows);

@@ -4,20 +4,21 @@ import { ConfigError } from '../engine/validation';
 import { bench } from './bench';
 import { forward } from './forward';
 import { handover } from './handover';
-import { parseBackend, startBackend } from './nodeBackend';
+import { adapterLine } from '../engine/adapter';
+import { parseBackend, startBackend, webgpuAdapter } from './nodeBackend';
 import { sample } from './sample';
 import { train } from './train';
 
 const USAGE = `usage:
   npm run --silent cli -- train   --config RUN.json [--init W.json] [--batch B.json] [--steps N]
-                                  [--backend cpu|wasm] [--metrics M.jsonl] [--out W.json]
+                                  [--backend cpu|wasm|webgpu] [--metrics M.jsonl] [--out W.json]
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
-                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm]
-  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm] [--json]
-                                  [--suite memory|diet] [--vs-torch [--torch-threads N]]
+                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm|webgpu]
+  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm|webgpu] [--json]
+                                  [--suite memory|diet] [--vs-torch [--torch-threads N]] [--cold | --warm]
   npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]
   npm run --silent cli -- sample  --weights W.json [--prompt TEXT] [--tokens N] [--temperature T]
-                                  [--top-k K] [--seed S] [--backend cpu|wasm]`;
+                                  [--top-k K] [--seed S] [--backend cpu|wasm|webgpu]`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -41,13 +42,15 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'top-k': { type: 'string' },
   seed: { type: 'string' },
+  cold: { type: 'boolean', default: false },
+  warm: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
   forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads'],
+  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold', 'warm'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
   sample: ['weights', 'prompt', 'tokens', 'temperature', 'top-k', 'seed', 'backend'],
 };
@@ -129,9 +132,12 @@ async function main(argv: string[]): Promise<void> {
         seed: parseWhole('seed', v.seed, 0, 2 ** 32 - 1) ?? 0,
       }
     : undefined;
-  await startBackend(parseBackend(v.backend));
   const print = (line: string) => process.stdout.write(line + '\n');
   const progress = (line: string) => process.stderr.write(line + '\n');
+  const backend = parseBackend(v.backend);
+  await startBackend(backend);
+  const adapter = webgpuAdapter();
+  if (backend === 'webgpu' && adapter) progress(`webgpu: ${adapterLine(adapter)} (${adapter.source})`);
   if (sampling) {
     await sample({ weights: v.weights!, prompt: v.prompt, options: sampling }, (text) => process.stdout.write(text));
   } else if (command === 'train') {
@@ -139,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'forward') {
     await forward({ weights: v.weights!, batch: v.batch!, out: v.out!, grads: v.grads, precision: v.precision as Precision });
   } else {
-    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads }, print, progress);
+    await bench({ config: v.config!, steps, json: v.json, suite: v.suite, vsTorch: v['vs-torch'], torchThreads, cold: v.cold, warm: v.warm }, print, progress);
   }
 }
 

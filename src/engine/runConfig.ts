@@ -21,6 +21,9 @@ const lossScalerSchema = z
   })
   .strict();
 
+/** The default of `train.readbackEvery`: measured on WebGPU (README, "WebGPU in Node"). */
+export const READBACK_EVERY = 8;
+
 const trainSchema = z
   .object({
     batchSize: int(1, 65_536).default(32),
@@ -40,6 +43,11 @@ const trainSchema = z
     evalEvery: int(1).default(100),
     /** Held-out examples (capped by the task's example space). */
     validationSize: int(1, 100_000).default(256),
+    /**
+     * Read the losses (and overflow flags) back every this many steps, all at once; skips and
+     * loss scales are decided on the device meanwhile. Changes no number, only when they arrive.
+     */
+    readbackEvery: int(1, 1000).default(READBACK_EVERY),
   })
   .strict()
   .superRefine((t, ctx) => {

@@ -73,6 +73,13 @@ export class Prefetcher<T> {
     return item.value;
   }
 
+  /** The item the next take() returns, made now if none is ready; it stays for that take(). */
+  peek(): T {
+    this.ready ??= this.attempt();
+    if (!this.ready.ok) throw this.ready.error;
+    return this.ready.value;
+  }
+
   // An error while prefetching surfaces on the take() that would have returned the item.
   private attempt(): Slot<T> {
     try {

@@ -7,8 +7,8 @@ import type { PageState } from './kernels/page';
 import { PASSES } from './kernels/passes';
 
 /**
- * The same cases as tests/engine/kernels/half.test.ts in headless Chromium: the WGSL kernels
- * on WebGPU (SwiftShader), and the composite fallback on WebGL.
+ * The same cases as tests/engine/kernels/half.test.ts in headless Chromium, for what needs a
+ * page: the composite fallback on WebGL. The WGSL kernels run in Node (WebGPU through Dawn).
  */
 let state: PageState;
 let errors: string[] = [];

@@ -129,7 +129,7 @@ describe('bad input: a message naming the field, exit code 2, no stack trace', (
     ['unknown flag', () => ['train', '--config', 'x', '--colour', 'red'], /^error: train: Unknown option '--colour'/m],
     ['flag of another command', () => ['bench', '--config', 'x', '--grads'], /^error: --grads: is not an option of bench$/m],
     ['bad precision', () => ['forward', '--weights', 'w', '--batch', 'b', '--out', 'o', '--precision', 'fp8'], /^error: --precision: must be one of fp32, fp16, bf16 \(got "fp8"\)$/m],
-    ['bad backend', () => ['bench', '--config', 'x', '--backend', 'tpu'], /^error: --backend: must be one of wasm, cpu \(got "tpu"\)$/m],
+    ['bad backend', () => ['bench', '--config', 'x', '--backend', 'tpu'], /^error: --backend: must be one of wasm, cpu, webgpu \(got "tpu"\)$/m],
     ['bad steps', () => ['train', '--config', 'x', '--steps', 'ten'], /^error: --steps: must be a whole number ≥ 0 \(got "ten"\)$/m],
     ['missing file', () => ['train', '--config', file('nope.json')], /^error: --config: cannot read .*nope\.json: ENOENT$/m],
     ['not JSON', () => ['train', '--config', bad('notjson.json', '{"model": ')], /^error: --config: .*notjson\.json is not valid JSON/m],

@@ -5,6 +5,7 @@ import { toBatch } from '../../tasks/batches';
 import { architecture } from '../config';
 import { parameterCount } from '../params';
 import { trainingFlops } from './flops';
+import { webgpuPoolBytes } from '../internals/webgpu';
 
 export interface BenchResult {
   backend: string;
@@ -20,6 +21,12 @@ export interface BenchResult {
   /** Model matmul FLOPs per second over that throughput. */
   mfu: number;
   modelGflopsPerStep: number;
+  /** The first step of a fresh trainer, read-back included (on WebGPU: after the warm-up, unless cold). */
+  firstStepMs: number;
+  /** The compile-only warm-up before it (WebGPU; null when it did not run). */
+  warmUpMs: number | null;
+  /** WebGPU: bytes in GPU buffers in use after the timed steps, and in every buffer the pool holds (its high-water mark). */
+  gpuMemory?: { inUseBytes: number; allocatedBytes: number };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -45,26 +52,37 @@ export async function matmulGflops(n = 512, repeats = 8): Promise<number> {
   return (2 * n ** 3) / (median(times) / 1000) / 1e9;
 }
 
-/** Times `steps` training steps of `run` (after `warmup` steps, 2 by default) and measures one step's peak. */
+/**
+ * Times `steps` training steps of `run` (after `warmup` steps, 2 by default, the first of them
+ * timed alone) and measures one step's peak. Steps are read back `readbackEvery` at a time, as
+ * the trainer runs them. `warmUp` forces WebGPU's compile-only warm-up on or off (default: the
+ * trainer's choice).
+ */
 export async function benchmark(
   run: RunConfig,
-  opts: { steps: number; warmup?: number; onStep?: (done: number, total: number) => void },
+  opts: { steps: number; warmup?: number; warmUp?: boolean; onStep?: (done: number, total: number) => void },
 ): Promise<BenchResult> {
-  const trainer = Trainer.create(run);
+  const trainer = Trainer.create(run, { compileWarmUp: opts.warmUp });
   try {
-    for (let i = 0; i < (opts.warmup ?? 2); i++) await trainer.trainStep();
+    await trainer.warmUp();
+    const firstStarted = performance.now();
+    await trainer.trainStep();
+    const firstStepMs = performance.now() - firstStarted;
+    for (let i = 1; i < (opts.warmup ?? 2); i++) await trainer.trainStep();
     const profile = await tf.profile(async () => {
       await trainer.trainStep();
       return [];
     });
     const times: number[] = [];
     const tokenRates: number[] = [];
-    for (let i = 0; i < opts.steps; i++) {
-      const m = await trainer.trainStep();
-      times.push(m.stepMs);
-      tokenRates.push(m.tokensPerSec);
-      opts.onStep?.(i + 1, opts.steps);
+    while (times.length < opts.steps) {
+      for (const m of await trainer.trainSteps(Math.min(run.train.readbackEvery, opts.steps - times.length))) {
+        times.push(m.stepMs);
+        tokenRates.push(m.tokensPerSec);
+      }
+      opts.onStep?.(times.length, opts.steps);
     }
+    const pool = webgpuPoolBytes();
     const stepMs = median(times);
     const sample = toBatch(trainer.validationSet.slice(0, run.train.batchSize), architecture(run.model));
     const flops = trainingFlops(run.model, sample) * (run.train.batchSize / sample.tgtOut.length);
@@ -79,6 +97,9 @@ export async function benchmark(
       matmulGflops: gflops,
       mfu: flops / (stepMs / 1000) / (gflops * 1e9),
       modelGflopsPerStep: flops / 1e9,
+      firstStepMs,
+      warmUpMs: trainer.warmUpMs,
+      ...(pool ? { gpuMemory: { inUseBytes: pool.inUse, allocatedBytes: pool.allocated } } : {}),
     };
   } finally {
     trainer.dispose();

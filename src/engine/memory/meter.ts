@@ -152,18 +152,18 @@ export class MemoryMeter {
     const halfCopies = this.half;
     const peak = this.high;
     const known = fixed.parameters + fixed.gradients + fixed.optimizerState + savedActivations + halfCopies;
-    const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-    const onGpu = tf.getBackend() === 'webgpu';
-    return {
-      ...fixed,
-      savedActivations,
-      halfCopies,
-      other: Math.max(0, peak - known),
-      peak,
-      backendInUse: onGpu ? (memory.numBytesInGPU ?? memory.numBytes) : memory.numBytes,
-      ...(onGpu && memory.numBytesAllocatedInGPU !== undefined ? { backendAllocated: memory.numBytesAllocatedInGPU } : {}),
-    };
+    return { ...fixed, savedActivations, halfCopies, other: Math.max(0, peak - known), peak, ...backendFigures() };
   }
+}
+
+/** The backend's own figures now: bytes in GPU buffers in use and the pool's on WebGPU, the logical count elsewhere. */
+export function backendFigures(): Pick<MemoryBreakdown, 'backendInUse' | 'backendAllocated'> {
+  const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  const onGpu = tf.getBackend() === 'webgpu';
+  return {
+    backendInUse: onGpu ? (memory.numBytesInGPU ?? memory.numBytes) : memory.numBytes,
+    ...(onGpu && memory.numBytesAllocatedInGPU !== undefined ? { backendAllocated: memory.numBytesAllocatedInGPU } : {}),
+  };
 }
 
 /** The meter of one training step over `microBatches`, knowing the half-size boundaries the policy keeps. */

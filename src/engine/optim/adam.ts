@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamConfig, AdamWConfig } from './config';
-import { addcdiv, addcmul, axpy, slot, type UpdateRule } from './rule';
+import { addcdiv, addcmul, axpy, negate, slot, stepScalar, type UpdateRule } from './rule';
 
 /**
  * torch.optim.Adam and AdamW (`_single_tensor_adam(w)`, amsgrad off), step t ≥ 1:
@@ -19,7 +19,9 @@ export function adamRule(cfg: AdamConfig | AdamWConfig): UpdateRule {
     slots: ['exp_avg', 'exp_avg_sq'],
     counted: true,
     nonNegative: ['exp_avg_sq'],
-    update(param, grad, state, step, lr) {
+    // PyTorch's step_size and bias_correction2_sqrt.
+    stepScalars: (step, lr) => [lr / (1 - beta1 ** step), Math.sqrt(1 - beta2 ** step)],
+    update(param, grad, state, scalars, lr) {
       let p = param;
       let g = grad;
       if (weightDecay !== 0) {
@@ -30,9 +32,8 @@ export function adamRule(cfg: AdamConfig | AdamWConfig): UpdateRule {
       const v0 = state ? slot(state, 'exp_avg_sq') : tf.zerosLike(param);
       const m = axpy(tf.mul(m0, beta1), g, 1 - beta1);
       const v = addcmul(tf.mul(v0, beta2), g, g, 1 - beta2);
-      const stepSize = lr / (1 - beta1 ** step);
-      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2 ** step)), eps);
-      return { param: addcdiv(p, m, denom, -stepSize), state: { exp_avg: m, exp_avg_sq: v } };
+      const denom = tf.add(tf.div(tf.sqrt(v), stepScalar(scalars, 1)), eps);
+      return { param: addcdiv(p, m, denom, negate(stepScalar(scalars, 0))), state: { exp_avg: m, exp_avg_sq: v } };
     },
   };
 }

@@ -21,7 +21,8 @@ export function rmspropRule(cfg: RmspropConfig): UpdateRule {
     slots,
     counted: true,
     nonNegative: ['square_avg'],
-    update(param, grad, state, _step, lr) {
+    stepScalars: () => [],
+    update(param, grad, state, _scalars, lr) {
       const zeros = () => tf.zerosLike(param);
       const g = weightDecay !== 0 ? axpy(grad, param, weightDecay) : grad;
       const sq = addcmul(tf.mul(state ? slot(state, 'square_avg') : zeros(), alpha), g, g, 1 - alpha);

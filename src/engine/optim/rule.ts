@@ -16,14 +16,34 @@ export interface UpdateRule {
   /** Slots that can never be negative (running sums of squares): a loaded state is checked. */
   readonly nonNegative: readonly string[];
   /**
+   * The scalars of one step that depend on the parameter's step count (bias corrections, decayed
+   * rates), computed in float64 as PyTorch computes them in Python. `step` is the parameter's
+   * 1-based step count, this step included. Empty for rules that use no such scalar.
+   */
+  stepScalars(step: number, lr: number): number[];
+  /**
    * Runs inside `tf.tidy`. `state` is undefined on the parameter's first step (PyTorch creates
-   * its state lazily); `step` is the parameter's 1-based step count, this step included.
+   * its state lazily); `scalars` are `stepScalars(step, lr)`, as numbers or, when the step count
+   * lives on the device (a step whose skip is decided there), as float32 scalars picked there.
    * Returns the new parameter value and a new tensor for every slot.
    */
-  update(param: tf.Tensor, grad: tf.Tensor, state: Readonly<Record<string, tf.Tensor>> | undefined, step: number, lr: number): {
+  update(param: tf.Tensor, grad: tf.Tensor, state: Readonly<Record<string, tf.Tensor>> | undefined, scalars: readonly StepScalar[], lr: number): {
     param: tf.Tensor;
     state: Record<string, tf.Tensor>;
   };
+}
+
+/** A per-step scalar: a host number, or a float32 scalar tensor holding the same float32 value. */
+export type StepScalar = number | tf.Tensor;
+
+/** −s, exactly, for either form. */
+export const negate = (s: StepScalar): StepScalar => (typeof s === 'number' ? -s : tf.neg(s));
+
+/** The i-th of a rule's step scalars; a missing one is a bug. */
+export function stepScalar(scalars: readonly StepScalar[], i: number): StepScalar {
+  const s = scalars[i];
+  if (s === undefined) throw new Error(`optimizer rule: step scalar ${i} missing`);
+  return s;
 }
 
 /** `y + alpha·x` as PyTorch's `y.add(x, alpha=alpha)` (the product is skipped when alpha is 1). */
@@ -37,7 +57,7 @@ export function addcmul(y: tf.Tensor, a: tf.Tensor, b: tf.Tensor, value: number)
 }
 
 /** `y + value·a / b` as PyTorch's `y.addcdiv(a, b, value=value)`: (value·a)/b, then the sum. */
-export function addcdiv(y: tf.Tensor, a: tf.Tensor, b: tf.Tensor, value: number): tf.Tensor {
+export function addcdiv(y: tf.Tensor, a: tf.Tensor, b: tf.Tensor, value: StepScalar): tf.Tensor {
   return tf.add(y, tf.div(value === 1 ? a : tf.mul(a, value), b));
 }
 

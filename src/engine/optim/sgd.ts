@@ -16,7 +16,8 @@ export function sgdRule(cfg: SgdConfig): UpdateRule {
     slots: momentum !== 0 ? ['momentum_buffer'] : [],
     counted: false,
     nonNegative: [],
-    update(param, grad, state, _step, lr) {
+    stepScalars: () => [],
+    update(param, grad, state, _scalars, lr) {
       let d = weightDecay !== 0 ? axpy(grad, param, weightDecay) : grad;
       const next: Record<string, tf.Tensor> = {};
       if (momentum !== 0) {

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../validation';
 
 export interface LossScalerConfig {
@@ -60,6 +61,12 @@ export class LossScaler {
     return { scale: this.current, growthTracker: this.tracker };
   }
 
+  /** Takes the state the device arrived at (DeviceLossScaler), read back as float32 values. */
+  mirror(state: LossScalerState): void {
+    this.current = Math.fround(state.scale);
+    this.tracker = state.growthTracker;
+  }
+
   /** Restores a saved state; a malformed one is refused and changes nothing. */
   load(raw: unknown): void {
     const s = raw as Partial<LossScalerState> | null;
@@ -75,5 +82,61 @@ export class LossScaler {
     if (issues.length) throw new ConfigError(issues);
     this.current = Math.fround(s.scale!);
     this.tracker = t!;
+  }
+}
+
+/**
+ * The same rule held on the device, so that a step's skip and the next step's scale are decided
+ * without reading anything back: `scale` and `growthTracker` are float32 scalars that `update`
+ * replaces from the step's overflow flag. The host's LossScaler learns the result at the next
+ * read (`mirror`). The factors multiply in float32 (PyTorch's kernel multiplies in double and
+ * rounds): the same values for the default powers of two.
+ */
+export class DeviceLossScaler {
+  private scaleTensor: tf.Tensor;
+  private trackerTensor: tf.Tensor;
+
+  constructor(
+    readonly config: LossScalerConfig,
+    state: LossScalerState,
+  ) {
+    this.scaleTensor = tf.scalar(state.scale, 'float32');
+    this.trackerTensor = tf.scalar(state.growthTracker, 'float32');
+  }
+
+  /** The scale of the step being built (float32 scalar; owned by the scaler). */
+  get scale(): tf.Tensor {
+    return this.scaleTensor;
+  }
+
+  /** [scale, growthTracker] as they stand, for the next read-back (the caller disposes it). */
+  snapshot(): tf.Tensor {
+    return tf.stack([this.scaleTensor, this.trackerTensor]);
+  }
+
+  /** GradScaler's update from `found` (bool scalar: an inf/NaN gradient). `commit` false builds it and keeps nothing. */
+  update(found: tf.Tensor, commit = true): void {
+    const c = this.config;
+    const [scale, tracker] = tf.tidy(() => {
+      const successful = this.trackerTensor.add(1);
+      const grow = successful.equal(c.growthInterval);
+      const grown = this.scaleTensor.mul(c.growthFactor);
+      const grew = tf.where(grow.logicalAnd(grown.isFinite()), grown, this.scaleTensor);
+      return [
+        tf.where(found, this.scaleTensor.mul(c.backoffFactor), grew),
+        tf.where(found.logicalOr(grow), tf.zerosLike(successful), successful),
+      ];
+    });
+    if (!commit) {
+      tf.dispose([scale, tracker]);
+      return;
+    }
+    tf.dispose([this.scaleTensor, this.trackerTensor]);
+    this.scaleTensor = scale!;
+    this.trackerTensor = tracker!;
+  }
+
+  dispose(): void {
+    tf.dispose([this.scaleTensor, this.trackerTensor]);
   }
 }

@@ -34,7 +34,7 @@ export function lossAndGrads(
   microBatches: MicroBatch[],
   contextFor: (micro: number) => ForwardContext,
   run: StackRunner = runPlainly,
-  lossScale = 1,
+  lossScale: number | tf.Tensor = 1,
   meter?: MemoryMeter,
 ): LossAndGrads {
   const sums = new GradientSums(model, microBatches, lossScale, meter);
@@ -57,7 +57,7 @@ export async function offloadedLossAndGrads(
   microBatches: MicroBatch[],
   contextFor: (micro: number) => ForwardContext,
   runnerFor: (host: HostBoundaries) => StackRunner,
-  lossScale = 1,
+  lossScale: number | tf.Tensor = 1,
   meter?: MemoryMeter,
 ): Promise<LossAndGrads & { hostBytes: number }> {
   const sums = new GradientSums(model, microBatches, lossScale, meter);
@@ -99,7 +99,7 @@ class GradientSums {
   constructor(
     private readonly model: TransformerModel<LabModelConfig>,
     microBatches: MicroBatch[],
-    private readonly lossScale: number,
+    private readonly lossScale: number | tf.Tensor,
     private readonly meter: MemoryMeter | undefined,
   ) {
     this.objective = objectiveFor(model.config);
@@ -117,10 +117,19 @@ class GradientSums {
       const byName = new Map(this.params.map((p, i) => [p.name, ps[i]!]));
       const plain = (name: string) => byName.get(name) ?? model.lookup(name);
       const lookup = meter ? meter.lookup(plain) : plain;
-      const loss = objective.sumLoss(ctx, lookup, tensors, runner).mul(this.lossScale / this.total) as tf.Scalar;
+      const loss = objective.sumLoss(ctx, lookup, tensors, runner).mul(this.factor()) as tf.Scalar;
       meter?.endForward();
       return meter ? meter.watchLoss(loss) : loss;
     };
+  }
+
+  /**
+   * What a micro-batch's summed loss is multiplied by. A scale on the device (fp16 loss scaling
+   * decided there) multiplies as the number would: fround(1/total)·scale equals
+   * fround(scale/total) for the powers of two scales are.
+   */
+  private factor(): number | tf.Tensor {
+    return typeof this.lossScale === 'number' ? this.lossScale / this.total : this.lossScale.mul(1 / this.total);
   }
 
   /** Adds a micro-batch's loss and gradients (and frees them). */

@@ -5,7 +5,7 @@ import type { StackRunner } from '../model/forward';
 import type { TransformerModel } from '../model/model';
 import { clipGradNorm } from '../optim/clip';
 import type { Optimizer } from '../optim/optimizers';
-import type { LossScaler } from '../precision/lossScaler';
+import type { DeviceLossScaler } from '../precision/lossScaler';
 import type { LabModelConfig } from '../modelKind';
 import type { MicroBatch } from './objective';
 import { lossAndGrads } from './gradients';
@@ -18,49 +18,69 @@ export interface StepInputs {
   runner: StackRunner;
   lr: number;
   clipGradNorm: number | null;
-  /** fp16 loss scaling; null runs unscaled and never skips. */
-  scaler: LossScaler | null;
+  /** fp16 loss scaling, held on the device; null runs unscaled and never skips. */
+  scaler: DeviceLossScaler | null;
   /** Memory accounting: samples the live bytes through the step (no device read). */
   meter?: MemoryMeter;
 }
 
-export interface StepOutcome {
-  /** Mean loss of the step (unscaled). */
-  loss: number;
-  /** Global gradient norm before clipping (unscaled). */
-  gradNorm: number;
-  /** True when a gradient was inf or NaN and the optimizer step was skipped. */
-  skipped: boolean;
+/** What one step leaves on the device for the next read: [loss, gradNorm, overflow, scale]. */
+export const READOUT = { loss: 0, gradNorm: 1, overflow: 2, scale: 3, size: 4 } as const;
+
+/**
+ * Device state that outlives a step without a read: without a loss scaler, whether a
+ * non-finite loss has been seen (after it nothing lands, so the weights stay the last good ones
+ * until the host reads the loss and stops the run).
+ */
+export class StepGate {
+  private haltedTensor: tf.Tensor = tf.scalar(false, 'bool');
+
+  get halted(): tf.Tensor {
+    return this.haltedTensor;
+  }
+
+  replace(next: tf.Tensor): void {
+    this.haltedTensor.dispose();
+    this.haltedTensor = next;
+  }
+
+  dispose(): void {
+    this.haltedTensor.dispose();
+  }
 }
 
 /**
  * One optimizer step as PyTorch's GradScaler recipe runs it: gradients of the scaled loss,
- * unscaled, clipped, and applied only when every one is finite. Exactly one read from the
- * device: the loss, the norm and the overflow flag together. A non-finite loss without a
- * scaler leaves the weights untouched (the caller reports divergence).
+ * unscaled, clipped, and applied only when every one is finite (and the loss is). The decision
+ * is made on the device and nothing is read back: the returned readout (READOUT's layout) is
+ * the caller's to read with others and to dispose. With `commit` false (a compile-only warm-up)
+ * the same kernels run and nothing changes: weights, optimizer state, scaler and gate.
  */
-export async function optimizerStep(s: StepInputs): Promise<StepOutcome> {
+export function queueStep(s: StepInputs, gate: StepGate, commit = true): tf.Tensor {
   const names = s.model.specs.map((spec) => spec.name);
-  const scale = s.scaler?.scale ?? 1;
-  const { readout, grads } = tf.tidy(() => {
-    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale, s.meter);
-    const unscaled = s.scaler ? new Map([...scaled].map(([n, g]) => [n, g.mul(s.scaler!.inverseScale)])) : scaled;
+  const scale = s.scaler?.scale;
+  const { readout, grads, apply, found, halted } = tf.tidy(() => {
+    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale ?? 1, s.meter);
+    const inverse = scale ? tf.div(1, scale) : null;
+    const unscaled = inverse ? new Map([...scaled].map(([n, g]) => [n, g.mul(inverse)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);
     const nonFinite = s.scaler
       ? tf.sum(tf.stack([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))) // stacked: see clip.ts
       : tf.scalar(0);
-    const readout = tf.stack([loss, clipped.norm, nonFinite]);
+    const found = nonFinite.greater(0);
+    const finiteLoss = loss.isFinite();
+    // Without a scaler a non-finite loss stops the run: nothing after it may land either.
+    const halted = s.scaler ? gate.halted.clone() : gate.halted.logicalOr(finiteLoss.logicalNot());
+    const apply = found.logicalNot().logicalAnd(finiteLoss).logicalAnd(gate.halted.logicalNot());
+    const readout = tf.stack([loss, clipped.norm, nonFinite, scale ?? tf.scalar(1)]);
     s.meter?.sample('clipped');
-    return { readout, grads: names.map((n) => clipped.grads.get(n)!) };
+    return { readout, grads: names.map((n) => clipped.grads.get(n)!), apply, found, halted };
   });
-  const [loss, gradNorm, nonFinite] = await readout.data();
-  readout.dispose();
-  const skipped = nonFinite! > 0;
-  if (!skipped && Number.isFinite(loss)) {
-    tf.tidy(() => s.optimizer.step(new Map(names.map((n, i) => [n, grads[i]!])), s.lr));
-  }
+  s.optimizer.stepWhere(new Map(names.map((n, i) => [n, grads[i]!])), s.lr, apply, commit);
   s.meter?.sample('optimizer');
-  tf.dispose(grads);
-  s.scaler?.update(skipped);
-  return { loss: loss!, gradNorm: gradNorm!, skipped };
+  s.scaler?.update(found, commit);
+  if (commit) gate.replace(halted);
+  else halted.dispose();
+  tf.dispose([...grads, apply, found]);
+  return readout;
 }

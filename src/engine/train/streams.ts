@@ -51,6 +51,8 @@ export const EVAL_SAMPLE: SampleOptions = { tokens: 96, temperature: 0.8, topK: 
 export interface TaskStream {
   /** The next step's micro-batches. */
   take(): MicroBatch[];
+  /** The micro-batches `take` will give next, left in the stream (a compile-only warm-up's). */
+  peek(): MicroBatch[];
   /** Tokens a micro-batch feeds the model: non-PAD input tokens, or variate tokens (rows × N). */
   tokens(b: MicroBatch): number;
   evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: 'val' | 'test'): Promise<EvalFields>;
@@ -92,6 +94,7 @@ export class TokenStream implements TaskStream {
   }
 
   take = () => this.batches.take();
+  peek = () => this.batches.peek();
   tokens = (b: MicroBatch) => inputTokens(b as Batch);
 
   async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined): Promise<EvalFields> {
@@ -130,13 +133,15 @@ export class TextStream implements TaskStream {
     });
   }
 
+  take = () => this.batches.take();
+  peek = () => this.batches.peek();
+
   /** The tokenized text: the one handed in, or the loaded text tokenized now (once). */
   data(): TextData {
     this.text ??= prepareTextData(this.run.task, requireText(this.run.task), { tokenizer: this.tokenizer });
     return this.text;
   }
 
-  take = () => this.batches.take();
   tokens = (b: MicroBatch) => inputTokens(b as Batch);
 
   /** Loss, bits per character and token accuracy over the validation windows, and the evaluation's sample. */
@@ -181,6 +186,7 @@ export class ForecastStream implements TaskStream {
   }
 
   take = () => this.batches.take();
+  peek = () => this.batches.peek();
   tokens = (b: MicroBatch) => (b as SeriesBatch).rows * (b as SeriesBatch).nVariates;
 
   /** The baselines' errors on a split (computed once). */

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { runnerFor } from '../autograd/checkpoint';
 import { inspectExample, type Inspection } from '../eval/inspect';
 import { inspectForecast, type ForecastInspection } from '../eval/forecastInspect';
@@ -6,13 +7,15 @@ import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
+import { backendFigures } from '../memory/meter';
 import { TransformerModel } from '../model/model';
 import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import type { LabRunConfig, RunConfig } from '../runConfig';
 import { matMulFor } from '../precision/autocast';
-import { LossScaler } from '../precision/lossScaler';
+import { compileOnly, webgpuOnFallbackAdapter } from '../internals/webgpu';
+import { DeviceLossScaler, LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
 import { taskDefinition } from '../../tasks/registry';
@@ -23,7 +26,8 @@ import type { TextData } from '../../tasks/text/data';
 import type { Tokenizer } from '../../tasks/text/tokenizer';
 import type { Example } from '../../tasks/types';
 import type { MicroBatch } from './objective';
-import { optimizerStep } from './step';
+import { ReadbackWindow } from './readback';
+import { queueStep, type StepInputs } from './step';
 import { ForecastStream, streamFor, TextStream, TokenStream, type EvalFields, type TaskStream } from './streams';
 
 export { EVAL_SAMPLE, type EvalSample } from './streams';
@@ -70,6 +74,12 @@ export interface TrainerOptions {
   text?: TextData;
   /** Text runs: the tokenizer a weights file carries; the text is tokenized with it. */
   tokenizer?: Tokenizer;
+  /**
+   * On WebGPU, compile every shader of a step before the first one runs (a compile-only pass:
+   * nothing is computed or applied). By default on, except on a CPU fallback adapter
+   * (SwiftShader), where it measured slower than compiling on first use (README, "WebGPU in Node").
+   */
+  compileWarmUp?: boolean;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -92,6 +102,11 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
   private readonly scaler: LossScaler | null;
+  /** Steps queued since the last read, and the device's scaler and stop flag. */
+  private readonly window: ReadbackWindow;
+  private warmUpState: 'due' | 'auto' | 'done' | 'off';
+  /** Milliseconds the compile-only warm-up took (null until it ran). */
+  warmUpMs: number | null = null;
 
   private constructor(
     readonly run: R,
@@ -108,6 +123,8 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
+    this.window = new ReadbackWindow(optimizer, this.scaler, this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null);
+    this.warmUpState = opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
     this.stream = streamFor(run, startStep, opts);
   }
 
@@ -157,37 +174,106 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     for (const l of this.listeners) l(e);
   }
 
-  /** One optimizer step over `gradAccumSteps` micro-batches; one asynchronous read-back. */
-  async trainStep(): Promise<StepMetrics> {
+  /** Bytes of the step state kept on the device between steps (stop flag, loss scale, growth count). */
+  get deviceStateBytes(): number {
+    return this.window.stateBytes;
+  }
+
+  /** Steps queued on the device whose loss has not been read back yet. */
+  get pendingSteps(): number {
+    return this.window.size;
+  }
+
+  /** The inputs of the step about to run on `micro` (its dropout streams, lr and scaler). */
+  private stepInputs(micro: MicroBatch[], step: number, lr: number, meter?: StepInputs['meter']): StepInputs {
     const t = this.run.train;
-    const started = performance.now();
-    const micro = this.stream.take();
-    const step = this.stepIndex;
-    const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
-    const scaleUsed = this.scaler?.scale;
-    const meter = meterFor(this.run.model, this.policy, micro);
-    const outcome = await optimizerStep({
+    return {
       model: this.model,
       optimizer: this.optimizer,
       microBatches: micro,
-      contextFor: (i) =>
-        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
+      contextFor: (i) => createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
-      scaler: this.scaler,
+      scaler: this.window.deviceScaler,
       meter,
-    });
-    if (!Number.isFinite(outcome.loss) && !this.scaler) throw new DivergedError(step);
-    this.stepIndex++;
-    const stepMs = performance.now() - started;
-    const tokens = micro.reduce((n, b) => n + this.stream.tokens(b), 0);
-    const metrics: StepMetrics = { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokensPerSec: (tokens / stepMs) * 1000, stepMs };
+    };
+  }
+
+  /**
+   * On WebGPU, once: the next step built with every shader compiled and nothing run (TF.js's
+   * compile-only mode), then a wait for the compiles. It takes no batch from the stream and
+   * changes nothing. Returns its duration in ms (0 where there is nothing to do, or where
+   * `compileWarmUp` was left to its default on a fallback adapter).
+   */
+  async warmUp(): Promise<number> {
+    const state = this.warmUpState;
+    if (state === 'done' || state === 'off') return 0;
+    this.warmUpState = 'done';
+    if (tf.getBackend() !== 'webgpu' || (state === 'auto' && webgpuOnFallbackAdapter())) return 0;
+    const started = performance.now();
+    const micro = this.stream.peek();
+    const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.window.gate, false));
+    readout.dispose();
+    this.warmUpMs = performance.now() - started;
+    return this.warmUpMs;
+  }
+
+  /**
+   * Queues one optimizer step over `gradAccumSteps` micro-batches on the device and reads
+   * nothing: whether it is skipped (fp16 overflow) and the next loss scale are decided there.
+   * `flush` reads every queued step back at once.
+   */
+  async queueStep(): Promise<void> {
+    await this.warmUp();
+    const t = this.run.train;
+    const micro = this.stream.take();
+    const step = this.stepIndex;
+    const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
+    const meter = meterFor(this.run.model, this.policy, micro);
+    const readout = queueStep(this.stepInputs(micro, step, lr, meter), this.window.gate);
     const parameters = this.model.parameterBytes();
-    metrics.memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
-    if (this.scaler) Object.assign(metrics, { lossScale: scaleUsed, skipped: outcome.skipped });
-    this.emit({ type: 'step', metrics });
-    return metrics;
+    const memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
+    this.window.push({ step, lr, tokens: micro.reduce((n, b) => n + this.stream.tokens(b), 0), memory, readout });
+    this.stepIndex++;
+  }
+
+  /**
+   * Reads every queued step back in one read (losses, norms, overflow flags, scales, and the
+   * scaler's state), settles the optimizer, and emits one step event per step, in order. The
+   * wall time since the first of them was queued is shared out evenly as their stepMs. Without
+   * a loss scaler a non-finite loss throws DivergedError: nothing from that step on landed.
+   */
+  async flush(): Promise<StepMetrics[]> {
+    const { steps, stepMs, diverged } = await this.window.read();
+    const out: StepMetrics[] = [];
+    for (const s of steps.slice(0, diverged ?? steps.length)) {
+      const q = s.queued;
+      const metrics: StepMetrics = { step: q.step, loss: s.loss, lr: q.lr, gradNorm: s.gradNorm, tokensPerSec: (q.tokens / stepMs) * 1000, stepMs, memory: q.memory };
+      if (this.scaler) Object.assign(metrics, { lossScale: s.scale, skipped: s.overflow });
+      this.emit({ type: 'step', metrics });
+      out.push(metrics);
+    }
+    // The backend's figures of the last step as they stand once everything is read and settled.
+    const last = out.at(-1)?.memory;
+    if (last) Object.assign(last, backendFigures());
+    if (diverged !== null) {
+      this.stepIndex = steps[diverged]!.queued.step;
+      throw new DivergedError(this.stepIndex);
+    }
+    return out;
+  }
+
+  /** One optimizer step and its read-back: the metrics of that step. */
+  async trainStep(): Promise<StepMetrics> {
+    await this.queueStep();
+    return (await this.flush()).at(-1)!;
+  }
+
+  /** `n` optimizer steps queued back to back and read back together (one read for all). */
+  async trainSteps(n: number): Promise<StepMetrics[]> {
+    for (let i = 0; i < n; i++) await this.queueStep();
+    return this.flush();
   }
 
   /** The task's metrics on a split (validation by default), emitted as an evaluation line. */
@@ -233,18 +319,24 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     return inspectForecast(this.model.lookup, cfg, this.stream.data, split, index, this.matMul);
   }
 
-  /** Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end. */
+  /**
+   * Trains until `train.steps` (or `until`), evaluating every `evalEvery` steps and at the end.
+   * Losses are read back every `readbackEvery` steps (and before each evaluation).
+   */
   async train(opts: { until?: number; signal?: AbortSignal } = {}): Promise<void> {
     const until = opts.until ?? this.run.train.steps;
+    const { evalEvery, readbackEvery, steps } = this.run.train;
     while (this.stepIndex < until && !opts.signal?.aborted) {
-      await this.trainStep();
-      if (this.stepIndex === this.run.train.steps) await this.evaluateEnd();
-      else if (this.stepIndex % this.run.train.evalEvery === 0 || this.stepIndex === until) await this.evaluate();
+      const nextEval = (Math.floor(this.stepIndex / evalEvery) + 1) * evalEvery;
+      await this.trainSteps(Math.min(readbackEvery, nextEval - this.stepIndex, until - this.stepIndex));
+      if (this.stepIndex === steps) await this.evaluateEnd();
+      else if (this.stepIndex % evalEvery === 0 || this.stepIndex === until) await this.evaluate();
     }
   }
 
   /** The weights JSON, with optimizer state and training metadata as extra top-level keys. */
   async weightsDocument(encoding: 'data' | 'base64' = 'base64'): Promise<WeightsDocument> {
+    await this.flush();
     const [values, optimizerState] = await Promise.all([this.model.values(), this.optimizer.saveState()]);
     return exportWeights(this.run.model, values, {
       encoding,
@@ -258,6 +350,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   }
 
   dispose(): void {
+    this.window.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }

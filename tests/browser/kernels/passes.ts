@@ -10,8 +10,11 @@ export interface Pass {
   kernels: boolean;
 }
 
+/**
+ * The WGSL kernels on WebGPU run in Node now (tests/engine/kernels/half.test.ts on Dawn, the
+ * same cases): the page keeps what needs it, WebGL's composite fallback.
+ */
 export const PASSES: Pass[] = [
-  { backend: 'webgpu', impl: KERNELS, options: {}, kernels: true },
   // webgl has no kernels: the public functions route to the composite, which stores float32
   // unpacked. SwiftShader's GL flushes float32 subnormals (measured), as GPUs may.
   { backend: 'webgl', impl: { ...KERNELS, name: 'routed', packs: false }, options: { flushesSubnormals: true }, kernels: false },

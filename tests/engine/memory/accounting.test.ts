@@ -64,9 +64,10 @@ describe('the breakdown after every step', () => {
         const slack = step === 0 ? m.optimizerState : 0;
         expect(known).toBeLessThanOrEqual(m.peak - before + slack + before);
         expect(sumOfParts(m)).toBe(Math.max(m.peak, known));
-        // After the step: the parameters and the optimizer state (and whatever lived before).
+        // After the step: the parameters, the optimizer state and the step state on the device
+        // (loss scale, stop flag), and whatever lived before.
         expect(m.backendInUse).toBe(tf.memory().numBytes);
-        expect(m.backendInUse - before).toBe(m.parameters + m.optimizerState);
+        expect(m.backendInUse - before).toBe(m.parameters + m.optimizerState + trainer.deviceStateBytes);
       }
     } finally {
       trainer.dispose();

@@ -186,6 +186,7 @@ TRAIN = obj([
     ("lossScaler", LOSS_SCALER, dict),
     ("evalEvery", integer(1), 100),
     ("validationSize", integer(1, 100_000), 256),
+    ("readbackEvery", integer(1, 1000), 8),  # the lab's read-back cadence; no effect here
 ], _train_rules)
 
 

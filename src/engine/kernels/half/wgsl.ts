@@ -85,11 +85,18 @@ fn unpackBits(h: u32) -> u32 { return h << 16u; }
 
 const HELPERS: Record<HalfFormat, string> = { fp16: FP16, bf16: BF16 };
 
-/** Input `x` (float32, flat), output float32: a NaN passes through with its bits. */
+/** The rounding, packing and unpacking helpers of one format (roundBits, packPair, unpackBits). */
+export const halfHelpers = (format: HalfFormat): string => HELPERS[format];
+
+/**
+ * Input `x` (float32, flat), output float32: a NaN passes through with its bits. `x` is read
+ * through f32(): a float32 tensor cast from int32 may still sit in an i32 buffer (TF.js's
+ * Cast can relabel the data), where the bits are the integer's; f32() of an f32 is exact.
+ */
 export const roundHalfShader = (format: HalfFormat) => `${HELPERS[format]}
 fn main(index: i32) {
   if (index < uniforms.size) {
-    let b = bitcast<u32>(x[index]);
+    let b = bitcast<u32>(f32(x[index]));
     result[index] = bitcast<f32>(select(roundBits(b), b, (b & 0x7fffffffu) > 0x7f800000u));
   }
 }
@@ -99,9 +106,9 @@ fn main(index: i32) {
 export const packHalfShader = (format: HalfFormat) => `${HELPERS[format]}
 fn main(index: i32) {
   if (index < uniforms.size) {
-    let lo = bitcast<u32>(x[2 * index]);
+    let lo = bitcast<u32>(f32(x[2 * index]));
     var hi = 0u;
-    if (2 * index + 1 < uniforms.xShape) { hi = bitcast<u32>(x[2 * index + 1]); }
+    if (2 * index + 1 < uniforms.xShape) { hi = bitcast<u32>(f32(x[2 * index + 1])); }
     result[index] = bitcast<i32>(packPair(lo, hi));
   }
 }
