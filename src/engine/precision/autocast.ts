@@ -20,9 +20,14 @@ function matMulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, ta: boolean, tb:
  * backward matmuls see half operands too (the incoming gradient is rounded, as an fp16
  * gradient tensor would be) and produce half gradients, which is where fp16 underflows and
  * why loss scaling exists. Element-wise work, LayerNorm, softmax and the loss stay fp32.
+ *
+ * A weight's gradient (`weight`: b is a parameter) sums over every row of the micro-batch, so
+ * rounding it per micro-batch would make k micro-batches differ from one batch. It leaves
+ * here in fp32; the step rounds each weight's gradient once, summed over its micro-batches
+ * (`roundWeightGradient`, train/gradients.ts): with one micro-batch, exactly PyTorch's.
  */
 export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
-  return (a, b, transposeA = false, transposeB = false) => {
+  return (a, b, transposeA = false, transposeB = false, weight = false) => {
     const op = tf.customGrad((x, y, save) => {
       const a16 = roundHalf(x as tf.Tensor, format);
       const b16 = roundHalf(y as tf.Tensor, format);
@@ -32,7 +37,8 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
         gradFunc: (dy, saved) => {
           const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
           const dy16 = roundHalf(dy as tf.Tensor, format);
-          return matMulGrads(dy16, sa, sb, transposeA, transposeB).map((g) => roundHalf(g, format));
+          const [da, db] = matMulGrads(dy16, sa, sb, transposeA, transposeB);
+          return [roundHalf(da, format), weight ? db : roundHalf(db, format)];
         },
       };
     });
@@ -43,3 +49,10 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
 /** The matmul of a policy's `matMul`: none (the plain one) under fp32. Stateless: build it once per run. */
 export const matMulFor = (precision: Precision): ForwardContext['matMul'] | undefined =>
   precision === 'fp32' ? undefined : autocastMatMul(precision);
+
+/**
+ * Under autocast, a matmul weight's gradient as PyTorch holds it (a half tensor), for the step
+ * to apply once to the sum of its micro-batches' fp32 gradients; none under fp32.
+ */
+export const weightGradientFor = (precision: Precision): ((g: tf.Tensor) => tf.Tensor) | undefined =>
+  precision === 'fp32' ? undefined : (g) => roundHalf(g, precision);

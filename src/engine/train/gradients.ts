@@ -23,7 +23,8 @@ export interface LossAndGrads {
  * cross-entropy, or the forecaster's squared error). Each micro-batch contributes its summed
  * loss divided by the total target count, so k micro-batches give the update of one batch
  * holding all their rows, padding included.
- * `contextFor(i)` gives micro-batch i its own dropout stream; `lossScale` multiplies the
+ * `contextFor(i)` gives micro-batch i its forward context (its dropout rows: model/context.ts;
+ * under autocast, the rounding of weight gradients, applied here once to their sums); `lossScale` multiplies the
  * differentiated loss (fp16 loss scaling) but not the reported loss. A `meter` samples the
  * live bytes through the forward and backward passes (memory accounting; values unchanged).
  */
@@ -42,10 +43,12 @@ export function lossAndGrads(
   let lossSum: tf.Scalar | null = null;
   let gradSums: tf.Tensor[] | null = null;
   const runner = meter ? meter.runner(run) : run;
+  let roundWeightGradient: ForwardContext['roundWeightGradient'];
   microBatches.forEach((batch, micro) => {
     const { value, grads } = tf.tidy(() => {
       const tensors = objective.upload(batch);
       const ctx = contextFor(micro);
+      roundWeightGradient = ctx.roundWeightGradient;
       const f = (...ps: tf.Tensor[]) => {
         meter?.beginForward(micro);
         const byName = new Map(params.map((p, i) => [p.name, ps[i]!]));
@@ -69,5 +72,16 @@ export function lossAndGrads(
   });
   const loss = tf.tidy(() => lossSum!.div(lossScale) as tf.Scalar);
   lossSum!.dispose();
-  return { loss, grads: new Map(params.map((p, i) => [p.name, gradSums![i]!])) };
+  const sums = gradSums!;
+  if (roundWeightGradient) {
+    // Autocast's half weight gradients, rounded once from the sum over every micro-batch.
+    const round = roundWeightGradient;
+    model.specs.forEach((spec, i) => {
+      if (!spec.matMulWeight) return;
+      const rounded = round(sums[i]!);
+      sums[i]!.dispose();
+      sums[i] = rounded;
+    });
+  }
+  return { loss, grads: new Map(params.map((p, i) => [p.name, sums[i]!])) };
 }

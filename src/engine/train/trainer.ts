@@ -10,7 +10,7 @@ import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import { isForecastRun, type LabRunConfig, type RunConfig } from '../runConfig';
-import { matMulFor } from '../precision/autocast';
+import { matMulFor, weightGradientFor } from '../precision/autocast';
 import { LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
 import { exportWeights, type NamedTensor, type WeightsDocument } from '../weights/format';
@@ -19,7 +19,7 @@ import type { Split } from '../../tasks/forecast/series';
 import type { SeriesSource } from '../../tasks/forecast/task';
 import { finalSplitsOf } from '../../tasks/metrics';
 import type { Example } from '../../tasks/types';
-import type { MicroBatch } from './objective';
+import { firstRows, type MicroBatch } from './objective';
 import { optimizerStep } from './step';
 import { ForecastStream, streamFor, TokenStream, type EvalFields, type TaskStream } from './streams';
 
@@ -82,6 +82,8 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   private readonly stackRunner: StackRunner;
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
+  /** Autocast's rounding of weight gradients, once per step (precision/autocast.ts). */
+  private readonly roundWeightGradient: ForwardContext['roundWeightGradient'];
   private readonly scaler: LossScaler | null;
 
   private constructor(
@@ -95,6 +97,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     this.policy = precisionPolicy(t);
     this.stackRunner = runnerFor(this.policy);
     this.matMul = matMulFor(this.policy.matMul);
+    this.roundWeightGradient = weightGradientFor(this.policy.matMul);
     // `enabled` is the policy's to read; the scaler takes the rest.
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
@@ -151,12 +154,18 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const scaleUsed = this.scaler?.scale;
     const meter = meterFor(this.run.model, this.policy, micro);
+    const rowsBefore = firstRows(micro);
     const outcome = await optimizerStep({
       model: this.model,
       optimizer: this.optimizer,
       microBatches: micro,
       contextFor: (i) =>
-        createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
+        createContext({
+          dropoutRate: this.run.model.dropout,
+          dropoutSeed: { seed: t.seed, step, firstRow: rowsBefore[i]! },
+          matMul: this.matMul,
+          roundWeightGradient: this.roundWeightGradient,
+        }),
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
