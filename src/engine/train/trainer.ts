@@ -17,11 +17,10 @@ import { exportWeights, type NamedTensor, type WeightsDocument } from '../weight
 import { taskDefinition } from '../../tasks/registry';
 import type { Split } from '../../tasks/forecast/series';
 import type { SeriesSource } from '../../tasks/forecast/task';
-import { finalSplitsOf } from '../../tasks/metrics';
 import type { Example } from '../../tasks/types';
 import { firstRows, type MicroBatch } from './objective';
 import { optimizerStep } from './step';
-import { ForecastStream, streamFor, TokenStream, type EvalFields, type TaskStream } from './streams';
+import { ForecastStream, streamFor, TokenStream, type EvalFields, type EvalSplit, type TaskStream } from './streams';
 
 export interface StepMetrics {
   step: number;
@@ -44,7 +43,7 @@ export interface StepMetrics {
  * forecast also the test split at the end. A forecast's line carries the evaluation's memory:
  * its peak live bytes and the bytes of targets it kept on the host.
  */
-export type EvalMetrics = { step: number; split: 'val' | 'test' } & EvalFields;
+export type EvalMetrics = { step: number; split: EvalSplit } & EvalFields;
 
 export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
 
@@ -184,18 +183,18 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     return metrics;
   }
 
-  /** The task's metrics on a split (validation by default), emitted as an evaluation line. */
-  async evaluate(split: 'val' | 'test' = 'val'): Promise<EvalMetrics> {
+  /** The task's metrics on a split (validation by default; the given batch under `train --batch`), emitted as an evaluation line. */
+  async evaluate(split: EvalSplit = this.stream.splits[0]!): Promise<EvalMetrics> {
     const fields = await this.stream.evaluate(this.model.lookup, this.matMul, split);
     const metrics: EvalMetrics = { step: this.stepIndex, split, ...fields };
     this.emit({ type: 'eval', metrics });
     return metrics;
   }
 
-  /** The evaluations that close a run: validation, and for a forecast the test split too. */
+  /** The evaluations that close a run: validation, and for a forecast the test split too (under `train --batch`, the batch). */
   async evaluateEnd(): Promise<EvalMetrics[]> {
     const out: EvalMetrics[] = [];
-    for (const split of finalSplitsOf(this.run.task.name)) out.push(await this.evaluate(split));
+    for (const split of this.stream.splits) out.push(await this.evaluate(split));
     return out;
   }
 
