@@ -6,6 +6,7 @@ import type { ParamLookup } from '../model/layers';
 import type { PrecisionPolicy } from '../precision/policy';
 import type { Batch } from '../../tasks/types';
 import type { MemoryBreakdown } from './breakdown';
+import { liveMemory } from './live';
 import { halfCopyBytes, microShape } from './shapes';
 
 /** The engine's logical byte count of live tensors: CPU-side bookkeeping, never a device read. */
@@ -152,7 +153,7 @@ export class MemoryMeter {
     const halfCopies = this.half;
     const peak = this.high;
     const known = fixed.parameters + fixed.gradients + fixed.optimizerState + savedActivations + halfCopies;
-    const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+    const memory = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number };
     const onGpu = tf.getBackend() === 'webgpu';
     return {
       ...fixed,
@@ -160,7 +161,7 @@ export class MemoryMeter {
       halfCopies,
       other: Math.max(0, peak - known),
       peak,
-      backendInUse: onGpu ? (memory.numBytesInGPU ?? memory.numBytes) : memory.numBytes,
+      backendInUse: liveMemory().bytes,
       ...(onGpu && memory.numBytesAllocatedInGPU !== undefined ? { backendAllocated: memory.numBytesAllocatedInGPU } : {}),
     };
   }

@@ -5,6 +5,7 @@ import { createContext, type ForwardContext } from '../model/context';
 import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
+import { liveMemory } from '../memory/live';
 import { TransformerModel } from '../model/model';
 import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
@@ -35,6 +36,12 @@ export interface StepMetrics {
   skipped?: boolean;
   /** Where the step's bytes went (see memory/breakdown.ts), sampled without device reads. */
   memory?: MemoryBreakdown;
+  /**
+   * The backend's live tensors and their bytes after the step (memory/live.ts): flat over a run
+   * that leaks nothing. Always set by the trainer; optional for lines kept from before it did.
+   */
+  liveTensors?: number;
+  liveBytes?: number;
 }
 
 /**
@@ -179,6 +186,9 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const parameters = this.model.parameterBytes();
     metrics.memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
     if (this.scaler) Object.assign(metrics, { lossScale: scaleUsed, skipped: outcome.skipped });
+    const live = liveMemory();
+    metrics.liveTensors = live.tensors;
+    metrics.liveBytes = live.bytes;
     this.emit({ type: 'step', metrics });
     return metrics;
   }
