@@ -37,14 +37,14 @@ function fnvMix(h: number, v: number): number {
 }
 
 /** The stream key of a site (FNV-1a over the seed, the step and the site's name); rowKey adds the row. */
-export function siteKey(seed: number, step: number, site: string): number {
+function siteKey(seed: number, step: number, site: string): number {
   let h = fnvMix(0x811c9dc5 ^ seed, step);
   for (let i = 0; i < site.length; i++) h = fnvMix(h, site.charCodeAt(i));
   return h >>> 0;
 }
 
 /** The key of row `row` (its index in the optimizer batch) at a site. */
-export const rowKey = (site: number, row: number): number => fnvMix(site, row) >>> 0;
+const rowKey = (site: number, row: number): number => fnvMix(site, row) >>> 0;
 
 /** MurmurHash3's 32-bit finaliser: a bijection in which every input bit flips every output bit with probability about 1/2. */
 function fmix32(h: number): number {
