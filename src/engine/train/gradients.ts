@@ -23,10 +23,11 @@ export interface LossAndGrads {
  * cross-entropy, or the forecaster's squared error). Each micro-batch contributes its summed
  * loss divided by the total target count, so k micro-batches give the update of one batch
  * holding all their rows, padding included.
- * `contextFor(i)` gives micro-batch i its forward context (its dropout rows: model/context.ts;
- * under autocast, the rounding of weight gradients, applied here once to their sums); `lossScale` multiplies the
- * differentiated loss (fp16 loss scaling) but not the reported loss. A `meter` samples the
- * live bytes through the forward and backward passes (memory accounting; values unchanged).
+ * `contextFor(i)` gives micro-batch i its forward context: its dropout rows (model/context.ts)
+ * and, under autocast, the rounding of weight gradients, applied here once to their sums.
+ * `lossScale` multiplies the differentiated loss (fp16 loss scaling) but not the reported loss.
+ * A `meter` samples the live bytes through the forward and backward passes (memory accounting;
+ * values unchanged).
  */
 export function lossAndGrads(
   model: TransformerModel<LabModelConfig>,

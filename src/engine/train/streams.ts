@@ -7,6 +7,7 @@ import type { ParamLookup } from '../model/layers';
 import type { ForecastRunConfig, LabRunConfig, RunConfig } from '../runConfig';
 import { isForecastRun } from '../runConfig';
 import { isForecaster } from '../modelKind';
+import { ConfigError } from '../validation';
 import { splitBatchRows } from '../weights/batch';
 import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
@@ -124,7 +125,9 @@ export class ForecastStream implements TaskStream {
 /** k equal micro-batches of a batch of windows, in order. */
 function splitSeriesBatch(batch: SeriesBatch, k: number): SeriesBatch[] {
   const per = batch.rows / k;
-  if (!Number.isInteger(per)) throw new Error(`gradAccumSteps ${k} does not divide the batch's ${batch.rows} rows into equal micro-batches`);
+  if (!Number.isInteger(per)) {
+    throw new ConfigError([{ path: 'train.gradAccumSteps', message: `${k} does not divide the batch's ${batch.rows} rows into equal micro-batches` }]);
+  }
   return Array.from({ length: k }, (_, i) => batchRows(batch, i * per, per));
 }
 
