@@ -51,7 +51,7 @@ export function checkSameTokenizer(run: LabRunConfig, tokenizer: Tokenizer | und
 export async function train(flags: TrainFlags, print: (line: string) => void, progress: (line: string) => void = () => {}): Promise<void> {
   const raw = readJson(flags.config, '--config') as Record<string, unknown>;
   loadTaskText(raw);
-  const run = parseLabRunConfig(raw, fileSeries());
+  const run = parseLabRunConfig(raw, fileSeries(), { givenBatch: flags.batch !== undefined });
   if (flags.steps !== undefined) run.train.steps = flags.steps;
   const init = flags.init ? parseWeights(readJson(flags.init, '--init')) : undefined;
   if (init) checkSameModel(run, init.config);

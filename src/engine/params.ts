@@ -8,11 +8,16 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   init: InitKind;
+  /**
+   * A Linear layer's weight (the packed q/k/v one included): the right operand of a matmul,
+   * whose gradient autocast rounds to half once per step (precision/autocast.ts).
+   */
+  matMulWeight?: true;
 }
 
 function linear(prefix: string, out: number, inp: number): ParamSpec[] {
   return [
-    { name: `${prefix}.weight`, shape: [out, inp], init: 'xavier' },
+    { name: `${prefix}.weight`, shape: [out, inp], init: 'xavier', matMulWeight: true },
     { name: `${prefix}.bias`, shape: [out], init: 'zeros' },
   ];
 }
@@ -26,7 +31,7 @@ function layerNorm(prefix: string, d: number): ParamSpec[] {
 
 function attention(prefix: string, d: number): ParamSpec[] {
   return [
-    { name: `${prefix}.in_proj_weight`, shape: [3 * d, d], init: 'xavier' },
+    { name: `${prefix}.in_proj_weight`, shape: [3 * d, d], init: 'xavier', matMulWeight: true },
     { name: `${prefix}.in_proj_bias`, shape: [3 * d], init: 'zeros' },
     ...linear(`${prefix}.out_proj`, d, d),
   ];

@@ -84,18 +84,31 @@ export const isForecastRun = (run: LabRunConfig): run is ForecastRunConfig => ru
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+export interface RunConfigOptions {
+  /**
+   * `train --batch`: the run trains on a given batch, so its task makes nothing and constrains
+   * nothing; the model's vocabularies and maxLen need not hold the task's (the batch is checked
+   * against the model instead, weights/batch.ts). The task still sets vocabularies left out.
+   */
+  givenBatch?: boolean;
+}
+
 /**
  * A run config of either kind, every problem at once: a `forecast` task makes a forecaster run
  * (its series read through `series`, which the command line and the page provide), any other
  * task a token run (`parseRunConfig`). The one place a raw run config is told apart by kind.
  */
-export function parseLabRunConfig(raw: unknown, series: SeriesSource = noSeries('no CSV or shipped series is available here')): LabRunConfig {
+export function parseLabRunConfig(
+  raw: unknown,
+  series: SeriesSource = noSeries('no CSV or shipped series is available here'),
+  opts: RunConfigOptions = {},
+): LabRunConfig {
   const task = isRecord(raw) && isRecord(raw.task) ? raw.task : undefined;
   const forecaster = isRecord(raw) && isRecord(raw.model) && raw.model.kind === 'forecaster';
   if (forecaster && task?.name !== 'forecast') {
     throw new ConfigError([{ path: 'task.name', message: `a forecaster trains on the forecast task (got ${JSON.stringify(task?.name)})` }]);
   }
-  if (task?.name !== 'forecast') return parseRunConfig(raw);
+  if (task?.name !== 'forecast') return parseRunConfig(raw, opts);
   const doc = raw as Record<string, unknown>;
   const issues: FieldIssue[] = [];
   for (const key of Object.keys(doc)) {
@@ -114,7 +127,7 @@ export function parseLabRunConfig(raw: unknown, series: SeriesSource = noSeries(
 }
 
 /** Every problem in the run config at once, each naming its field (`train.optimizer.lr: ...`). */
-export function parseRunConfig(raw: unknown): RunConfig {
+export function parseRunConfig(raw: unknown, opts: RunConfigOptions = {}): RunConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ path: '', message: 'a run config must be a JSON object with model, task and train' }]);
   }
@@ -139,7 +152,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const vocab = taskVocab ?? 3;
   const model = attempt(() => parseModelConfig(doc.model, { vocab: { src: vocab, tgt: vocab } }));
   const train = attempt(() => parseWith(trainSchema, doc.train ?? {}, 'train'));
-  if (task && taskVocab !== undefined && model) issues.push(...taskFitIssues(task, model));
+  if (task && taskVocab !== undefined && model && !opts.givenBatch) issues.push(...taskFitIssues(task, model));
   if (issues.length > 0 || !task || !model || !train) throw new ConfigError(issues);
   return { model, task, train };
 }

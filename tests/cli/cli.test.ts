@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixtureValues, maxAbsError, readFixture, relativeError, type FixtureTensor } from '../helpers/fixtures';
+import { fixtureNames, fixtureValues, maxAbsError, readFixture, relativeError, type FixtureTensor } from '../helpers/fixtures';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -101,6 +101,71 @@ describe('train', () => {
       .filter((l) => !l.split).map((l) => l.loss);
     const reference = readFixture<{ trajectories: { losses: number[] }[] }>('parity', 'dec-postln-relu-sinusoidal.json').trajectories[0]!.losses;
     expect(maxAbsError(losses, reference.slice(0, 3))).toBeLessThan(1e-3);
+  });
+});
+
+/** tests/fixtures/batch (tools/fixtures/make_batch_fixtures.py): a model smaller than its task, a batch that fits it. */
+interface BatchCase {
+  run: { model: Record<string, unknown>; task: { name: string }; train: Record<string, unknown> };
+  weights: unknown;
+  batch: Record<string, number[][]>;
+  losses: number[];
+}
+
+const metricLines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { loss: number; split?: string });
+
+describe('train --batch: the task makes nothing, so it constrains nothing', () => {
+  it.each(fixtureNames('batch'))('%s: a model smaller than its task trains on a batch that fits it, on torch_reference.py train\'s trajectory', (name) => {
+    const fixture = readFixture<BatchCase>('batch', `${name}.json`);
+    const [run, w, b, m] = [`${name}-run.json`, `${name}-w.json`, `${name}-b.json`, `${name}.jsonl`].map(file);
+    writeFileSync(run!, JSON.stringify(fixture.run));
+    writeFileSync(w!, JSON.stringify(fixture.weights));
+    writeFileSync(b!, JSON.stringify(fixture.batch));
+    // Without a batch the task would make the data, and the model cannot hold it.
+    const refused = cli('train', '--config', run!, '--init', w!);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^error: model\\.tgtVocabSize: tgtVocabSize \\d+ is smaller than the ${fixture.run.task.name} task's vocabulary \\(\\d+\\)$`, 'm'));
+
+    const r = cli('train', '--config', run!, '--init', w!, '--batch', b!, '--metrics', m!);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = metricLines(m!);
+    const losses = lines.filter((l) => !l.split).map((l) => l.loss);
+    expect(losses).toHaveLength(fixture.losses.length);
+    expect(maxAbsError(losses, fixture.losses)).toBeLessThan(1e-3);
+    // The evaluation is the batch's own, dropout off: after the last step, below the first step's loss.
+    const evals = lines.filter((l) => l.split);
+    expect(evals.map((l) => [l.step, l.split])).toEqual([[fixture.losses.length, 'batch']]);
+    for (const key of ['exactMatch', 'tokenAccuracy']) expect(typeof evals[0]![key], key).toBe('number');
+    expect(evals[0]!.loss).toBeLessThan(fixture.losses.at(-1)!);
+    expect(r.stdout).toMatch(/eval @10 {2}batch loss [\d.]+ {2}exact match [\d.]+% {2}token accuracy [\d.]+%/);
+  });
+
+  it('two micro-batches of the given batch follow the same trajectory', () => {
+    const fixture = readFixture<BatchCase>('batch', 'encdec-smaller-than-reverse.json');
+    writeFileSync(file('k2-run.json'), JSON.stringify({ ...fixture.run, train: { ...fixture.run.train, gradAccumSteps: 2 } }));
+    writeFileSync(file('k2-w.json'), JSON.stringify(fixture.weights));
+    writeFileSync(file('k2-b.json'), JSON.stringify(fixture.batch));
+    const r = cli('train', '--config', file('k2-run.json'), '--init', file('k2-w.json'), '--batch', file('k2-b.json'), '--metrics', file('k2.jsonl'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(maxAbsError(metricLines(file('k2.jsonl')).filter((l) => !l.split).map((l) => l.loss), fixture.losses)).toBeLessThan(1e-3);
+  });
+
+  it.each([
+    ['a source token the model has no embedding for', (b: Record<string, number[][]>) => { b.src![2]![1] = 11; },
+      /^error: batch\.src\[2\]\[1\]: token 11 is not below the model's srcVocabSize 11$/m],
+    ['a target token past the generator', (b: Record<string, number[][]>) => { b.tgtOut![3]![0] = 9; },
+      /^error: batch\.tgtOut\[3\]\[0\]: token 9 is not below the model's tgtVocabSize 9$/m],
+    ['rows longer than maxLen', (b: Record<string, number[][]>) => { for (const f of ['tgtIn', 'tgtOut']) b[f] = b[f]!.map((row) => [...row, 0, 0]); },
+      /^error: batch\.tgtIn\[0\]: has 9 tokens \(the batch's padded length\), more than the model's maxLen 8$/m],
+  ])('refuses %s, naming the row (exit status 2)', (_name, spoil, message) => {
+    const fixture = readFixture<BatchCase>('batch', 'encdec-smaller-than-reverse.json');
+    spoil(fixture.batch);
+    writeFileSync(file('bad-run.json'), JSON.stringify(fixture.run));
+    writeFileSync(file('bad-b.json'), JSON.stringify(fixture.batch));
+    const r = cli('train', '--config', file('bad-run.json'), '--batch', file('bad-b.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
   });
 });
 

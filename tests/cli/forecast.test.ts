@@ -61,8 +61,21 @@ describe('the command line with a forecaster', () => {
     }));
     const r = cli('train', '--config', file('r.json'), '--init', file('w.json'), '--batch', file('b.json'), '--metrics', file('m.jsonl'));
     expect(r.code, r.stderr).toBe(0);
-    const losses = readFileSync(file('m.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; split?: string }).filter((l) => !l.split).map((l) => l.loss);
+    const lines = readFileSync(file('m.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; split?: string; mse?: number; mae?: number });
+    const losses = lines.filter((l) => !l.split).map((l) => l.loss);
     expect(Math.max(...losses.map((l, i) => Math.abs(l - adam.losses[i]!)))).toBeLessThan(1e-3);
+    // The task makes nothing: the evaluation is the given batch's (its MSE and MAE), not the series' splits.
+    const evals = lines.filter((l) => l.split);
+    expect(evals.map((l) => [l.step, l.split])).toEqual([[10, 'batch']]);
+    expect(evals[0]!.mse).toBe(evals[0]!.loss);
+    expect(typeof evals[0]!.mae).toBe('number');
+    // A window that does not fit the model is refused, naming it.
+    const bad = structuredClone(fixture.batch) as { x: number[][][] };
+    bad.x[1] = bad.x[1]!.slice(1);
+    writeFileSync(file('bad-b.json'), JSON.stringify(bad));
+    const refused = cli('train', '--config', file('r.json'), '--batch', file('bad-b.json'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: batch\.x\[1\]: must hold 6 rows \(the model's lookback 6\)/m);
   });
 
   it('trains on a CSV: metrics lines with mse, mae and both baselines, on validation and at the end on test', () => {

@@ -10,7 +10,7 @@ import { isForecaster, type LabModelConfig } from '../modelKind';
 import type { MicroBatch } from '../train/objective';
 import { createContext } from '../model/context';
 import type { TransformerModel } from '../model/model';
-import { matMulFor } from '../precision/autocast';
+import { matMulFor, weightGradientFor } from '../precision/autocast';
 import { precisionPolicy, type PrecisionSettings } from '../precision/policy';
 import type { LabRunConfig, RunConfig } from '../runConfig';
 import type { SeriesSource } from '../../tasks/forecast/task';
@@ -139,7 +139,8 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
     return bytes;
   };
   const matMul = matMulFor(policy.matMul);
-  const contextFor = (micro: number) => createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, micro }, matMul });
+  const roundWeightGradient = weightGradientFor(policy.matMul);
+  const contextFor = () => createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 1, step: 0, firstRow: 0 }, matMul, roundWeightGradient });
   const before = tf.memory().numBytes;
   const profile = await tf.profile(async () => {
     const { loss, grads } = policy.offload

@@ -3,6 +3,7 @@ import type { ForecasterConfig } from '../forecaster/config';
 import { forecast } from '../forecaster/forward';
 import { createContext, type ForwardContext } from '../model/context';
 import type { ParamLookup } from '../model/layers';
+import type { SeriesBatch } from '../../tasks/forecast/batches';
 import { windowAt, type ForecastData, type Split } from '../../tasks/forecast/series';
 
 export interface ForecastEvalResult {
@@ -61,4 +62,17 @@ export async function evaluateForecast(p: ParamLookup, cfg: ForecasterConfig, da
   }
   const count = starts.length * H * n;
   return { mse: sq / count, mae: abs / count, windows: starts.length, peakBytes: peak, hostTargetBytes: 4 * count };
+}
+
+/** MSE and MAE of the forecasts of one given batch of windows (`train --batch`), dropout off, one read-back. */
+export async function evaluateSeriesBatch(p: ParamLookup, cfg: ForecasterConfig, batch: SeriesBatch, matMul?: ForwardContext['matMul']): Promise<{ mse: number; mae: number }> {
+  const ctx = createContext({ dropoutRate: 0, dropoutSeed: null, matMul });
+  const sums = tf.tidy(() => {
+    const y = forecast(ctx, p, cfg, tf.tensor3d(batch.x, [batch.rows, batch.lookback, batch.nVariates]));
+    const error = tf.sub(y, tf.tensor3d(batch.y, [batch.rows, batch.horizon, batch.nVariates]));
+    return tf.stack([tf.mean(tf.square(error)), tf.mean(tf.abs(error))]);
+  });
+  const [mse, mae] = await sums.data();
+  sums.dispose();
+  return { mse: mse!, mae: mae! };
 }

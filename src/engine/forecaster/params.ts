@@ -3,7 +3,7 @@ import type { ForecasterConfig } from './config';
 
 /** `nn.Linear` [out, in] and its bias. */
 const linear = (prefix: string, out: number, inp: number): ParamSpec[] => [
-  { name: `${prefix}.weight`, shape: [out, inp], init: 'xavier' },
+  { name: `${prefix}.weight`, shape: [out, inp], init: 'xavier', matMulWeight: true },
   { name: `${prefix}.bias`, shape: [out], init: 'zeros' },
 ];
 
@@ -19,7 +19,7 @@ export function forecasterParamSpecs(cfg: ForecasterConfig): ParamSpec[] {
   for (let i = 0; i < cfg.nLayers; i++) {
     const p = `encoder.layers.${i}`;
     specs.push(
-      { name: `${p}.self_attn.in_proj_weight`, shape: [3 * d, d], init: 'xavier' },
+      { name: `${p}.self_attn.in_proj_weight`, shape: [3 * d, d], init: 'xavier', matMulWeight: true },
       { name: `${p}.self_attn.in_proj_bias`, shape: [3 * d], init: 'zeros' },
       ...linear(`${p}.self_attn.out_proj`, d, d),
       ...linear(`${p}.linear1`, cfg.dFF, d),

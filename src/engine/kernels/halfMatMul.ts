@@ -33,12 +33,20 @@ export function packOperand(x: tf.Tensor, format: HalfFormat): PackedHalf {
   return { packed: packHalf(x, format), shape: [...x.shape] };
 }
 
-/** op(a)·op(b) on packed operands of the same rank and leading dims; `read` defaults to the device's best. */
-export function halfMatMul(a: PackedHalf, b: PackedHalf, transposeA: boolean, transposeB: boolean, format: HalfFormat, read: HalfRead = halfReadFor(format)): tf.Tensor {
+export interface HalfMatMulOptions {
+  /** How the kernel reads halves: by default the device's best. */
+  read?: HalfRead;
+  /** Round the fp32 sums to the half format (by default); false leaves them in fp32. */
+  roundOutput?: boolean;
+}
+
+/** op(a)·op(b) on packed operands of the same rank and leading dims. */
+export function halfMatMul(a: PackedHalf, b: PackedHalf, transposeA: boolean, transposeB: boolean, format: HalfFormat, opts: HalfMatMulOptions = {}): tf.Tensor {
+  const { read = halfReadFor(format), roundOutput = true } = opts;
   register();
   if (!halfMatMulShape(a.shape, b.shape, transposeA, transposeB)) {
     throw new Error(`halfMatMul: shapes [${a.shape}]${transposeA ? 'ᵀ' : ''} and [${b.shape}]${transposeB ? 'ᵀ' : ''} do not fit`);
   }
-  const attrs: HalfMatMulAttrs = { format, aShape: a.shape, bShape: b.shape, transposeA, transposeB, read };
+  const attrs: HalfMatMulAttrs = { format, aShape: a.shape, bShape: b.shape, transposeA, transposeB, read, roundOutput };
   return tf.engine().runKernel(HALF_MATMUL, { a: a.packed, b: b.packed }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

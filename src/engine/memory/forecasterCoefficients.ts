@@ -65,10 +65,10 @@ export const FORECASTER_COUNTS: ForecasterCountTable = {
   'seg+half': {
     forward: { 'enc.S.Nd': -0.5 },
     kept: { 'enc.S.Nd': -0.5 },
-    end: { 'x': 2, 'y': 1, 'Ld': 1, 'Hd': 1, 'enc.S.Nd': -0.5, 'enc.1.Nd': 2 },
-    encForward: { 'enc.L.Nd': -2, 'y': 1, 'Hd': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 2, 'enc.K.Nd': 2 },
-    encBackward: { 'enc.L.Nd': -2, 'y': 1, 'Hd': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 14, 'enc.n.NF': 2, 'enc.n.A': 2, 'enc.n.d2': 4, 'enc.n.dF': 2, 'enc.K.Nd': 2 },
-    keptBackward: { 'y': 1, 'Hd': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2, 'enc.K.d2': 4, 'enc.K.dF': 2, 'enc.1.Nd': 1 },
+    end: { 'x': 2, 'y': 1, 'enc.S.Nd': -0.5, 'enc.1.Nd': 2 },
+    encForward: { 'enc.L.Nd': -2, 'y': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 2, 'enc.K.Nd': 2 },
+    encBackward: { 'enc.L.Nd': -2, 'y': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 14, 'enc.n.NF': 2, 'enc.n.A': 2, 'enc.K.Nd': 2 },
+    keptBackward: { 'y': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2, 'enc.1.Nd': 1 },
   },
   'off': {
     forward: { '1': 4, 'x': 5, 'y': 15, 'st': 1, 'Ld': 2, 'Hd': 1, 'H': 1, 'd': 2, 'enc.S.Nd': 1, 'enc.r.Nd': 11 },

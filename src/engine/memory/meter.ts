@@ -6,6 +6,7 @@ import type { ParamLookup } from '../model/layers';
 import type { PrecisionPolicy } from '../precision/policy';
 import type { Batch } from '../../tasks/types';
 import type { MemoryBreakdown } from './breakdown';
+import { liveMemory } from './live';
 import { halfCopyBytes, microShape } from './shapes';
 
 /** The engine's logical byte count of live tensors: CPU-side bookkeeping, never a device read. */
@@ -158,10 +159,10 @@ export class MemoryMeter {
 
 /** The backend's own figures now: bytes in GPU buffers in use and the pool's on WebGPU, the logical count elsewhere. */
 export function backendFigures(): Pick<MemoryBreakdown, 'backendInUse' | 'backendAllocated'> {
-  const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  const memory = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number };
   const onGpu = tf.getBackend() === 'webgpu';
   return {
-    backendInUse: onGpu ? (memory.numBytesInGPU ?? memory.numBytes) : memory.numBytes,
+    backendInUse: liveMemory().bytes,
     ...(onGpu && memory.numBytesAllocatedInGPU !== undefined ? { backendAllocated: memory.numBytesAllocatedInGPU } : {}),
   };
 }

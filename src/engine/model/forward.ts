@@ -163,7 +163,7 @@ function singleStack(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig, toke
 export function generator(ctx: ForwardContext, p: ParamLookup, h: tf.Tensor): tf.Tensor {
   const w = p('generator.weight'); // [V, d]
   const [b, t, d] = h.shape as [number, number, number];
-  const logits = ctx.matMul(h.reshape([b * t, d]), w, false, true).add(p('generator.bias'));
+  const logits = ctx.matMul(h.reshape([b * t, d]), w, false, true, true).add(p('generator.bias'));
   return logits.reshape([b, t, w.shape[0]!]); // [B, T, V]
 }
 

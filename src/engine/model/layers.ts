@@ -12,7 +12,7 @@ export function linear(ctx: ForwardContext, x: tf.Tensor, weight: tf.Tensor, bia
   const inDim = x.shape[x.shape.length - 1]!;
   const outDim = weight.shape[0]!;
   const flat = x.reshape([-1, inDim]); // [N, in]
-  const y = ctx.matMul(flat, weight, false, true).add(bias); // [N, out]
+  const y = ctx.matMul(flat, weight, false, true, true).add(bias); // [N, out]
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 

@@ -15,13 +15,17 @@ function matMulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, ta: boolean, tb:
   return [tf.matMul(b, dy, true, true), tf.matMul(dy, a, true, true)];
 }
 
-/** matMulGrads on packed half operands: the same products, each read as halves by the kernel. */
-function packedMatMulGrads(dy: PackedHalf, a: PackedHalf, b: PackedHalf, ta: boolean, tb: boolean, format: HalfFormat): [tf.Tensor, tf.Tensor] {
-  const mm = (x: PackedHalf, y: PackedHalf, tx: boolean, ty: boolean) => halfMatMul(x, y, tx, ty, format);
-  if (!ta && !tb) return [mm(dy, b, false, true), mm(a, dy, true, false)];
-  if (!ta && tb) return [mm(dy, b, false, false), mm(dy, a, true, false)];
-  if (ta && !tb) return [mm(b, dy, false, true), mm(a, dy, false, false)];
-  return [mm(b, dy, true, true), mm(dy, a, true, true)];
+/**
+ * matMulGrads on packed half operands: the same products, each read as halves by the kernel;
+ * dB left in fp32 when b is a weight (autocastMatMul says why).
+ */
+function packedMatMulGrads(dy: PackedHalf, a: PackedHalf, b: PackedHalf, ta: boolean, tb: boolean, weight: boolean, format: HalfFormat): [tf.Tensor, tf.Tensor] {
+  const da = (x: PackedHalf, y: PackedHalf, tx: boolean, ty: boolean) => halfMatMul(x, y, tx, ty, format);
+  const db = (x: PackedHalf, y: PackedHalf, tx: boolean, ty: boolean) => halfMatMul(x, y, tx, ty, format, { roundOutput: !weight });
+  if (!ta && !tb) return [da(dy, b, false, true), db(a, dy, true, false)];
+  if (!ta && tb) return [da(dy, b, false, false), db(dy, a, true, false)];
+  if (ta && !tb) return [da(b, dy, false, true), db(a, dy, false, false)];
+  return [da(b, dy, true, true), db(dy, a, true, true)];
 }
 
 /**
@@ -30,7 +34,7 @@ function packedMatMulGrads(dy: PackedHalf, a: PackedHalf, b: PackedHalf, ta: boo
  * and rounds its fp32 sum to half. Equal to the rounding path within one half-ulp (the fp32
  * sums may add in another order).
  */
-function packedAutocastMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, format: HalfFormat): tf.Tensor {
+function packedAutocastMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, weight: boolean, format: HalfFormat): tf.Tensor {
   const aShape = [...a.shape];
   const bShape = [...b.shape];
   const op = tf.customGrad((x, y, save) => {
@@ -42,7 +46,7 @@ function packedAutocastMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boole
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
         const pdy = packOperand(dy as tf.Tensor, format);
-        return packedMatMulGrads(pdy, { packed: sa, shape: aShape }, { packed: sb, shape: bShape }, ta, tb, format);
+        return packedMatMulGrads(pdy, { packed: sa, shape: aShape }, { packed: sb, shape: bShape }, ta, tb, weight, format);
       },
     };
   });
@@ -55,10 +59,15 @@ function packedAutocastMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boole
  * backward matmuls see half operands too (the incoming gradient is rounded, as an fp16
  * gradient tensor would be) and produce half gradients, which is where fp16 underflows and
  * why loss scaling exists. Element-wise work, LayerNorm, softmax and the loss stay fp32.
+ *
+ * A weight's gradient (`weight`: b is a parameter) sums over every row of the micro-batch, so
+ * rounding it per micro-batch would make k micro-batches differ from one batch. It leaves
+ * here in fp32; the step rounds each weight's gradient once, summed over its micro-batches
+ * (`roundWeightGradient`, train/gradients.ts): with one micro-batch, exactly PyTorch's.
  */
 export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
-  return (a, b, transposeA = false, transposeB = false) => {
-    if (hasHalfMatMul() && halfMatMulShape(a.shape, b.shape, transposeA, transposeB)) return packedAutocastMatMul(a, b, transposeA, transposeB, format);
+  return (a, b, transposeA = false, transposeB = false, weight = false) => {
+    if (hasHalfMatMul() && halfMatMulShape(a.shape, b.shape, transposeA, transposeB)) return packedAutocastMatMul(a, b, transposeA, transposeB, weight, format);
     const op = tf.customGrad((x, y, save) => {
       const a16 = roundHalf(x as tf.Tensor, format);
       const b16 = roundHalf(y as tf.Tensor, format);
@@ -68,7 +77,8 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
         gradFunc: (dy, saved) => {
           const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
           const dy16 = roundHalf(dy as tf.Tensor, format);
-          return matMulGrads(dy16, sa, sb, transposeA, transposeB).map((g) => roundHalf(g, format));
+          const [da, db] = matMulGrads(dy16, sa, sb, transposeA, transposeB);
+          return [roundHalf(da, format), weight ? db : roundHalf(db, format)];
         },
       };
     });
@@ -79,3 +89,10 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
 /** The matmul of a policy's `matMul`: none (the plain one) under fp32. Stateless: build it once per run. */
 export const matMulFor = (precision: Precision): ForwardContext['matMul'] | undefined =>
   precision === 'fp32' ? undefined : autocastMatMul(precision);
+
+/**
+ * Under autocast, a matmul weight's gradient as PyTorch holds it (a half tensor), for the step
+ * to apply once to the sum of its micro-batches' fp32 gradients; none under fp32.
+ */
+export const weightGradientFor = (precision: Precision): ((g: tf.Tensor) => tf.Tensor) | undefined =>
+  precision === 'fp32' ? undefined : (g) => roundHalf(g, precision);

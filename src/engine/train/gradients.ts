@@ -25,9 +25,11 @@ export interface LossAndGrads {
  * cross-entropy, or the forecaster's squared error). Each micro-batch contributes its summed
  * loss divided by the total target count, so k micro-batches give the update of one batch
  * holding all their rows, padding included.
- * `contextFor(i)` gives micro-batch i its own dropout stream; `lossScale` multiplies the
- * differentiated loss (fp16 loss scaling) but not the reported loss. A `meter` samples the
- * live bytes through the forward and backward passes (memory accounting; values unchanged).
+ * `contextFor(i)` gives micro-batch i its forward context: its dropout rows (model/context.ts)
+ * and, under autocast, the rounding of weight gradients, applied here once to their sums.
+ * `lossScale` multiplies the differentiated loss (fp16 loss scaling) but not the reported loss.
+ * A `meter` samples the live bytes through the forward and backward passes (memory accounting;
+ * values unchanged).
  */
 export function lossAndGrads(
   model: TransformerModel<LabModelConfig>,
@@ -95,6 +97,8 @@ class GradientSums {
   private readonly total: number;
   private lossSum: tf.Scalar | null = null;
   private gradSums: tf.Tensor[] | null = null;
+  /** Autocast's rounding of a weight's gradient, from the micro-batches' contexts. */
+  private roundWeightGradient: ForwardContext['roundWeightGradient'];
 
   constructor(
     private readonly model: TransformerModel<LabModelConfig>,
@@ -112,6 +116,7 @@ class GradientSums {
   lossFunction(batch: MicroBatch, micro: number, ctx: ForwardContext, runner: StackRunner): (...ps: tf.Tensor[]) => tf.Scalar {
     const { meter, model, objective } = this;
     const tensors = objective.upload(batch);
+    this.roundWeightGradient = ctx.roundWeightGradient;
     return (...ps) => {
       meter?.beginForward(micro);
       const byName = new Map(this.params.map((p, i) => [p.name, ps[i]!]));
@@ -149,6 +154,17 @@ class GradientSums {
   result(): LossAndGrads {
     const loss = tf.tidy(() => this.lossSum!.div(this.lossScale) as tf.Scalar);
     this.lossSum!.dispose();
-    return { loss, grads: new Map(this.params.map((p, i) => [p.name, this.gradSums![i]!])) };
+    const sums = this.gradSums!;
+    const round = this.roundWeightGradient;
+    if (round) {
+      // Autocast's half weight gradients, rounded once from the sum over every micro-batch.
+      this.model.specs.forEach((spec, i) => {
+        if (!spec.matMulWeight) return;
+        const rounded = round(sums[i]!);
+        sums[i]!.dispose();
+        sums[i] = rounded;
+      });
+    }
+    return { loss, grads: new Map(this.params.map((p, i) => [p.name, sums[i]!])) };
   }
 }

@@ -45,6 +45,16 @@ const tokenObjective = (cfg: ModelConfig): Objective => ({
   },
 });
 
+/** Where each micro-batch's rows start in the optimizer batch they split (their dropout rows: model/context.ts). */
+export function firstRows(microBatches: readonly MicroBatch[]): number[] {
+  let row = 0;
+  return microBatches.map((b) => {
+    const first = row;
+    row += 'rows' in b ? b.rows : b.tgtOut.length;
+    return first;
+  });
+}
+
 /** The series windows as [rows, steps, N] tensors. */
 export function seriesTensors(b: SeriesBatch): { x: tf.Tensor3D; y: tf.Tensor3D } {
   return {

@@ -1,6 +1,6 @@
 import { architecture, type ModelConfig } from '../config';
-import { evaluate } from '../eval/evaluate';
-import { evaluateForecast } from '../eval/forecast';
+import { evaluate, evaluateBatch } from '../eval/evaluate';
+import { evaluateForecast, evaluateSeriesBatch } from '../eval/forecast';
 import { sampleTokens, type SampleOptions } from '../eval/sample';
 import { evaluateText } from '../eval/text';
 import type { ForecasterConfig } from '../forecaster/config';
@@ -8,6 +8,8 @@ import { createContext, type ForwardContext } from '../model/context';
 import type { ParamLookup } from '../model/layers';
 import type { ForecastRunConfig, LabRunConfig, RunConfig } from '../runConfig';
 import { isForecastRun } from '../runConfig';
+import { isForecaster } from '../modelKind';
+import { ConfigError } from '../validation';
 import { splitBatchRows } from '../weights/batch';
 import { toBatch } from '../../tasks/batches';
 import { createDataset, Prefetcher } from '../../tasks/dataset';
@@ -15,7 +17,7 @@ import { baselineErrors, fitLinearBaseline, type BaselineErrors } from '../../ta
 import { batchRows, trainingOrder, windowBatch, type SeriesBatch } from '../../tasks/forecast/batches';
 import { prepareForecastData, type ForecastData, type Split } from '../../tasks/forecast/series';
 import { noSeries, type SeriesSource } from '../../tasks/forecast/task';
-import type { EvalMetricKey } from '../../tasks/metrics';
+import { evalPlanOf, type EvalMetricKey } from '../../tasks/metrics';
 import { evalPrompt, prepareTextData, TrainWindows, validationStarts, windowBatch as textWindows, type TextData } from '../../tasks/text/data';
 import { requireText } from '../../tasks/text/source';
 import type { TextTaskConfig } from '../../tasks/text/task';
@@ -28,6 +30,9 @@ export interface EvalSample {
   prompt: string;
   text: string;
 }
+
+/** What an evaluation line is about: the held-out split, a forecast's test split, or the batch of `train --batch`. */
+export type EvalSplit = 'val' | 'test' | 'batch';
 
 /**
  * What one evaluation finds, besides its step and split: `loss` and the task's metrics
@@ -55,12 +60,15 @@ export interface TaskStream {
   peek(): MicroBatch[];
   /** Tokens a micro-batch feeds the model: non-PAD input tokens, or variate tokens (rows × N). */
   tokens(b: MicroBatch): number;
-  evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: 'val' | 'test'): Promise<EvalFields>;
+  /** The splits a run's end evaluates; the first is the one evaluated during training. */
+  readonly splits: readonly EvalSplit[];
+  evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: EvalSplit): Promise<EvalFields>;
   /** Top-level keys the task adds to the weights JSON (a text run's tokenizer). */
   weightsExtra(): Record<string, unknown>;
 }
 
 export interface StreamOptions {
+  /** `train --batch`: this one batch at every step; the task makes nothing. */
   fixedBatch?: MicroBatch;
   /** Where a forecast task's CSV comes from. */
   series?: SeriesSource;
@@ -77,16 +85,18 @@ export class TokenStream implements TaskStream {
   readonly validation: Example[];
   private readonly batches: Prefetcher<Batch[]>;
 
-  constructor(readonly run: RunConfig & { task: ExampleTaskConfig }, startStep: number, fixed?: Batch) {
+  readonly splits: readonly EvalSplit[];
+
+  constructor(readonly run: RunConfig & { task: ExampleTaskConfig }, startStep: number) {
     const t = run.train;
+    this.splits = evalPlanOf(run.task.name).finalSplits;
     const layout = architecture(run.model);
     const data = createDataset(run.task, t.seed, { validationSize: t.validationSize });
     this.validation = data.validation;
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
-    if (!fixed) for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
+    for (let s = 0; s < startStep; s++) data.nextTrain(t.batchSize);
     const k = t.gradAccumSteps;
     this.batches = new Prefetcher(() => {
-      if (fixed) return splitBatchRows(fixed, k);
       const examples = data.nextTrain(t.batchSize);
       const per = t.batchSize / k;
       return Array.from({ length: k }, (_, i) => toBatch(examples.slice(i * per, (i + 1) * per), layout));
@@ -116,18 +126,19 @@ export class TextStream implements TaskStream {
   private readonly tokenizer?: Tokenizer;
   private readonly batches: Prefetcher<Batch[]>;
 
-  constructor(private readonly run: RunConfig & { task: TextTaskConfig }, startStep: number, opts: Pick<StreamOptions, 'text' | 'tokenizer'>, fixed?: Batch) {
+  readonly splits: readonly EvalSplit[];
+
+  constructor(private readonly run: RunConfig & { task: TextTaskConfig }, startStep: number, opts: Pick<StreamOptions, 'text' | 'tokenizer'>) {
     const t = run.train;
+    this.splits = evalPlanOf(run.task.name).finalSplits;
     this.text = opts.text;
     this.tokenizer = opts.tokenizer;
-    // With a fixed batch the text is needed only to evaluate: it is tokenized then.
-    const windows = fixed ? undefined : new TrainWindows(this.data(), t.seed);
+    const windows = new TrainWindows(this.data(), t.seed);
     // A resumed run continues the data stream where it stopped, so resuming equals not stopping.
-    for (let s = 0; s < startStep && windows; s++) windows.nextStarts(t.batchSize);
+    for (let s = 0; s < startStep; s++) windows.nextStarts(t.batchSize);
     const k = t.gradAccumSteps;
     const per = t.batchSize / k;
     this.batches = new Prefetcher(() => {
-      if (!windows) return splitBatchRows(fixed!, k);
       const starts = windows.nextStarts(t.batchSize);
       return Array.from({ length: k }, (_, i) => textWindows(this.data(), starts.slice(i * per, (i + 1) * per)));
     });
@@ -169,20 +180,17 @@ export class ForecastStream implements TaskStream {
   private readonly batches: Prefetcher<SeriesBatch[]>;
   private readonly baselines: Partial<Record<Split, BaselineErrors>> = {};
   private readonly linear: ReturnType<typeof fitLinearBaseline>;
+  readonly splits: readonly EvalSplit[];
 
-  constructor(private readonly run: ForecastRunConfig, startStep: number, series: SeriesSource, fixed?: SeriesBatch) {
+  constructor(private readonly run: ForecastRunConfig, startStep: number, series: SeriesSource) {
     const t = run.train;
+    this.splits = evalPlanOf(run.task.name).finalSplits;
     this.data = prepareForecastData(run.task, series(run.task));
     this.linear = fitLinearBaseline(this.data);
     const order = trainingOrder(this.data, t.seed);
-    if (!fixed) for (let s = 0; s < startStep; s++) order.next(t.batchSize);
+    for (let s = 0; s < startStep; s++) order.next(t.batchSize);
     const k = t.gradAccumSteps;
-    this.batches = new Prefetcher(() => {
-      const batch = fixed ?? windowBatch(this.data, order.next(t.batchSize));
-      const per = batch.rows / k;
-      if (!Number.isInteger(per)) throw new Error(`gradAccumSteps ${k} does not divide the batch's ${batch.rows} rows into equal micro-batches`);
-      return Array.from({ length: k }, (_, i) => batchRows(batch, i * per, per));
-    });
+    this.batches = new Prefetcher(() => splitSeriesBatch(windowBatch(this.data, order.next(t.batchSize)), k));
   }
 
   take = () => this.batches.take();
@@ -194,7 +202,8 @@ export class ForecastStream implements TaskStream {
     return (this.baselines[split] ??= baselineErrors(this.data, split, this.linear));
   }
 
-  async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: 'val' | 'test'): Promise<EvalFields> {
+  async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined, split: EvalSplit): Promise<EvalFields> {
+    if (split === 'batch') throw new Error('a forecast task evaluates its val and test splits');
     const cfg: ForecasterConfig = this.run.model;
     const r = await evaluateForecast(p, cfg, this.data, split, matMul);
     const b = this.baselineErrors(split);
@@ -208,12 +217,54 @@ export class ForecastStream implements TaskStream {
   weightsExtra = () => ({});
 }
 
-/** The stream of a run's task: the one place the trainer's data is told apart by task. */
-export function streamFor(run: LabRunConfig, startStep: number, opts: StreamOptions): TaskStream {
-  if (isForecastRun(run)) {
-    return new ForecastStream(run, startStep, opts.series ?? noSeries('no CSV or shipped series is available here'), opts.fixedBatch as SeriesBatch | undefined);
+/** k equal micro-batches of a batch of windows, in order. */
+function splitSeriesBatch(batch: SeriesBatch, k: number): SeriesBatch[] {
+  const per = batch.rows / k;
+  if (!Number.isInteger(per)) {
+    throw new ConfigError([{ path: 'train.gradAccumSteps', message: `${k} does not divide the batch's ${batch.rows} rows into equal micro-batches` }]);
   }
+  return Array.from({ length: k }, (_, i) => batchRows(batch, i * per, per));
+}
+
+/**
+ * `train --batch`: the same batch at every step, split into the run's micro-batches. The task
+ * makes nothing, so evaluation lines are that batch's metrics (`"split": "batch"`, dropout off).
+ */
+export class BatchStream implements TaskStream {
+  readonly splits = ['batch'] as const;
+  private readonly micro: MicroBatch[];
+
+  constructor(private readonly run: LabRunConfig, private readonly batch: MicroBatch, readonly weightsExtra: () => Record<string, unknown>) {
+    const k = run.train.gradAccumSteps;
+    this.micro = 'rows' in batch ? splitSeriesBatch(batch, k) : splitBatchRows(batch, k);
+  }
+
+  take = () => this.micro;
+  peek = () => this.micro;
+  tokens = (b: MicroBatch) => ('rows' in b ? b.rows * b.nVariates : inputTokens(b));
+
+  async evaluate(p: ParamLookup, matMul: ForwardContext['matMul'] | undefined): Promise<EvalFields> {
+    const cfg = this.run.model;
+    if (isForecaster(cfg)) {
+      const r = await evaluateSeriesBatch(p, cfg, this.batch as SeriesBatch, matMul);
+      return { loss: r.mse, mse: r.mse, mae: r.mae };
+    }
+    return evaluateBatch(p, cfg, this.batch as Batch, matMul);
+  }
+}
+
+/** The stream of a run's task (or of its given batch): the one place the trainer's data is told apart by task. */
+export function streamFor(run: LabRunConfig, startStep: number, opts: StreamOptions): TaskStream {
+  if (opts.fixedBatch) {
+    const task = run.task;
+    // A text run's file still carries its tokenizer: the given one, or the one its text makes.
+    const extra = task.name === 'text'
+      ? () => ({ tokenizer: (opts.tokenizer ?? prepareTextData(task, requireText(task), {}).tokenizer).toJson() })
+      : () => ({});
+    return new BatchStream(run, opts.fixedBatch, extra);
+  }
+  if (isForecastRun(run)) return new ForecastStream(run, startStep, opts.series ?? noSeries('no CSV or shipped series is available here'));
   const task = run.task;
-  if (task.name === 'text') return new TextStream({ ...run, task }, startStep, opts, opts.fixedBatch as Batch | undefined);
-  return new TokenStream({ ...run, task }, startStep, opts.fixedBatch as Batch | undefined);
+  if (task.name === 'text') return new TextStream({ ...run, task }, startStep, opts);
+  return new TokenStream({ ...run, task }, startStep);
 }

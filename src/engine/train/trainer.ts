@@ -8,12 +8,13 @@ import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
 import { backendFigures } from '../memory/meter';
+import { liveMemory } from '../memory/live';
 import { TransformerModel } from '../model/model';
 import { isForecaster } from '../modelKind';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { learningRate } from '../optim/schedule';
 import type { LabRunConfig, RunConfig } from '../runConfig';
-import { matMulFor } from '../precision/autocast';
+import { matMulFor, weightGradientFor } from '../precision/autocast';
 import { compileOnly, webgpuOnFallbackAdapter } from '../internals/webgpu';
 import { DeviceLossScaler, LossScaler } from '../precision/lossScaler';
 import { precisionPolicy, type PrecisionPolicy } from '../precision/policy';
@@ -21,14 +22,13 @@ import { exportWeights, type NamedTensor, type WeightsDocument } from '../weight
 import { taskDefinition } from '../../tasks/registry';
 import type { Split } from '../../tasks/forecast/series';
 import type { SeriesSource } from '../../tasks/forecast/task';
-import { evalPlanOf } from '../../tasks/metrics';
 import type { TextData } from '../../tasks/text/data';
 import type { Tokenizer } from '../../tasks/text/tokenizer';
 import type { Example } from '../../tasks/types';
-import type { MicroBatch } from './objective';
+import { firstRows, type MicroBatch } from './objective';
 import { ReadbackWindow } from './readback';
 import { queueStep, type StepInputs } from './step';
-import { ForecastStream, streamFor, TextStream, TokenStream, type EvalFields, type TaskStream } from './streams';
+import { ForecastStream, streamFor, TextStream, TokenStream, type EvalFields, type EvalSplit, type TaskStream } from './streams';
 
 export { EVAL_SAMPLE, type EvalSample } from './streams';
 
@@ -45,6 +45,12 @@ export interface StepMetrics {
   skipped?: boolean;
   /** Where the step's bytes went (see memory/breakdown.ts), sampled without device reads. */
   memory?: MemoryBreakdown;
+  /**
+   * The backend's live tensors and their bytes after the step (memory/live.ts): flat over a run
+   * that leaks nothing. Always set by the trainer; optional for lines kept from before it did.
+   */
+  liveTensors?: number;
+  liveBytes?: number;
 }
 
 /**
@@ -53,7 +59,7 @@ export interface StepMetrics {
  * baselines' with the evaluation's memory), on the validation split, or for a forecast also the
  * test split at the end.
  */
-export type EvalMetrics = { step: number; split: 'val' | 'test' } & EvalFields;
+export type EvalMetrics = { step: number; split: EvalSplit } & EvalFields;
 
 export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
 
@@ -101,6 +107,8 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   private readonly stackRunner: StackRunner;
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
+  /** Autocast's rounding of weight gradients, once per step (precision/autocast.ts). */
+  private readonly roundWeightGradient: ForwardContext['roundWeightGradient'];
   private readonly scaler: LossScaler | null;
   /** Steps queued since the last read, and the device's scaler and stop flag. */
   private readonly window: ReadbackWindow;
@@ -119,6 +127,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     this.policy = precisionPolicy(t);
     this.stackRunner = runnerFor(this.policy);
     this.matMul = matMulFor(this.policy.matMul);
+    this.roundWeightGradient = weightGradientFor(this.policy.matMul);
     // `enabled` is the policy's to read; the scaler takes the rest.
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
@@ -187,11 +196,18 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   /** The inputs of the step about to run on `micro` (its dropout streams, lr and scaler). */
   private stepInputs(micro: MicroBatch[], step: number, lr: number, meter?: StepInputs['meter']): StepInputs {
     const t = this.run.train;
+    const rowsBefore = firstRows(micro);
     return {
       model: this.model,
       optimizer: this.optimizer,
       microBatches: micro,
-      contextFor: (i) => createContext({ dropoutRate: this.run.model.dropout, dropoutSeed: { seed: t.seed, step, micro: i }, matMul: this.matMul }),
+      contextFor: (i) =>
+        createContext({
+          dropoutRate: this.run.model.dropout,
+          dropoutSeed: { seed: t.seed, step, firstRow: rowsBefore[i]! },
+          matMul: this.matMul,
+          roundWeightGradient: this.roundWeightGradient,
+        }),
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
@@ -247,9 +263,14 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   async flush(): Promise<StepMetrics[]> {
     const { steps, stepMs, diverged } = await this.window.read();
     const out: StepMetrics[] = [];
+    // Taken once everything queued is read and settled: after each of these steps.
+    const live = liveMemory();
     for (const s of steps.slice(0, diverged ?? steps.length)) {
       const q = s.queued;
-      const metrics: StepMetrics = { step: q.step, loss: s.loss, lr: q.lr, gradNorm: s.gradNorm, tokensPerSec: (q.tokens / stepMs) * 1000, stepMs, memory: q.memory };
+      const metrics: StepMetrics = {
+        step: q.step, loss: s.loss, lr: q.lr, gradNorm: s.gradNorm, tokensPerSec: (q.tokens / stepMs) * 1000, stepMs, memory: q.memory,
+        liveTensors: live.tensors, liveBytes: live.bytes,
+      };
       if (this.scaler) Object.assign(metrics, { lossScale: s.scale, skipped: s.overflow });
       this.emit({ type: 'step', metrics });
       out.push(metrics);
@@ -276,18 +297,18 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     return this.flush();
   }
 
-  /** The task's metrics on a split (validation by default), emitted as an evaluation line. */
-  async evaluate(split: 'val' | 'test' = 'val'): Promise<EvalMetrics> {
+  /** The task's metrics on a split (validation by default; the given batch under `train --batch`), emitted as an evaluation line. */
+  async evaluate(split: EvalSplit = this.stream.splits[0]!): Promise<EvalMetrics> {
     const fields = await this.stream.evaluate(this.model.lookup, this.matMul, split);
     const metrics: EvalMetrics = { step: this.stepIndex, split, ...fields };
     this.emit({ type: 'eval', metrics });
     return metrics;
   }
 
-  /** The evaluations that close a run: validation, and for a forecast the test split too. */
+  /** The evaluations that close a run: validation, and for a forecast the test split too (under `train --batch`, the batch). */
   async evaluateEnd(): Promise<EvalMetrics[]> {
     const out: EvalMetrics[] = [];
-    for (const split of evalPlanOf(this.run.task.name).finalSplits) out.push(await this.evaluate(split));
+    for (const split of this.stream.splits) out.push(await this.evaluate(split));
     return out;
   }
 

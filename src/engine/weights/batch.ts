@@ -45,7 +45,7 @@ const sameShape = (a: number[][], b: number[][]) => a.length === b.length && (a[
 function readField(
   raw: unknown,
   field: Field,
-  vocab: { size: number; label: string },
+  vocab: { size: number; field: 'srcVocabSize' | 'tgtVocabSize' },
   maxLen: number,
   issues: FieldIssue[],
 ): number[][] | undefined {
@@ -64,7 +64,7 @@ function readField(
     if (!Array.isArray(row)) return fail(rowPath, `must be an array of token ids (got ${show(row)})`);
     if (r === 0) {
       if (row.length === 0) return fail(rowPath, 'must have at least one token');
-      if (row.length > maxLen) return fail(path, `rows of ${row.length} tokens are longer than the model's maxLen ${maxLen}`);
+      if (row.length > maxLen) return fail(rowPath, `has ${row.length} tokens (the batch's padded length), more than the model's maxLen ${maxLen}`);
       width = row.length;
     } else if (row.length !== width) {
       return fail(rowPath, `has ${row.length} tokens but ${path}[0] has ${width}; pad the rows with PAD (0) to one length`);
@@ -75,7 +75,8 @@ function readField(
       const where = `${rowPath}[${c}]`;
       if (typeof tok !== 'number') return fail(where, `must be an integer token id (got ${show(tok)})`);
       if (!Number.isInteger(tok)) return fail(where, `token ${tok} is not an integer`);
-      if (tok < 0 || tok >= vocab.size) return fail(where, `token ${tok} is outside the ${vocab.label} vocabulary (size ${vocab.size})`);
+      if (tok < 0) return fail(where, `token ${tok} is negative: token ids start at 0 (PAD)`);
+      if (tok >= vocab.size) return fail(where, `token ${tok} is not below the model's ${vocab.field} ${vocab.size}`);
       out[c] = tok;
     }
     rows.push(out);
@@ -109,7 +110,7 @@ export function parseBatch(raw: unknown, config: ModelConfig, opts: ParseBatchOp
   }
 
   const vocabOf = (field: Field) =>
-    field === 'src' ? { size: config.srcVocabSize ?? 0, label: 'source' } : { size: config.tgtVocabSize, label: 'target' };
+    field === 'src' ? { size: config.srcVocabSize ?? 0, field: 'srcVocabSize' as const } : { size: config.tgtVocabSize, field: 'tgtVocabSize' as const };
   const read: Partial<Record<Field, number[][]>> = {};
   for (const field of fields) {
     if (raw[field] === undefined) {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { checkpointRunner, runnerFor, segmentsOf } from '../../../src/engine/autograd/checkpoint';
 import type { Architecture } from '../../../src/engine/config';
-import { seededDropout, siteSeed, type ForwardContext } from '../../../src/engine/model/context';
+import { seededDropout, siteRowKeys, type ForwardContext } from '../../../src/engine/model/context';
 import { runPlainly, type StackLayer } from '../../../src/engine/model/forward';
 import { TransformerModel } from '../../../src/engine/model/model';
 import { precisionPolicy, type Checkpointing } from '../../../src/engine/precision/policy';
@@ -150,10 +150,10 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
     const micro = [randomBatch(cfg, arch, 4, 6, 1), randomBatch(cfg, arch, 3, 5, 2)];
     try {
       const before = tf.memory().numTensors;
-      const plain = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runPlainly));
+      const plain = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), runPlainly));
       const report: string[] = [];
       for (const mode of MODES) {
-        const ck = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: mode, precision: 'fp32' }))));
+        const ck = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), runnerFor(precisionPolicy({ checkpointing: mode, precision: 'fp32' }))));
         expect(ck.loss, `loss with checkpointing ${mode}`).toBe(plain.loss);
         expect([...ck.grads.keys()]).toEqual([...plain.grads.keys()]);
         expect(ck.grads.size).toBe(model.specs.length);
@@ -173,7 +173,7 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
       console.log(`[${backend}] ${arch} ${norm}: ${report.join('; ')}`);
 
       // The masks matter: another step draws other masks and gives another loss.
-      const other = await read(lossAndGrads(model, micro, trainingContexts(cfg, 1), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: 'fp32' }))));
+      const other = await read(lossAndGrads(model, micro, trainingContexts(cfg, 1, micro), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: 'fp32' }))));
       expect(other.loss).not.toBe(plain.loss);
       expect(tf.memory().numTensors).toBe(before);
     } finally {
@@ -192,7 +192,10 @@ describe.each(NODE_BACKENDS)('checkpointed Transformer gradients on %s', (backen
       return {
         training: true,
         matMul: (a, b, ta, tb) => tf.matMul(a, b, ta, tb),
-        dropout: (x, site) => seededDropout(x, cfg.dropout, siteSeed({ seed: 7, step: 0, micro: 0 }, site) + calls++),
+        dropout: (x, site) => {
+          const fresh = calls++;
+          return seededDropout(x, cfg.dropout, siteRowKeys({ seed: 7, step: 0, firstRow: 0 }, site, x.shape[0]!).map((k) => k + fresh));
+        },
       };
     };
     try {

@@ -156,15 +156,15 @@ describe.each(NODE_BACKENDS)('Transformer gradients with half-size boundaries on
     const micro = [randomBatch(cfg, arch, 4, 6, 1), randomBatch(cfg, arch, 3, 5, 2)];
     try {
       const before = tf.memory().numTensors;
-      const fp32 = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runPlainly));
+      const fp32 = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), runPlainly));
       const report: string[] = [];
       // SwiftShader runs these in tens of seconds: there each case takes one format, fp16 with
       // pre-LN and bf16 with post-LN, so every architecture still meets both.
       const formats = onSwiftShader() ? [normFirst ? 'fp16' : 'bf16'] as const : FORMATS;
       for (const format of formats) {
         for (const mode of MODES) {
-          const want = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), roundingRunner(mode, format)));
-          const got = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), checkpointRunner(mode, format)));
+          const want = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), roundingRunner(mode, format)));
+          const got = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), checkpointRunner(mode, format)));
           const what = `${format} boundaries, checkpointing ${mode}`;
           expect(got.loss, `loss with ${what}`).toBe(want.loss);
           expect(got.loss, `loss with ${what} vs fp32`).not.toBe(fp32.loss); // the rounding shows
@@ -185,8 +185,8 @@ describe.each(NODE_BACKENDS)('Transformer gradients with half-size boundaries on
           report.push(`${format}/${mode}: ${worst.toExponential(2)} (vs fp32 ${offFp32.toExponential(2)})`);
         }
         // 'none' with half storage is one segment per layer.
-        const none = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: 'none', precision: format }))));
-        const layers = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: format }))));
+        const none = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), runnerFor(precisionPolicy({ checkpointing: 'none', precision: format }))));
+        const layers = await read(lossAndGrads(model, micro, trainingContexts(cfg, 0, micro), runnerFor(precisionPolicy({ checkpointing: 'layers', precision: format }))));
         expect(none.loss).toBe(layers.loss);
         for (const [name, g] of layers.grads) expect(Array.from(none.grads.get(name)!), name).toEqual(Array.from(g));
       }

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../../src/engine/config';
 import type { ForwardContext } from '../../../src/engine/model/context';
 import { TransformerModel } from '../../../src/engine/model/model';
 import { precisionPolicy, type Checkpointing, type Precision } from '../../../src/engine/precision/policy';
-import { lossAndGrads } from '../../../src/engine/train/gradients';
+import { lossAndGrads, type HostBatch } from '../../../src/engine/train/gradients';
 import { NODE_BACKENDS, onBackend, onSwiftShader } from '../../helpers/backends';
 import { modelConfig, randomBatch, trainingContexts, type Size } from './models';
 
@@ -31,10 +31,10 @@ function probe(x: tf.Tensor, onBackward: () => void): tf.Tensor {
  * Training contexts that note the live bytes when the backward pass reaches the generator's
  * matmul, the forward's last op before the loss: what the forward kept for the backward.
  */
-function watchedContexts(cfg: ModelConfig) {
+function watchedContexts(cfg: ModelConfig, batch: HostBatch) {
   let atBackward: number | null = null;
   const contexts = (micro: number): ForwardContext => {
-    const inner = trainingContexts(cfg, 0)(micro);
+    const inner = trainingContexts(cfg, 0, [batch])(micro);
     return {
       ...inner,
       matMul: (a, b, ta, tb) => {
@@ -58,7 +58,7 @@ interface Measured {
 
 async function measure(model: TransformerModel, cfg: ModelConfig, mode: Checkpointing, storage: Precision, rows = 32): Promise<Measured> {
   const batch = randomBatch(cfg, 'encoder-decoder', rows, 24, 9);
-  const watch = watchedContexts(cfg);
+  const watch = watchedContexts(cfg, batch);
   const before = tf.memory();
   const profile = await tf.profile(() => {
     const { loss, grads } = lossAndGrads(model, [batch], watch.contexts, runnerFor(precisionPolicy({ checkpointing: mode, precision: storage })));
@@ -83,7 +83,7 @@ async function medianMs(
   for (let round = 0; round <= rounds; round++) {
     for (const [i, [mode, storage]] of settings.entries()) {
       const t0 = performance.now();
-      const { loss, grads } = lossAndGrads(model, [batch], trainingContexts(cfg, 0), runnerFor(precisionPolicy({ checkpointing: mode, precision: storage })));
+      const { loss, grads } = lossAndGrads(model, [batch], trainingContexts(cfg, 0, [batch]), runnerFor(precisionPolicy({ checkpointing: mode, precision: storage })));
       await loss.data();
       tf.dispose([loss, ...grads.values()]);
       if (round > 0) times[i]!.push(performance.now() - t0);

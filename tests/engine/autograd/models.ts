@@ -1,6 +1,7 @@
 import { parseModelConfig, type Architecture, type ModelConfig } from '../../../src/engine/config';
 import { createContext, type ForwardContext } from '../../../src/engine/model/context';
 import type { HostBatch } from '../../../src/engine/train/gradients';
+import { firstRows } from '../../../src/engine/train/objective';
 
 /** Small deterministic stream (mulberry32) so batches do not depend on Math.random. */
 function rng(seed: number): () => number {
@@ -67,8 +68,8 @@ export function randomBatch(cfg: ModelConfig, arch: Architecture, b: number, t: 
   }
 }
 
-/** Training contexts for one step: micro-batch i gets its own dropout stream. */
-export const trainingContexts =
-  (cfg: ModelConfig, step: number) =>
-  (micro: number): ForwardContext =>
-    createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 7, step, micro } });
+/** Training contexts for one step over `microBatches`: each row draws its masks by its index in the whole batch. */
+export function trainingContexts(cfg: ModelConfig, step: number, microBatches: readonly HostBatch[]): (micro: number) => ForwardContext {
+  const first = firstRows(microBatches);
+  return (micro) => createContext({ dropoutRate: cfg.dropout, dropoutSeed: { seed: 7, step, firstRow: first[micro]! } });
+}

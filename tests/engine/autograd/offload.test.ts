@@ -29,8 +29,8 @@ describe.each(NODE_BACKENDS)('activation offloading on %s', (backend) => {
       const micro = [randomBatch(cfg, arch, 3, 6, 1), randomBatch(cfg, arch, 2, 5, 2)];
       try {
         const before = tf.memory().numTensors;
-        const want = await read(lossAndGrads(model, micro, trainingContexts(cfg, 4), checkpointRunner(2, storage), 8));
-        const got = await offloadedLossAndGrads(model, micro, trainingContexts(cfg, 4), (host) => offloadRunner(2, storage, host), 8);
+        const want = await read(lossAndGrads(model, micro, trainingContexts(cfg, 4, micro), checkpointRunner(2, storage), 8));
+        const got = await offloadedLossAndGrads(model, micro, trainingContexts(cfg, 4, micro), (host) => offloadRunner(2, storage, host), 8);
         expect(got.hostBytes).toBeGreaterThan(0);
         const values = await read(got);
         expect(values.loss).toBe(want.loss);

@@ -48,7 +48,7 @@ function recordModelMatMuls(): MatMulCall[] {
         const cfg = modelConfig(arch, true, { layers: 2, dModel: 16, nHeads: 2, dFF: 24, vocab: 11, maxLen: 16 });
         const model = TransformerModel.initialise(cfg, 1);
         const batch = randomBatch(cfg, arch, 3, 5, 2);
-        const ctx = () => createContext({ dropoutRate: 0, dropoutSeed: { seed: 1, step: 0, micro: 0 }, matMul: matMulFor(precision) });
+        const ctx = () => createContext({ dropoutRate: 0, dropoutSeed: { seed: 1, step: 0, firstRow: 0 }, matMul: matMulFor(precision) });
         const { loss, grads } = lossAndGrads(model, [batch], ctx, runnerFor(precisionPolicy({ precision, checkpointing })));
         tf.dispose([loss, ...grads.values()]);
         model.dispose();

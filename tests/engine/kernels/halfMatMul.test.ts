@@ -54,7 +54,7 @@ describe('half-operand matmul on WebGPU', () => {
       const a = operand(as, 1, format);
       const b = operand(bs, 3, format);
       const want = tf.tidy(() => roundHalf(tf.matMul(roundHalf(a, format), roundHalf(b, format), ta, tb), format));
-      const got = tf.tidy(() => halfMatMul(packOperand(a, format), packOperand(b, format), ta, tb, format, 'unpack'));
+      const got = tf.tidy(() => halfMatMul(packOperand(a, format), packOperand(b, format), ta, tb, format, { read: 'unpack' }));
       expect(got.shape).toEqual(want.shape);
       const { worst, same } = await compare(got, want, format);
       expect(worst).toBeLessThanOrEqual(1);
@@ -66,7 +66,7 @@ describe('half-operand matmul on WebGPU', () => {
   it('reads a float32 operand cast from int32 by its values (TF.js may keep it in an int32 buffer)', async () => {
     const a = tf.tensor2d([[-3, 2], [0, -2]], [2, 2], 'int32').cast('float32');
     const b = tf.eye(2);
-    const got = halfMatMul(packOperand(a, 'fp16'), packOperand(b, 'fp16'), false, false, 'fp16', 'unpack');
+    const got = halfMatMul(packOperand(a, 'fp16'), packOperand(b, 'fp16'), false, false, 'fp16', { read: 'unpack' });
     expect(Array.from(await got.data())).toEqual([-3, 2, 0, -2]);
     expect(Array.from(await roundHalf(a, 'bf16').data())).toEqual([-3, 2, 0, -2]);
     tf.dispose([a, b, got]);
@@ -75,7 +75,7 @@ describe('half-operand matmul on WebGPU', () => {
   it('passes inf and NaN through as the rounding path does', async () => {
     const a = tf.tensor2d([[Infinity, 1], [NaN, 1], [1e6, 1]]);
     const b = tf.tensor2d([[1], [1]]);
-    const got = halfMatMul(packOperand(a, 'fp16'), packOperand(b, 'fp16'), false, false, 'fp16', 'unpack');
+    const got = halfMatMul(packOperand(a, 'fp16'), packOperand(b, 'fp16'), false, false, 'fp16', { read: 'unpack' });
     const want = roundHalf(tf.matMul(roundHalf(a, 'fp16'), roundHalf(b, 'fp16')), 'fp16');
     expect(Array.from(await got.data())).toEqual(Array.from(await want.data())); // [inf, NaN, inf]: 1e6 overflows fp16
     tf.dispose([a, b, got, want]);
@@ -94,8 +94,8 @@ describe('half-operand matmul on WebGPU', () => {
       const a = operand(as, 5, 'fp16');
       const b = operand(bs, 7, 'fp16');
       const [pa, pb] = [packOperand(a, 'fp16'), packOperand(b, 'fp16')];
-      const native = halfMatMul(pa, pb, ta, tb, 'fp16', 'native');
-      const unpacked = halfMatMul(pa, pb, ta, tb, 'fp16', 'unpack');
+      const native = halfMatMul(pa, pb, ta, tb, 'fp16', { read: 'native' });
+      const unpacked = halfMatMul(pa, pb, ta, tb, 'fp16', { read: 'unpack' });
       expect(Array.from(await native.data())).toEqual(Array.from(await unpacked.data()));
       tf.dispose([a, b, pa.packed, pb.packed, native, unpacked]);
     }

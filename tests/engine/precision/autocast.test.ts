@@ -5,7 +5,10 @@ import { createContext } from '../../../src/engine/model/context';
 import { forwardLogits } from '../../../src/engine/model/forward';
 import { meanTokenLoss } from '../../../src/engine/model/loss';
 import { TransformerModel } from '../../../src/engine/model/model';
-import { autocastMatMul } from '../../../src/engine/precision/autocast';
+import { autocastMatMul, weightGradientFor } from '../../../src/engine/precision/autocast';
+import { lossAndGrads } from '../../../src/engine/train/gradients';
+import { modelConfig, randomBatch } from '../autograd/models';
+import type { Architecture } from '../../../src/engine/config';
 import { parseBatch } from '../../../src/engine/weights/batch';
 import { parseWeights } from '../../../src/engine/weights/format';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
@@ -78,5 +81,33 @@ describe.each(NODE_BACKENDS)('autocastMatMul gradients (%s)', (backend) => {
     expect((await autocastMatMul('bf16')(a, b).data())[0]).toBe(1);
     const [da] = tf.grads((x: tf.Tensor, y: tf.Tensor) => autocastMatMul('fp16')(x, y))([a, b], tf.tensor2d([[2 ** -26]]));
     expect((await da!.data())[0]).toBe(0); // below fp16's smallest subnormal: the underflow loss scaling prevents
+  });
+});
+
+describe.each(NODE_BACKENDS)('weight gradients rounded once per step (%s)', (backend) => {
+  // The step rounds the spec'd matmul weights' gradients after summing the micro-batches; with one
+  // micro-batch that must be exactly autocast rounding every matmul's gradients at once, so a
+  // Linear weight the specs do not mark, or a marked parameter that is not one, shows here.
+  it.each(['encoder-decoder', 'decoder-only', 'encoder-only'] as Architecture[])('%s: one micro-batch gives the gradients of rounding in every matmul, bit for bit', async (arch) => {
+    await onBackend(backend);
+    const cfg = modelConfig(arch, false, undefined, { dropout: 0 });
+    const model = TransformerModel.initialise(cfg, 2);
+    const batch = randomBatch(cfg, arch, 3, 5, 4);
+    const format = 'fp16';
+    const once = () => createContext({ dropoutRate: 0, dropoutSeed: null, matMul: autocastMatMul(format), roundWeightGradient: weightGradientFor(format) });
+    const everyMatMul = autocastMatMul(format);
+    const inPlace = () => createContext({ dropoutRate: 0, dropoutSeed: null, matMul: (a, b, ta, tb) => everyMatMul(a, b, ta, tb) });
+    const read = async (r: { loss: tf.Scalar; grads: Map<string, tf.Tensor> }) => {
+      const out = new Map<string, number[]>();
+      for (const [name, g] of r.grads) out.set(name, Array.from(await g.data()));
+      tf.dispose([r.loss, ...r.grads.values()]);
+      return out;
+    };
+    try {
+      const [a, b] = [await read(lossAndGrads(model, [batch], once)), await read(lossAndGrads(model, [batch], inPlace))];
+      for (const [name, want] of b) expect(a.get(name), name).toEqual(want);
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -92,7 +92,7 @@ describe('parseBatch refusals', () => {
   });
 
   it('rows longer than maxLen', () => {
-    refuse({ src: [[3, 4, 5, 6, 7, 8, 2]], tgtIn: [[1]], tgtOut: [[2]] }, encDec, "batch.src: rows of 7 tokens are longer than the model's maxLen 6");
+    refuse({ src: [[3, 4, 5, 6, 7, 8, 2]], tgtIn: [[1]], tgtOut: [[2]] }, encDec, "batch.src[0]: has 7 tokens (the batch's padded length), more than the model's maxLen 6");
   });
 
   it('different numbers of rows', () => {
@@ -127,14 +127,14 @@ describe('parseBatch refusals', () => {
   it('token ids outside the vocabulary of their field', () => {
     const b = full();
     b.tgtIn[2]![3] = 17;
-    refuse(b, encDec, 'batch.tgtIn[2][3]: token 17 is outside the target vocabulary (size 12)');
+    refuse(b, encDec, "batch.tgtIn[2][3]: token 17 is not below the model's tgtVocabSize 12");
     const c = full();
     c.src[0]![0] = 10; // fine for the target vocabulary (12), not for the source one (10)
-    refuse(c, encDec, 'batch.src[0][0]: token 10 is outside the source vocabulary (size 10)');
+    refuse(c, encDec, "batch.src[0][0]: token 10 is not below the model's srcVocabSize 10");
     const d = full();
     d.tgtOut[1]![0] = -1;
-    refuse(d, encDec, 'batch.tgtOut[1][0]: token -1 is outside the target vocabulary (size 12)');
-    refuse({ src: [[3, 2]], tgtOut: [[5, 2]] }, encOnly, 'batch.tgtOut[0][0]: token 5 is outside the target vocabulary (size 5)');
+    refuse(d, encDec, 'batch.tgtOut[1][0]: token -1 is negative: token ids start at 0 (PAD)');
+    refuse({ src: [[3, 2]], tgtOut: [[5, 2]] }, encOnly, "batch.tgtOut[0][0]: token 5 is not below the model's tgtVocabSize 5");
   });
 
   it('targets that are all PAD', () => {
@@ -157,7 +157,7 @@ describe('parseBatch refusals', () => {
     b.src = [[3, 99]];
     delete b.tgtIn;
     expect(thrown(() => parseBatch(b, encDec)).issues).toEqual([
-      { path: 'batch.src[0][1]', message: 'token 99 is outside the source vocabulary (size 10)' },
+      { path: 'batch.src[0][1]', message: "token 99 is not below the model's srcVocabSize 10" },
       { path: 'batch.tgtIn', message: 'is required for an encoder-decoder model' },
     ]);
   });

@@ -6,7 +6,8 @@ import type { HalfFormat } from '../half/contract';
 
 /**
  * op(a)·op(b) of two half tensors stored packed (PACK_HALF's int32 words, two halves each),
- * products accumulated in fp32, the result rounded to the half format and returned as float32.
+ * products accumulated in fp32, the result rounded to the half format (unless `roundOutput` is
+ * false: a weight's gradient, rounded once per step after accumulation) and returned as float32.
  * Inputs `a`, `b`; both operands have the same rank (2 or more) and the same leading dims.
  */
 export const HALF_MATMUL = 'LabHalfMatMul';
@@ -21,6 +22,7 @@ export interface HalfMatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
   read: HalfRead;
+  roundOutput: boolean;
 }
 
 /** [batch, rows, inner] of op(a), [batch, inner, cols] of op(b), and the output's shape; null when the shapes do not fit this kernel. */

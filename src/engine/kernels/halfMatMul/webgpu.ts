@@ -20,14 +20,14 @@ class HalfMatMulProgram implements WebGPUProgram {
   uniforms = 'rows : i32, cols : i32, inner : i32,';
 
   constructor(private readonly attrs: HalfMatMulAttrs, batch: number, m: number, n: number) {
-    this.shaderKey = `lab_half_matmul_${attrs.format}_${attrs.read}_${attrs.transposeA}_${attrs.transposeB}`;
+    this.shaderKey = `lab_half_matmul_${attrs.format}_${attrs.read}_${attrs.transposeA}_${attrs.transposeB}_${attrs.roundOutput}`;
     this.outputShape = [batch, m, n];
     this.dispatch = [Math.ceil(n / TILE), Math.ceil(m / TILE), batch];
   }
 
   getUserCode(): string {
     const a = this.attrs;
-    return halfMatMulShader(a.format, a.read, a.transposeA, a.transposeB);
+    return halfMatMulShader(a.format, a.read, a.transposeA, a.transposeB, a.roundOutput);
   }
 }
 

@@ -12,9 +12,9 @@ export const TILE = 16;
  * memory, as f32 (read through unpack2x16float, bit operations where it is not exact) or, with
  * `read` 'native', as f16 straight from the words (`shader-f16`). Products of two halves are
  * exact in f32; they are summed in f32 in order of the inner index, and the sum is rounded to
- * the half format as LabRoundHalf rounds (NaN passes through).
+ * the half format as LabRoundHalf rounds (NaN passes through), or left in f32 (`roundOutput` false).
  */
-export function halfMatMulShader(format: HalfFormat, read: HalfRead, transposeA: boolean, transposeB: boolean): string {
+export function halfMatMulShader(format: HalfFormat, read: HalfRead, transposeA: boolean, transposeB: boolean, roundOutput: boolean): string {
   const native = read === 'native';
   if (native && format !== 'fp16') throw new Error('native half reads exist for fp16 only');
   const T = native ? 'f16' : 'f32';
@@ -66,9 +66,9 @@ fn main() {
     workgroupBarrier();
   }
   if (row < uniforms.rows && col < uniforms.cols) {
-    let bits = bitcast<u32>(acc);
+${roundOutput ? `    let bits = bitcast<u32>(acc);
     let rounded = select(roundBits(bits), bits, (bits & 0x7fffffffu) > 0x7f800000u);
-    result[(batch * uniforms.rows + row) * uniforms.cols + col] = bitcast<f32>(rounded);
+    result[(batch * uniforms.rows + row) * uniforms.cols + col] = bitcast<f32>(rounded);` : `    result[(batch * uniforms.rows + row) * uniforms.cols + col] = acc;`}
   }
 }
 `;
