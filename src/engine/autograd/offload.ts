@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StackRunner } from '../model/forward';
-import type { Checkpointing, Precision } from '../precision/policy';
-import { recomputingRunner, type BoundaryKeeper } from './checkpoint';
+import type { Checkpointing, Precision, PrecisionPolicy } from '../precision/policy';
+import { recomputingRunner, runnerFor, type BoundaryKeeper } from './checkpoint';
 
 /*
  * Activation offloading (`train.offload: "activations"`), as DeepSpeed's activation
@@ -88,4 +88,15 @@ export class HostBoundaries {
 /** Checkpointed segments of `mode` layers whose boundaries go to `host`. */
 export function offloadRunner(mode: Exclude<Checkpointing, 'none'>, storage: Precision, host: HostBoundaries): StackRunner {
   return recomputingRunner(mode, storage, () => host.keeper());
+}
+
+/** A step's stacks with offloading: a fresh runner per micro-batch, its boundaries going to that micro-batch's host memory. */
+export interface OffloadingRunner {
+  offload: (host: HostBoundaries) => StackRunner;
+}
+
+/** How a policy's steps run their stacks: checkpoint.ts's runner, or offloaded segments of the same size. */
+export function stepRunnerFor(policy: PrecisionPolicy): StackRunner | OffloadingRunner {
+  if (!policy.offload) return runnerFor(policy);
+  return { offload: (host) => offloadRunner(policy.segmentSize, policy.boundaryStorage, host) };
 }

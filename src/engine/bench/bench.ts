@@ -14,8 +14,13 @@ export interface BenchResult {
   /** Median wall time of one optimizer step, read-back included. */
   stepMs: number;
   tokensPerSec: number;
-  /** The engine's logical high-water mark over one step: every live tensor, weights included. */
+  /**
+   * The high-water mark of the backend's live tensors over one step, weights included: the
+   * device's memory (activations offloaded to host memory are not in it).
+   */
   peakBytes: number;
+  /** With `train.offload`: the bytes of segment boundaries that step kept in host memory. */
+  hostBytes?: number;
   /** The same backend's fp32 matmul throughput, measured in this run. */
   matmulGflops: number;
   /** Model matmul FLOPs per second over that throughput. */
@@ -69,8 +74,9 @@ export async function benchmark(
     await trainer.trainStep();
     const firstStepMs = performance.now() - firstStarted;
     for (let i = 1; i < (opts.warmup ?? 2); i++) await trainer.trainStep();
+    let hostBytes: number | undefined;
     const profile = await tf.profile(async () => {
-      await trainer.trainStep();
+      hostBytes = (await trainer.trainStep()).memory?.host;
       return [];
     });
     const times: number[] = [];
@@ -94,6 +100,7 @@ export async function benchmark(
       stepMs,
       tokensPerSec: median(tokenRates),
       peakBytes: profile.peakBytes,
+      ...(hostBytes !== undefined ? { hostBytes } : {}),
       matmulGflops: gflops,
       mfu: flops / (stepMs / 1000) / (gflops * 1e9),
       modelGflopsPerStep: flops / 1e9,

@@ -52,8 +52,12 @@ export class ReadbackWindow {
     return 1 + (this.deviceScaler ? 8 : 0);
   }
 
-  push(step: QueuedStep): void {
-    if (this.queued.length === 0) this.started = performance.now();
+  /**
+   * Adds a queued step; `startedAt` is when its queueing began (performance.now()): on cpu and
+   * wasm a step computes while it is queued, so the window's clock starts there, not here.
+   */
+  push(step: QueuedStep, startedAt: number): void {
+    if (this.queued.length === 0) this.started = startedAt;
     this.queued.push(step);
   }
 

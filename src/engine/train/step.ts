@@ -7,15 +7,20 @@ import { clipGradNorm } from '../optim/clip';
 import type { Optimizer } from '../optim/optimizers';
 import type { DeviceLossScaler } from '../precision/lossScaler';
 import type { LabModelConfig } from '../modelKind';
+import type { OffloadingRunner } from '../autograd/offload';
 import type { MicroBatch } from './objective';
-import { lossAndGrads } from './gradients';
+import { lossAndGrads, offloadedLossAndGrads, type LossAndGrads } from './gradients';
 
 export interface StepInputs {
   model: TransformerModel<LabModelConfig>;
   optimizer: Optimizer;
   microBatches: MicroBatch[];
   contextFor: (micro: number) => ForwardContext;
-  runner: StackRunner;
+  /**
+   * How the stacks run: on the device (plainly or checkpointed), or, with activation offloading,
+   * a runner per micro-batch whose segment boundaries go to that micro-batch's host memory.
+   */
+  runner: StackRunner | OffloadingRunner;
   lr: number;
   clipGradNorm: number | null;
   /** fp16 loss scaling, held on the device; null runs unscaled and never skips. */
@@ -55,12 +60,29 @@ export class StepGate {
  * is made on the device and nothing is read back: the returned readout (READOUT's layout) is
  * the caller's to read with others and to dispose. With `commit` false (a compile-only warm-up)
  * the same kernels run and nothing changes: weights, optimizer state, scaler and gate.
+ * An offloading runner awaits each micro-batch's boundaries on their way to host memory;
+ * `hostBytes` is the most that one micro-batch kept there (0 without offloading).
  */
-export function queueStep(s: StepInputs, gate: StepGate, commit = true): tf.Tensor {
+export async function queueStep(s: StepInputs, gate: StepGate, commit = true): Promise<{ readout: tf.Tensor; hostBytes: number }> {
+  const scale = s.scaler?.scale ?? 1;
+  const runner = s.runner;
+  if (!('offload' in runner)) {
+    return { readout: applyStep(s, gate, () => lossAndGrads(s.model, s.microBatches, s.contextFor, runner, scale, s.meter), commit), hostBytes: 0 };
+  }
+  const got = await offloadedLossAndGrads(s.model, s.microBatches, s.contextFor, runner.offload, scale, s.meter);
+  try {
+    return { readout: applyStep(s, gate, () => got, commit), hostBytes: got.hostBytes };
+  } finally {
+    tf.dispose([got.loss, ...got.grads.values()]);
+  }
+}
+
+/** The step after the gradients: `gradients` runs inside the step's tidy (what it makes there is freed). */
+function applyStep(s: StepInputs, gate: StepGate, gradients: () => LossAndGrads, commit: boolean): tf.Tensor {
   const names = s.model.specs.map((spec) => spec.name);
   const scale = s.scaler?.scale;
   const { readout, grads, apply, found, halted } = tf.tidy(() => {
-    const { loss, grads: scaled } = lossAndGrads(s.model, s.microBatches, s.contextFor, s.runner, scale ?? 1, s.meter);
+    const { loss, grads: scaled } = gradients();
     const inverse = scale ? tf.div(1, scale) : null;
     const unscaled = inverse ? new Map([...scaled].map(([n, g]) => [n, g.mul(inverse)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);

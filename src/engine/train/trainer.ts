@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { runnerFor } from '../autograd/checkpoint';
+import { stepRunnerFor } from '../autograd/offload';
 import { inspectExample, type Inspection } from '../eval/inspect';
 import { inspectForecast, type ForecastInspection } from '../eval/forecastInspect';
 import type { SampleOptions } from '../eval/sample';
 import { createContext, type ForwardContext } from '../model/context';
-import type { StackRunner } from '../model/forward';
 import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
 import { backendFigures } from '../memory/meter';
@@ -104,7 +103,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   private readonly stream: TaskStream;
   /** What the run's precision settings decide: matmul form, recompute, boundary storage, loss scaling. */
   readonly policy: PrecisionPolicy;
-  private readonly stackRunner: StackRunner;
+  private readonly stackRunner: StepInputs['runner'];
   /** The policy's matmul, built once: the same stateless closure serves every micro-batch, eval and inspect. */
   private readonly matMul: ForwardContext['matMul'] | undefined;
   /** Autocast's rounding of weight gradients, once per step (precision/autocast.ts). */
@@ -125,7 +124,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   ) {
     const t = run.train;
     this.policy = precisionPolicy(t);
-    this.stackRunner = runnerFor(this.policy);
+    this.stackRunner = stepRunnerFor(this.policy);
     this.matMul = matMulFor(this.policy.matMul);
     this.roundWeightGradient = weightGradientFor(this.policy.matMul);
     // `enabled` is the policy's to read; the scaler takes the rest.
@@ -133,7 +132,8 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
     this.window = new ReadbackWindow(optimizer, this.scaler, this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null);
-    this.warmUpState = opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
+    // An offloaded step awaits its reads to host memory, which a compile-only pass never fills.
+    this.warmUpState = this.policy.offload ? 'off' : opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
     this.stream = streamFor(run, startStep, opts);
   }
 
@@ -229,7 +229,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     if (tf.getBackend() !== 'webgpu' || (state === 'auto' && webgpuOnFallbackAdapter())) return 0;
     const started = performance.now();
     const micro = this.stream.peek();
-    const readout = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.window.gate, false));
+    const { readout } = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.window.gate, false));
     readout.dispose();
     this.warmUpMs = performance.now() - started;
     return this.warmUpMs;
@@ -242,15 +242,17 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
    */
   async queueStep(): Promise<void> {
     await this.warmUp();
+    const startedAt = performance.now();
     const t = this.run.train;
     const micro = this.stream.take();
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const meter = meterFor(this.run.model, this.policy, micro);
-    const readout = queueStep(this.stepInputs(micro, step, lr, meter), this.window.gate);
+    const { readout, hostBytes } = await queueStep(this.stepInputs(micro, step, lr, meter), this.window.gate);
     const parameters = this.model.parameterBytes();
     const memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
-    this.window.push({ step, lr, tokens: micro.reduce((n, b) => n + this.stream.tokens(b), 0), memory, readout });
+    if (this.policy.offload) memory.host = hostBytes;
+    this.window.push({ step, lr, tokens: micro.reduce((n, b) => n + this.stream.tokens(b), 0), memory, readout }, startedAt);
     this.stepIndex++;
   }
 

@@ -59,6 +59,20 @@ describe.each(NODE_BACKENDS)('steps decided on the device, on %s', (backend) => 
     expect(four.doc).toBe(each.doc);
   }, SLOW);
 
+  it('the steps of a read-back window share its whole wall time: queueing, computing and the read', async () => {
+    await onBackend(backend);
+    const trainer = Trainer.create(tiny({ readbackEvery: 4 }));
+    await trainer.trainStep(); // kernels built, and on WebGPU compiled
+    const started = performance.now();
+    const metrics = await trainer.trainSteps(4);
+    const wall = performance.now() - started;
+    const shared = metrics.reduce((n, m) => n + m.stepMs, 0);
+    // cpu and wasm compute while a step is queued: a clock started at the first push saw none of it.
+    expect(shared).toBeLessThanOrEqual(wall);
+    expect(shared).toBeGreaterThan(0.9 * wall);
+    trainer.dispose();
+  }, SLOW);
+
   it('a run resumed from its file continues its optimizer state (SGD momentum, which counts no steps) exactly', async () => {
     await onBackend(backend);
     const run = tiny({ readbackEvery: 4, optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true } }, { dropout: 0 });
