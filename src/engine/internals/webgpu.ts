@@ -105,3 +105,66 @@ export function webgpuPoolBytes(): { inUse: number; allocated: number } | null {
   const m = webgpuBackend().memory() as { numBytesInGPU: number; numBytesAllocatedInGPU: number };
   return { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU };
 }
+
+/**
+ * Frees the buffers TF.js's pool keeps for reuse (the lab's `torch.cuda.empty_cache`): buffers
+ * of live tensors stay. Returns the bytes released. The pool's maps keep their keys, because
+ * BufferManager.releaseBuffer (4.22) stops pooling once its free map is empty.
+ */
+export function releaseCachedMemory(): number {
+  if (tf.getBackend() !== 'webgpu') return 0;
+  const pool = (webgpuBackend() as unknown as { bufferManager: BufferPool }).bufferManager;
+  let released = 0;
+  for (const buffers of pool.freeBuffers.values()) {
+    for (const buffer of buffers) {
+      released += buffer.size;
+      buffer.destroy();
+    }
+    buffers.length = 0;
+  }
+  pool.numFreeBuffers = 0;
+  pool.numBytesAllocated -= released;
+  return released;
+}
+
+/** The fields of tfjs-backend-webgpu's BufferManager that releaseCachedMemory changes. */
+interface BufferPool {
+  freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/** What went wrong with the GPU under a run. */
+export interface DeviceTrouble {
+  kind: 'lost' | 'out-of-memory';
+  message: string;
+}
+
+/**
+ * Calls `onTrouble` once when the current WebGPU device is lost (destroyed, a driver reset, a
+ * tab in the background too long) or when an allocation fails on it: TF.js 4.22 watches
+ * neither, and its next read would hang or throw far from the cause. Returns a function that
+ * stops watching (a later loss is then ignored).
+ */
+export function watchDevice(onTrouble: (t: DeviceTrouble) => void): () => void {
+  const device = webgpuDevice();
+  let watching = true;
+  const report = (t: DeviceTrouble) => {
+    if (!watching) return;
+    watching = false;
+    onTrouble(t);
+  };
+  void device.lost.then((info) => report({ kind: 'lost', message: `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})` }));
+  const onError = (e: Event) => {
+    const error = (e as GPUUncapturedErrorEvent).error;
+    // By name: Node's Dawn bindings need not put the error classes on globalThis.
+    if (error.constructor.name === 'GPUOutOfMemoryError') {
+      report({ kind: 'out-of-memory', message: `the GPU ran out of memory (${error.message})` });
+    }
+  };
+  device.addEventListener('uncapturederror', onError);
+  return () => {
+    watching = false;
+    device.removeEventListener('uncapturederror', onError);
+  };
+}

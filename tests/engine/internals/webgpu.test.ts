@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileOnly, webgpuDevice, webgpuHasShaderF16, webgpuPoolBytes } from '../../../src/engine/internals/webgpu';
+import { compileOnly, releaseCachedMemory, webgpuDevice, webgpuHasShaderF16, webgpuPoolBytes } from '../../../src/engine/internals/webgpu';
 import { webgpuAdapter } from '../../../src/cli/nodeBackend';
 import { onBackend } from '../../helpers/backends';
 
@@ -46,5 +46,32 @@ describe('the tfjs-backend-webgpu internals the engine relies on', () => {
     const after = webgpuPoolBytes()!;
     expect(after.inUse).toBeLessThan(during.inUse);
     expect(after.allocated).toBe(during.allocated);
+  });
+});
+
+describe('releasing the WebGPU buffer pool', () => {
+  beforeAll(() => onBackend('webgpu'));
+
+  it('frees the pooled buffers, keeps live tensors, and pools again afterwards', async () => {
+    const kept = tf.tensor1d([1, 2, 3]).add(1);
+    const big = tf.zeros([1 << 18]).add(1);
+    await big.data();
+    big.dispose();
+    const pooled = webgpuPoolBytes()!;
+    expect(pooled.allocated - pooled.inUse).toBeGreaterThanOrEqual(4 << 18);
+    const released = releaseCachedMemory();
+    const after = webgpuPoolBytes()!;
+    expect(released).toBe(pooled.allocated - after.allocated);
+    expect(after.allocated).toBe(after.inUse);
+    expect(after.inUse).toBe(pooled.inUse);
+    expect(Array.from(await kept.data())).toEqual([2, 3, 4]);
+    // The pool still works: a disposed tensor's buffer goes back to it, and is released again.
+    const again = tf.zeros([1 << 16]).add(2);
+    expect((await again.data())[7]).toBe(2);
+    again.dispose();
+    const repooled = webgpuPoolBytes()!;
+    expect(repooled.allocated - repooled.inUse).toBeGreaterThanOrEqual(4 << 16);
+    expect(releaseCachedMemory()).toBe(repooled.allocated - repooled.inUse);
+    kept.dispose();
   });
 });
