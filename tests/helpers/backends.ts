@@ -17,3 +17,6 @@ export const onSwiftShader = (): boolean => {
   if (tf.getBackend() !== 'webgpu') return false;
   return /swiftshader/i.test(webgpuAdapter()?.description ?? '') || webgpuAdapter()?.architecture === 'swiftshader';
 };
+
+/** A case's time limit on a backend: SwiftShader (WebGPU on the CPU) runs the same case many times slower. */
+export const timeLimit = (backend: NodeBackend): number | undefined => (backend === 'webgpu' ? 300_000 : undefined);

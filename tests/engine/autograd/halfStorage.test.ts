@@ -7,7 +7,7 @@ import { runPlainly, type StackLayer, type StackRunner } from '../../../src/engi
 import { TransformerModel } from '../../../src/engine/model/model';
 import { precisionPolicy, type Precision } from '../../../src/engine/precision/policy';
 import { lossAndGrads, type LossAndGrads } from '../../../src/engine/train/gradients';
-import { NODE_BACKENDS, onBackend, onSwiftShader } from '../../helpers/backends';
+import { NODE_BACKENDS, onBackend, onSwiftShader, timeLimit } from '../../helpers/backends';
 import { relativeError } from '../../helpers/fixtures';
 import { modelConfig, randomBatch, SMALL, trainingContexts } from './models';
 
@@ -195,5 +195,5 @@ describe.each(NODE_BACKENDS)('Transformer gradients with half-size boundaries on
     } finally {
       model.dispose();
     }
-  });
+  }, timeLimit(backend));
 });

@@ -11,7 +11,7 @@ import { createOptimizer } from '../../../src/engine/optim/optimizers';
 import { lossAndGrads } from '../../../src/engine/train/gradients';
 import { seriesTensors } from '../../../src/engine/train/objective';
 import { parseWeights } from '../../../src/engine/weights/format';
-import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
+import { NODE_BACKENDS, onBackend, timeLimit } from '../../helpers/backends';
 import { fixtureNames, fixtureValues, readFixture, relativeError, type FixtureTensor } from '../../helpers/fixtures';
 
 interface ForecasterCase {
@@ -83,5 +83,5 @@ describe.each(NODE_BACKENDS)('forecaster parity with torch_reference.py LabForec
       optimizer.dispose();
       model.dispose();
     }
-  });
+  }, timeLimit(backend));
 });
