@@ -11,7 +11,7 @@ import { LabController } from './lab/controller';
 import { LabStore } from './lab/store';
 import { LabDb } from './storage/db';
 import { ConfigError } from '../engine/validation';
-import { browserDownload, createWorkerPort } from './lab/workerPort';
+import { browserDownload, createProbePort, createWorkerPort } from './lab/workerPort';
 import './styles.css';
 
 // URL flags: ?backend=wasm starts the backend chain there; ?preset=tiny picks a starting config.
@@ -34,9 +34,9 @@ const store = new LabStore(backend);
 if (sharedError) {
   store.update((s) => ({ ...s, error: { runId: null, kind: 'config', message: `the shared link was not opened: ${sharedError}`, suggestion: 'Ask for the link again; the page opened on its default config.', fatal: false } }));
 }
-const lab = new LabController(createWorkerPort(), store, browserDownload, () => LabDb.open());
+const lab = new LabController(createWorkerPort(), store, browserDownload, { openDb: () => LabDb.open(), spawnProbe: createProbePort });
 setDrawGate(lab.drawGate);
-lab.init(backend);
+void lab.init(backend, startConfig);
 
 const root = document.getElementById('root');
 if (root) {

@@ -13,6 +13,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend } from '../engine/backend';
 import { registerHalfKernels } from '../engine/kernels/half';
+import { isSoftwareAdapter } from './choose';
 import { BackendFailure } from './errors';
 import { BACKEND_ORDER, type AdapterReport, type BackendAttempt, type BackendChoice, type BackendName, type ReadyInfo } from './protocol';
 
@@ -24,7 +25,7 @@ setWasmPaths({
 tf.enableProdMode();
 
 type Fail = (f: BackendFailure) => void;
-type Extra = Partial<Pick<ReadyInfo, 'adapter' | 'wasm'>>;
+type Extra = Partial<Pick<ReadyInfo, 'adapter' | 'wasm' | 'software'>>;
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -65,7 +66,9 @@ async function initWebGPU(fail: Fail): Promise<Extra> {
       fail(new BackendFailure('oom', error.message || 'the GPU could not allocate a buffer'));
     }
   });
-  return { adapter: adapterReport(adapter) };
+  const report = adapterReport(adapter);
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || (adapter as { info?: { isFallbackAdapter?: boolean } }).info?.isFallbackAdapter === true;
+  return { adapter: report, software: isSoftwareAdapter(report, fallback) };
 }
 
 async function initWasm(): Promise<Extra> {
@@ -109,16 +112,22 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Sets up exactly one backend and checks that it computes (a probe's backend: no fallback). */
+export async function initOne(backend: BackendName, fail: Fail): Promise<Extra> {
+  const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
+  registerHalfKernels();
+  return extra;
+}
+
 /** Tries the backends from `choice` on (all of them for `auto`) and keeps the first that works. */
-export async function initBackendChain(choice: BackendChoice, fail: Fail): Promise<ReadyInfo> {
+export async function initBackendChain(choice: BackendChoice, fail: Fail, chosen = false): Promise<ReadyInfo> {
   const from = choice === 'auto' ? 0 : BACKEND_ORDER.indexOf(choice);
   const attempts: BackendAttempt[] = BACKEND_ORDER.slice(0, from).map((backend) => ({
-    backend, ok: false, reason: `not tried: the ${choice} backend was requested`,
+    backend, ok: false, reason: `not tried: the ${choice} backend was ${chosen ? 'chosen by timing' : 'requested'}`,
   }));
   for (const backend of BACKEND_ORDER.slice(from)) {
     try {
-      const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
-      registerHalfKernels();
+      const extra = await initOne(backend, fail);
       attempts.push({ backend, ok: true });
       return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...extra };
     } catch (e) {

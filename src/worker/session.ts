@@ -5,10 +5,13 @@
  * - Steps run one at a time through a serial chain; between steps the loop yields to the event
  *   loop, so pause, stop and export commands are handled at the next step boundary.
  * - The engine reads back once per step (loss and gradient norm together), asynchronously.
+ * - Metrics leave in batches (recorder.ts): a few small messages a second to the page and, for
+ *   kept runs, a write to IndexedDB about once a second; checkpoints go to IndexedDB only.
  * - While the page draws its charts it may ask for a hold: the run waits at the next step
  *   boundary until released (hold.ts), so drawing never competes with a device that is the CPU.
  * - The last good weights are kept as a plain document (at the start, at every evaluation, at
- *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device.
+ *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device;
+ *   for a kept run they are also written to IndexedDB with the metrics up to them.
  */
 import { parameterCount } from '../engine/params';
 import { Trainer } from '../engine/train/trainer';
@@ -16,15 +19,28 @@ import { BackendFailure, classify } from './errors';
 import { Hold } from './hold';
 import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
+import { Recorder, type RunStore } from './recorder';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
 import { stringifyWeights } from '../engine/weights/stringify';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
-  initBackend(choice: BackendChoice, fail: (f: BackendFailure) => void): Promise<ReadyInfo>;
+  initBackend(choice: BackendChoice, fail: (f: BackendFailure) => void, chosen?: boolean): Promise<ReadyInfo>;
   /** Lets queued commands run between steps; default a zero timeout. */
   yieldToEventLoop?(): Promise<void>;
+  /** Where kept runs' metrics and checkpoints go (IndexedDB in the browser); none: nothing is stored. */
+  store?: RunStore;
+}
+
+interface Begin {
+  imported?: boolean;
+  holdFirst?: boolean;
+  keep?: boolean;
+  /** Training time of earlier sessions (a kept run resumed after a reload). */
+  activeMs?: number;
+  /** Train to this step instead of the config's `steps`. */
+  target?: number;
 }
 
 /** The longest a run waits for the page to release a hold. */
@@ -43,7 +59,7 @@ export class Session {
     const runId = 'runId' in cmd ? cmd.runId : null;
     try {
       switch (cmd.type) {
-        case 'init': return await this.init(cmd.backend);
+        case 'init': return await this.init(cmd.backend, cmd.chosen);
         case 'predict': {
           const { prediction, message } = predictRaw(cmd.config);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
@@ -53,6 +69,13 @@ export class Session {
           await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config), { imported: true, keep: cmd.keep });
           return cmd.resumeTo === undefined ? undefined : this.resume(cmd.runId, cmd.resumeTo);
         }
+        case 'resumeKept': {
+          const saved = await this.env.store?.checkpoint(cmd.runId);
+          if (!saved) return await this.begin(cmd.runId, () => prepareStart(cmd.config), { keep: true, holdFirst: true, target: cmd.resumeTo });
+          await this.begin(cmd.runId, () => prepareImport(saved.text, cmd.config), { imported: true, keep: true, activeMs: cmd.activeMs, target: cmd.resumeTo });
+          return this.resume(cmd.runId, cmd.resumeTo);
+        }
+        case 'probe': throw new Error('probes run in a worker of their own (worker.ts), not in a training session');
         case 'inspect': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.inspect(r, cmd.requestId, cmd.input)));
         case 'pause': return this.pause(cmd.runId);
         case 'resume': return this.resume(cmd.runId, cmd.steps);
@@ -81,11 +104,11 @@ export class Session {
     }
   }
 
-  private async init(choice: BackendChoice): Promise<void> {
+  private async init(choice: BackendChoice, chosen = false): Promise<void> {
     const r = this.current;
     if (r && LIVE.includes(r.state)) throw new Error('pause or stop the run before switching the backend');
     if (r?.trainer) await this.exclusive(async () => release(r));
-    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f));
+    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f), chosen);
     const info = await this.backend.catch((e: unknown) => {
       this.backend = undefined;
       throw e;
@@ -98,7 +121,7 @@ export class Session {
     else await this.backend;
   }
 
-  private async begin(runId: string, prepare: () => PreparedRun, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
+  private async begin(runId: string, prepare: () => PreparedRun, how: Begin): Promise<void> {
     const { imported = false, holdFirst = false, keep = false } = how;
     await this.ensureBackend();
     const prepared = prepare(); // throws before anything changes
@@ -107,11 +130,20 @@ export class Session {
     await this.exclusive(async () => {
       const trainer = Trainer.create(prepared.run, prepared.options); // throws: the old run stays
       if (old) release(old);
-      const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
+      const target = Math.max(how.target ?? prepared.run.train.steps, trainer.step);
+      const r: Run = {
+        id: runId, config: prepared.run, trainer, target, state: 'starting', activeMs: how.activeMs ?? 0, lastEvalStep: -1, keep, phase: 'training',
+        recorder: new Recorder(runId, {
+          post: this.post,
+          progress: () => ({ step: r.trainer?.step ?? r.snapshot?.step ?? 0, targetSteps: r.target, activeMs: activeMs(r), phase: r.phase }),
+          warn: (message) => this.post({ type: 'warning', runId, message }),
+        }, keep ? this.env.store : undefined),
+      };
       this.current = r;
+      r.recorder.begin(trainer.step);
       trainer.subscribe((e) => {
-        if (e.type === 'step') this.post({ type: 'step', runId, metrics: e.metrics });
-        else this.post({ type: 'eval', runId, metrics: e.metrics });
+        if (e.type === 'step') r.recorder.step(e.metrics);
+        else r.recorder.eval(e.metrics);
       });
       this.post({
         type: 'started', runId, config: prepared.run, parameterCount: parameterCount(prepared.run.model),
@@ -143,7 +175,10 @@ export class Session {
   private async loop(r: Run): Promise<void> {
     try {
       while (r.state === 'running' && r.trainer && r.trainer.step < r.target) {
-        await this.hold.take(() => this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 }), HOLD_MAX_MS);
+        await this.hold.take(() => {
+          r.recorder.flush(); // the page draws what has happened up to here
+          this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 });
+        }, HOLD_MAX_MS);
         await this.exclusive(() => this.oneStep(r));
         await this.yield();
       }
@@ -158,10 +193,11 @@ export class Session {
     if (r.state !== 'running' || !r.trainer) return;
     const metrics = await r.trainer.trainStep();
     if ((r.state as RunState) === 'failed') return; // failed while the step ran (device lost)
-    this.post({ type: 'memory', runId: r.id, step: metrics.step, memory: memoryOf(metrics) });
+    r.recorder.memory(metrics.step, memoryOf(metrics));
     const step = r.trainer.step;
     if (step % r.config.train.evalEvery === 0 || step === r.target) await this.evaluate(r);
-    this.progress(r, 'training');
+    this.phase(r, 'training');
+    r.recorder.tick();
   }
 
   /** The loop ended without failing: paused, stopped or finished. */
@@ -170,6 +206,7 @@ export class Session {
     const next: RunState = r.state === 'pausing' ? 'paused' : r.state === 'stopping' ? 'stopped' : 'done';
     if (next === 'stopped' && r.trainer && r.lastEvalStep !== r.trainer.step) await this.evaluate(r);
     if (r.trainer && r.snapshot?.step !== r.trainer.step) await this.snapshot(r);
+    else await r.recorder.save();
     this.setState(r, next);
   }
 
@@ -213,24 +250,32 @@ export class Session {
   private async export(runId: string, requestId: number): Promise<void> {
     const r = this.find(runId);
     await this.exclusive(async () => {
-      this.progress(r, 'exporting');
+      this.phase(r, 'exporting');
       this.post({ type: 'exported', runId, requestId, ...(await weightsText(r)) });
+      this.phase(r, 'training');
     });
   }
 
   private async evaluate(r: Run): Promise<void> {
     if (!r.trainer) throw new Error('this run has no live model to evaluate');
-    this.progress(r, 'evaluating');
+    this.phase(r, 'evaluating');
     const m = await r.trainer.evaluate();
     r.lastEvalStep = m.step;
     if (Number.isFinite(m.loss)) await this.snapshot(r);
+    this.phase(r, 'training');
   }
 
-
-  /** Keeps the last good weights, and hands them to the page when it keeps the run. */
+  /**
+   * Keeps the last good weights; for a kept run they are stored with the metrics up to them (one
+   * transaction), and the page hears which step is saved once the write landed.
+   */
   private async snapshot(r: Run): Promise<void> {
+    if (r.state === 'failed') return; // failed meanwhile (a lost device): the last good weights stay
     await takeSnapshot(r);
-    if (r.keep && r.snapshot) this.post({ type: 'checkpoint', runId: r.id, step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) });
+    if (!r.keep || !r.snapshot) return;
+    const { step, doc } = r.snapshot;
+    if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
+    this.post({ type: 'checkpoint', runId: r.id, step });
   }
 
   private async inspect(r: Run, requestId: number, input: number[]): Promise<void> {
@@ -241,6 +286,7 @@ export class Session {
   private fail(r: Run, e: unknown): void {
     if (r.state === 'failed') return;
     account(r);
+    void r.recorder.save();
     const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
     this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
     this.setState(r, 'failed', c.message);
@@ -258,12 +304,16 @@ export class Session {
 
   private setState(r: Run, state: RunState, message?: string): void {
     r.state = state;
+    r.recorder.flush(); // every step before the change reaches the page first
     const step = r.trainer?.step ?? r.snapshot?.step ?? 0;
     this.post({ type: 'state', runId: r.id, state, step, targetSteps: r.target, ...(message ? { message } : {}) });
   }
 
-  private progress(r: Run, phase: 'training' | 'evaluating' | 'exporting'): void {
-    this.post({ type: 'progress', runId: r.id, step: r.trainer?.step ?? 0, targetSteps: r.target, phase, activeMs: activeMs(r) });
+  /** What the run does now; the page hears of a change at once (after the metrics before it). */
+  private phase(r: Run, phase: Run['phase']): void {
+    if (r.phase === phase) return;
+    r.phase = phase;
+    r.recorder.flush();
   }
 
   private find(runId: string): Run {

@@ -1,10 +1,14 @@
 /**
  * The training worker: the only file that touches the worker global. It wires the message port
- * to a Session (session.ts), which drives the engine, and hands it the browser's backend chain.
+ * to a Session (session.ts), which drives the engine, and hands it the browser's backend chain
+ * and the lab's IndexedDB (storage.ts), where kept runs' metrics and checkpoints go. The same
+ * script serves the page's backend probes (probe.ts): a worker that gets `probe` does only that.
  */
-import { initBackendChain } from './backends';
+import { initBackendChain, initOne } from './backends';
+import { probeBackend } from './probe';
 import { isCommand, type WorkerEvent } from './protocol';
 import { Session } from './session';
+import { RunDb } from './storage';
 
 interface WorkerScope {
   postMessage(message: WorkerEvent): void;
@@ -12,6 +16,7 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
+const post = (event: WorkerEvent) => scope.postMessage(event);
 
 // A message to ourselves is a task: queued commands from the page run before the next step.
 const channel = new MessageChannel();
@@ -23,8 +28,15 @@ const yieldToEventLoop = () =>
     channel.port2.postMessage(null);
   });
 
-const session = new Session((event) => scope.postMessage(event), { initBackend: initBackendChain, yieldToEventLoop });
+// Without IndexedDB (blocked, private mode) runs train all the same; the page says they are not kept.
+const store = RunDb.open().catch(() => undefined);
+let session: Promise<Session> | undefined;
+const sessionOf = () =>
+  (session ??= store.then((db) => new Session(post, { initBackend: initBackendChain, yieldToEventLoop, ...(db ? { store: db } : {}) })));
 
 scope.onmessage = (e) => {
-  if (isCommand(e.data)) void session.handle(e.data);
+  const cmd = e.data;
+  if (!isCommand(cmd)) return;
+  if (cmd.type === 'probe') void probeBackend(cmd.backend, cmd.config, (b) => initOne(b, () => {}), post);
+  else void sessionOf().then((s) => s.handle(cmd));
 };

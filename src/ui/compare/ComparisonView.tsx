@@ -59,13 +59,13 @@ export function ComparisonView() {
 
   const exportComparison = async () => {
     const checkpoints = await lab.shelf.checkpoints(runs.map((r) => r.id));
-    lab.save(`transformer-lab-${comparison.name.replace(/[^\w-]+/g, '-')}.comparison.json`, comparisonFileText(comparison, runs.map(toKept), checkpoints));
+    lab.save(`transformer-lab-${comparison.name.replace(/[^\w-]+/g, '-')}.comparison.json`, comparisonFileText(comparison, runs.map((r) => ({ ...toKept(r), metrics: r.metrics.toData() })), checkpoints));
   };
   const importComparison = async (file: File | undefined) => {
     if (!file) return;
     try {
       const read = parseComparisonFile(await file.text(), importId);
-      lab.shelf.addComparison(read.comparison, read.runs, read.checkpoints);
+      lab.shelf.addComparison(read.comparison, read.runs, read.metrics, read.checkpoints);
       lab.store.update((s) => ({ ...s, notice: `Imported “${read.comparison.name}” with ${read.runs.length} runs.` }));
     } catch (e) {
       const message = e instanceof ConfigError ? e.message : (e as Error).message;
