@@ -28,6 +28,9 @@ try {
 } catch (e) {
   sharedError = e instanceof ConfigError ? e.message : String(e);
 }
+// The link has done its work (or was refused): the address goes back to the page's own, so a
+// reload opens what the user has now rather than the link again.
+if (shared || sharedError) history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}`);
 const startConfig = shared?.kind === 'config' ? shared.raw : shared?.kind === 'grid' ? shared.grid.base : preset.config;
 
 const store = new LabStore(backend);
@@ -43,7 +46,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <LabContext value={lab}>
-        <App initialDraft={draftFrom(startConfig)} initialAxes={shared?.kind === 'grid' ? shared.grid.axes : undefined} />
+        <App initialDraft={draftFrom(startConfig)} initialAxes={shared?.kind === 'grid' ? shared.grid.axes : undefined} followRestored={!shared} />
       </LabContext>
     </StrictMode>,
   );

@@ -18,11 +18,11 @@ function sampleMetrics(): RunMetrics {
 }
 
 const CHARTS: ((m: RunMetrics) => ReactElement)[] = [
-  (m) => <LossChart metrics={m} version={m.version} empty="" />,
-  (m) => <AccuracyChart metrics={m} version={m.version} startStep={0} empty="" />,
-  (m) => <MemoryChart metrics={m} version={m.version} empty="" predicted={{ parameterCount: 1, bytes: { peak: 2e6 }, partial: false }} />,
-  (m) => <SeriesChart id="warm" title="" name="" steps={m.step} values={m.lr} reduce="last" color="#000" version={m.version} empty="" reference={{ y: 1, label: '', color: '#000' }} />,
-  (m) => <LossScaleChart metrics={m} version={m.version} empty="" />,
+  (m) => <LossChart metrics={m} version={m.version} x="step" empty="" />,
+  (m) => <AccuracyChart metrics={m} version={m.version} x="step" startStep={0} empty="" />,
+  (m) => <MemoryChart metrics={m} version={m.version} x="step" empty="" predicted={{ parameterCount: 1, bytes: { peak: 2e6 }, partial: false }} />,
+  (m) => <SeriesChart id="warm" title="" name="warm-up" metrics={m} values={m.lr} reduce="last" color="#000" version={m.version} x="step" empty="" reference={{ y: 1, label: '', color: '#000' }} />,
+  (m) => <LossScaleChart metrics={m} version={m.version} x="step" empty="" />,
 ];
 
 /**

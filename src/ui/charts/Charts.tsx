@@ -1,4 +1,6 @@
-import { useMemo } from 'react';
+import { useMemo, type ReactElement } from 'react';
+import type { RunConfig } from '../../engine/runConfig';
+import { precisionPolicy } from '../../engine/precision/policy';
 import type { MemoryPrediction } from '../../worker/protocol';
 import { useLabState } from '../lab/context';
 import { RunMetrics } from '../lab/metrics';
@@ -9,42 +11,79 @@ import { LossScaleChart } from './LossScaleChart';
 import { MemoryChart } from './MemoryChart';
 import { COLORS } from './palette';
 import { SeriesChart } from './SeriesChart';
+import { useChartSettings, XAxisPicker, type XAxisKind } from './settings';
 
 /** Before the first run the charts are drawn empty: mounting them costs nothing during training. */
 const NO_METRICS = new RunMetrics();
 
-interface Drawn {
+/** What every chart of the run is drawn from at a draw window. */
+export interface Drawn {
   m: RunMetrics;
   v: number;
+  x: XAxisKind;
+  config?: RunConfig;
   startStep: number;
   idle: boolean;
-  clip?: { y: number; label: string; color: string };
   predicted?: MemoryPrediction | null;
 }
 
-/** The charts of the current run (empty ones before the first). */
+/**
+ * The run's charts, in order. A task kind with metrics of its own (a language model's samples,
+ * a forecaster's forecast) adds its entries here; `applies` keeps a chart to the runs it fits.
+ */
+export interface RunChart {
+  id: string;
+  wide?: boolean;
+  applies?(config: RunConfig): boolean;
+  draw(d: Drawn): ReactElement;
+}
+
+const waiting = (d: Drawn, what = 'step') => (d.idle ? 'Press Start to train.' : `Waiting for the first ${what}…`);
+
+export const RUN_CHARTS: readonly RunChart[] = [
+  { id: 'loss', draw: (d) => <LossChart metrics={d.m} version={d.v} x={d.x} empty={waiting(d)} /> },
+  // Exact match and token accuracy are what the sequence tasks' evaluation reports.
+  { id: 'accuracy', draw: (d) => <AccuracyChart metrics={d.m} version={d.v} x={d.x} startStep={d.startStep} empty={waiting(d, 'evaluation')} /> },
+  { id: 'memory', wide: true, draw: (d) => <MemoryChart metrics={d.m} version={d.v} x={d.x} predicted={d.predicted} empty={waiting(d)} /> },
+  { id: 'lr', draw: (d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" metrics={d.m} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} x={d.x} empty={waiting(d)} /> },
+  {
+    id: 'grad-norm',
+    draw: (d) => {
+      const clip = d.config?.train.clipGradNorm ?? null;
+      const reference = clip === null ? undefined : { y: clip, label: `clip ${clip}`, color: COLORS.val };
+      return <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" metrics={d.m} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} x={d.x} reference={reference} empty={waiting(d)} />;
+    },
+  },
+  {
+    id: 'loss-scale',
+    draw: (d) => <LossScaleChart metrics={d.m} version={d.v} x={d.x} {...(d.config ? { scaling: precisionPolicy(d.config.train).lossScaling, precision: d.config.train.precision } : {})} empty={waiting(d)} />,
+  },
+  { id: 'throughput', draw: (d) => <SeriesChart id="throughput" title="Throughput (tokens/s)" name="tokens per second" metrics={d.m} values={d.m.tokensPerSec} reduce="mean" color={COLORS.speed} version={d.v} x={d.x} empty={waiting(d)} /> },
+];
+
+/** The charts of the current run (empty ones before the first), with the x axis picker. */
 export function RunCharts() {
   const run = useLabState((s) => s.run);
+  const { xAxis } = useChartSettings();
   const m = run?.metrics ?? NO_METRICS;
   const v = m.version;
+  const config = run?.config;
   const startStep = run?.startStep ?? 0;
-  const clipNorm = run?.config.train.clipGradNorm ?? null;
   const predicted = run?.predicted;
   const idle = run === undefined;
-  const now = useMemo<Drawn>(
-    () => ({ m, v, startStep, idle, predicted, ...(clipNorm === null ? {} : { clip: { y: clipNorm, label: `clip ${clipNorm}`, color: COLORS.val } }) }),
-    [m, v, startStep, idle, clipNorm, predicted],
-  );
-  const steps = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first step…');
+  const now = useMemo<Drawn>(() => ({ m, v, x: xAxis, startStep, idle, predicted, ...(config ? { config } : {}) }), [m, v, xAxis, startStep, idle, predicted, config]);
+  const identity = `${run?.id ?? 'none'}:${run?.state === 'running' || run?.state === 'starting' ? 'live' : 'still'}`;
   return (
-    <div className="charts">
-      <Later now={now} chart={(d) => <LossChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…'} />} />
-      <Later now={now} wide chart={(d) => <MemoryChart metrics={d.m} version={d.v} predicted={d.predicted} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" steps={d.m.step} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <LossScaleChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="throughput" title="Throughput (tokens/s)" name="tokens/s" steps={d.m.step} values={d.m.tokensPerSec} reduce="mean" color={COLORS.speed} version={d.v} empty={steps(d)} />} />
-    </div>
+    <section className="run-charts" id="charts" tabIndex={-1} aria-labelledby="charts-title">
+      <div className="section-head">
+        <h2 id="charts-title">Charts</h2>
+        <XAxisPicker id="run-x-axis" />
+      </div>
+      <div className="charts">
+        {RUN_CHARTS.filter((c) => !config || !c.applies || c.applies(config)).map((c) => (
+          <Later key={c.id} now={now} wide={c.wide} identity={identity} chart={c.draw} />
+        ))}
+      </div>
+    </section>
   );
 }

@@ -5,7 +5,9 @@ import { flushSync } from 'react-dom';
  * Chart redraws, paced so that no main-thread task grows long:
  * - each chart redraws in a task of its own (a MessageChannel message each), never all at once;
  * - a chart out of view does not redraw until it scrolls into view;
- * - redraws come in windows, at most one every MIN_INTERVAL_MS, each chart at most once a window;
+ * - redraws come in windows, each chart at most once a window; a window starts at least
+ *   MIN_INTERVAL_MS after the last one started, and later when drawing took long (at most about a
+ *   fifth of the time goes to drawing), so a slow machine still spends most of it training;
  * - while a run trains, a window first asks the worker for a quiet device (`hold`: it stops at the
  *   next step boundary) and gives it back (`release`) when the last chart is drawn. On a machine
  *   where the device is the CPU (software WebGPU, wasm threads) drawing would otherwise compete
@@ -20,10 +22,13 @@ export interface DrawGate {
 }
 
 const MIN_INTERVAL_MS = 400;
+/** Windows are spaced at least this many times their own length apart (start to start). */
+const SPACING = 5;
 let gate: DrawGate = { open: async () => {}, close: () => {} };
 const pending = new Map<object, () => void>();
 let drawing = false;
 let lastWindow = -Infinity;
+let lastLength = 0;
 let channel: MessageChannel | undefined;
 const waiting: (() => void)[] = [];
 
@@ -55,6 +60,7 @@ async function drawWindow(): Promise<void> {
     }
     await nextTask();
   } finally {
+    lastLength = performance.now() - lastWindow;
     gate.close();
   }
 }
@@ -67,27 +73,28 @@ function schedule(): void {
       drawing = false;
       schedule();
     });
-  }, Math.max(0, lastWindow + MIN_INTERVAL_MS - performance.now()));
+  }, Math.max(0, lastWindow + Math.max(MIN_INTERVAL_MS, SPACING * lastLength) - performance.now()));
 }
 
 /**
  * `value` as of the last draw window: undefined until the first, so that mounting is paced too.
- * While `visible` is false (the chart is scrolled away) it keeps what it had.
+ * While `visible` is false (the chart is scrolled away) it keeps what it had, unless `identity`
+ * changed since it was drawn (another run, or the run started): then it draws once more.
  */
-export function useDrawn<T>(value: T, visible = true): T | undefined {
-  const [shown, setShown] = useState<T | undefined>(undefined);
+export function useDrawn<T>(value: T, visible = true, identity = ''): T | undefined {
+  const [shown, setShown] = useState<{ value: T; identity: string } | undefined>(undefined);
   const key = useRef({});
-  const drawnOnce = shown !== undefined;
+  const current = shown !== undefined && shown.identity === identity;
   useEffect(() => {
-    if (!visible && drawnOnce) return;
+    if (!visible && current) return;
     const k = key.current;
-    pending.set(k, () => flushSync(() => setShown(value)));
+    pending.set(k, () => flushSync(() => setShown({ value, identity })));
     schedule();
     return () => {
       pending.delete(k);
     };
-  }, [value, visible, drawnOnce]);
-  return shown;
+  }, [value, visible, current, identity]);
+  return shown?.value;
 }
 
 /** Whether an element is in (or near) the viewport; true where IntersectionObserver is missing. */

@@ -1,16 +1,19 @@
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConfigError } from '../../engine/validation';
 import { Later } from '../charts/Later';
+import { useChartSettings, XAxisPicker, type XAxisKind } from '../charts/settings';
 import { useLab, useLabState } from '../lab/context';
 import { runsOf, toKept } from '../lab/library';
 import { comparisonFileText, parseComparisonFile } from '../storage/comparisonFile';
 import { SINGLE_RUNS } from '../storage/records';
-import { DifferenceChart, OverlayChart, type OverlayRun } from './OverlayChart';
-import { runColor } from './palette';
-import { differenceLabel, differencePoints, differingSettings, METRIC_KEYS, METRICS, type MetricKey } from './series';
+import { DifferenceChart, OverlayChart, type LegendActions, type OverlayRun } from './OverlayChart';
+import { runColor, runDash } from './palette';
+import { differenceLabel, differencePoints, METRIC_KEYS, METRICS, settingColumns, type MetricKey } from './series';
+import { COLUMNS, type ColumnKey } from './summary';
 import { SummaryTable } from './SummaryTable';
 
 const TRAINING_REFRESH_MS = 3000;
+const COLUMNS_KEY = 'transformer-lab/columns';
 
 /** `value`, changing at most once every `ms` (at once when `ms` is 0). */
 function useThrottled<T>(value: T, ms: number): T {
@@ -33,29 +36,80 @@ function useThrottled<T>(value: T, ms: number): T {
   return ms === 0 ? value : shown;
 }
 
+/** The metric columns shown, as the user last chose them (kept in this browser). */
+function useShownColumns(): [ReadonlySet<ColumnKey>, (key: ColumnKey, on: boolean) => void] {
+  const [shown, setShown] = useState<ReadonlySet<ColumnKey>>(() => {
+    try {
+      const saved = JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? 'null') as unknown;
+      if (Array.isArray(saved)) return new Set(COLUMNS.map((c) => c.key).filter((k) => saved.includes(k)));
+    } catch {
+      // no storage, or something else in it: the defaults
+    }
+    return new Set(COLUMNS.filter((c) => c.shown).map((c) => c.key));
+  });
+  const set = useCallback((key: ColumnKey, on: boolean) => {
+    setShown((s) => {
+      const next = new Set(s);
+      if (on) next.add(key);
+      else next.delete(key);
+      try {
+        localStorage.setItem(COLUMNS_KEY, JSON.stringify([...next]));
+      } catch {
+        // not kept: fine for this page
+      }
+      return next;
+    });
+  }, []);
+  return [shown, set];
+}
+
 let importCounter = 0;
 const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(++importCounter).toString(36)}`;
 
-/** The kept comparisons: pick one, see its runs overlaid, the difference to a baseline, and the table. */
+/**
+ * The kept comparisons: pick one, see its runs overlaid (each run its colour and dash pattern;
+ * hover one to pick it out, hide it or show it alone), the difference to a baseline, and the table.
+ */
 export function ComparisonView() {
   const lab = useLab();
   const library = useLabState((s) => s.library);
   const liveRun = useLabState((s) => s.run); // its metrics grow in place: redraw with it
+  const { xAxis } = useChartSettings();
   const fileInput = useRef<HTMLInputElement>(null);
   const comparison = library.comparisons.find((c) => c.id === library.selected) ?? SINGLE_RUNS;
   const runs = runsOf(library, comparison.id);
-  const differing = useMemo(() => differingSettings(runs.map((r) => r.config)), [runs]);
+  const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
+  const [highlight, setHighlight] = useState<string>();
+  const [shownColumns, showColumn] = useShownColumns();
+  const settings = useMemo(() => settingColumns(runs.map((r) => r.config)), [runs]);
   const colors = useMemo(() => new Map(runs.map((r, i) => [r.id, runColor(i)])), [runs]);
   const overlay: OverlayRun[] = useMemo(
-    () => runs.map((r) => ({ id: r.id, color: colors.get(r.id)!, metrics: r.metrics, label: comparison.grid ? r.name : differenceLabel(r.config, differing) || r.name })),
-    [runs, colors, differing, comparison.grid],
+    () => runs.map((r, i) => ({ id: r.id, index: i, color: colors.get(r.id)!, dash: runDash(i), hidden: hidden.has(r.id), metrics: r.metrics, label: comparison.grid ? r.name : differenceLabel(r.config, settings) || r.name })),
+    [runs, colors, settings, comparison.grid, hidden],
   );
   // While a run trains its own charts above follow it closely; these follow every few seconds.
   const version = useThrottled(runs.map((r) => `${r.id}:${r.metrics.version}`).join(','), liveRun?.state === 'running' ? TRAINING_REFRESH_MS : 0);
   const [baselineId, setBaselineId] = useState<string>();
   const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
   const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
-  const now = useMemo(() => ({ overlay, version, diffMetric, baseline }), [overlay, version, diffMetric, baseline]);
+  const toggle = useCallback((id: string, solo: boolean) => {
+    setHidden((h) => {
+      if (!solo) {
+        const next = new Set(h);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }
+      const others = runs.filter((r) => r.id !== id).map((r) => r.id);
+      const alreadySolo = !h.has(id) && others.every((o) => h.has(o));
+      return alreadySolo ? new Set() : new Set(others);
+    });
+  }, [runs]);
+  const actions = useMemo<LegendActions>(() => ({ onHover: setHighlight, onToggle: toggle }), [toggle]);
+  const now = useMemo(() => ({ overlay, version, diffMetric, baseline, x: xAxis, actions }), [overlay, version, diffMetric, baseline, xAxis, actions]);
+  const highlighted = overlay.find((r) => r.id === highlight);
+  // Charts scrolled away redraw once when a run appears, goes, or gets its first steps.
+  const identity = `${comparison.id}:${runs.map((r) => `${r.id}${r.metrics.length > 0 ? '+' : '-'}`).join(',')}`;
 
   const exportComparison = async () => {
     const checkpoints = await lab.shelf.checkpoints(runs.map((r) => r.id));
@@ -75,6 +129,8 @@ export function ComparisonView() {
 
   return (
     <section className="card comparison" aria-labelledby="comparison-title">
+      {/* Hover highlighting restyles the lines in place: no chart redraws for it. */}
+      <style>{highlighted ? `.comparison .run-line { opacity: 0.2; } .comparison .run-line.run-${highlighted.index} { opacity: 1; } .comparison .run-line.run-${highlighted.index} path { stroke-width: 3px; }` : ''}</style>
       <div className="card-head">
         <h2 id="comparison-title">Runs</h2>
         <div className="buttons">
@@ -94,9 +150,28 @@ export function ComparisonView() {
       {library.status === 'unavailable' && <p className="note">{library.message}</p>}
       {runs.length === 0 ? <p className="note">No runs here yet: press Start, or build a grid above.</p> : (
         <>
-          <SummaryTable runs={runs} colors={colors} differing={differing} live={liveRun && { id: liveRun.id, step: liveRun.step }} />
+          <div className="table-tools">
+            <details className="column-chooser">
+              <summary>Columns</summary>
+              <fieldset>
+                <legend className="visually-hidden">Columns of the runs table</legend>
+                {COLUMNS.map((c) => (
+                  <label key={c.key} className="inline" title={c.help}>
+                    <input type="checkbox" checked={shownColumns.has(c.key)} onChange={(e) => showColumn(c.key, e.target.checked)} /> {c.label}
+                  </label>
+                ))}
+              </fieldset>
+            </details>
+            {hidden.size > 0 && <button type="button" onClick={() => setHidden(new Set())}>Show all runs</button>}
+            <XAxisPicker id="compare-x-axis" />
+          </div>
+          <SummaryTable
+            runs={runs} colors={colors} settings={settings} shown={shownColumns} hidden={hidden} live={liveRun && { id: liveRun.id, step: liveRun.step }}
+            onShow={(id, show) => setHidden((h) => { const next = new Set(h); if (show) next.delete(id); else next.add(id); return next; })}
+            onSolo={(id) => toggle(id, true)} onHover={setHighlight}
+          />
           <div className="charts">
-            {METRIC_KEYS.map((k) => <Later key={k} now={now} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} />} />)}
+            {METRIC_KEYS.map((k) => <Later key={k} now={now} identity={identity} chart={(d) => <OverlayChart metric={k} runs={d.overlay} version={d.version} x={d.x} {...d.actions} />} />)}
           </div>
           {overlay.length > 1 && baseline && (
             <div className="difference">
@@ -110,7 +185,7 @@ export function ComparisonView() {
                   {overlay.map((r) => <option key={r.id} value={r.id}>{r.label}</option>)}
                 </select>
               </div>
-              <Later now={now} wide chart={(d) => <Difference {...d} />} />
+              <Later now={now} wide identity={identity} chart={(d) => <Difference {...d} />} />
             </div>
           )}
         </>
@@ -128,10 +203,12 @@ interface Drawn {
   version: string;
   diffMetric: MetricKey;
   baseline?: OverlayRun;
+  x: XAxisKind;
+  actions: LegendActions;
 }
 
-const Difference = memo(function Difference({ overlay, diffMetric, baseline }: Drawn) {
+const Difference = memo(function Difference({ overlay, diffMetric, baseline, x, actions }: Drawn) {
   if (!baseline) return null;
-  const lines = overlay.filter((r) => r.id !== baseline.id).map((r) => ({ id: r.id, label: r.label, color: r.color, points: differencePoints(diffMetric, r.metrics, baseline.metrics) }));
-  return <DifferenceChart metric={diffMetric} baseline={baseline.label} lines={lines} />;
+  const lines = overlay.filter((r) => r.id !== baseline.id).map(({ metrics, ...r }) => ({ ...r, points: differencePoints(diffMetric, metrics, baseline.metrics, x) }));
+  return <DifferenceChart metric={diffMetric} baseline={baseline.label} lines={lines} x={x} {...actions} />;
 });

@@ -2,7 +2,7 @@ import { useRef } from 'react';
 import type { Validation } from '../config/draft';
 import { useLab, useLabState } from '../lab/context';
 import { Notice } from './Notice';
-import { LIVE_STATES } from './RunControls';
+import { LIVE_STATES } from '../lab/runActions';
 
 interface Props {
   validation: Validation;
@@ -23,7 +23,7 @@ export function FilesPanel({ validation, onConfigFile }: Props) {
     return file ? file.text() : undefined;
   };
   return (
-    <section className="card files" aria-labelledby="files-title">
+    <section className="card files" id="files" tabIndex={-1} aria-labelledby="files-title">
       <h2 id="files-title">Files</h2>
       <div className="buttons">
         <button type="button" disabled={!canExport} onClick={() => lab.exportWeights()}>Export weights</button>

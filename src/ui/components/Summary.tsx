@@ -1,8 +1,8 @@
 import { useLabState } from '../lab/context';
-import { bytes, integer, num, percent } from '../lab/format';
+import { integer, mibText, num, percent } from '../lab/format';
 import { smooth } from '../lab/series';
 
-/** The run's latest numbers at a glance. */
+/** The run's latest numbers at a glance, in the units the charts use. */
 export function Summary() {
   const run = useLabState((s) => s.run);
   if (!run) return null;
@@ -11,16 +11,18 @@ export function Summary() {
   const best = m.evals.reduce<number | undefined>((b, e) => (b === undefined || e.exactMatch > b ? e.exactMatch : b), undefined);
   const recent = m.loss.slice(-50);
   const smoothed = recent.length ? smooth(recent, 0.6).at(-1) : undefined;
-  const peak = m.memory.inUse.reduce((a, b) => Math.max(a, b), 0);
+  const peak = m.memory.peak.reduce<number | undefined>((a, b) => (Number.isFinite(b) && (a === undefined || b > a) ? b : a), undefined);
+  const predicted = run.predicted?.bytes.peak;
+  const parameters = run.parameterCount || run.predicted?.parameterCount;
   const items: [string, string][] = [
-    ['Parameters', integer(run.parameterCount)],
+    ['Parameters', parameters ? integer(parameters) : '—'],
     ['Train loss', num(smoothed, 4)],
     ['Val loss', num(last?.loss, 4)],
     ['Exact match', `${percent(last?.exactMatch)}${best !== undefined && best !== last?.exactMatch ? ` (best ${percent(best)})` : ''}`],
     ['Token accuracy', percent(last?.tokenAccuracy)],
     ['Tokens/s', num(m.last('tokensPerSec'))],
     ['Step time', m.length ? `${num(m.last('stepMs'))} ms` : '—'],
-    ['Backend peak in use', m.memory.step.length ? bytes(peak) : '—'],
+    ['Measured peak', `${mibText(peak)}${peak !== undefined && predicted !== undefined ? ` (predicted ${mibText(predicted)})` : ''}`],
   ];
   return (
     <dl className="summary" aria-label="Run summary">

@@ -17,6 +17,8 @@ export interface FieldSpec {
   kind: FieldKind;
   help?: string;
   options?: readonly string[];
+  /** Words shown for some options instead of their value. */
+  optionLabels?: Readonly<Record<string, string>>;
   /** The engine's default, shown as the placeholder: a blank field means this. */
   placeholder?: string;
   integer?: boolean;

@@ -77,3 +77,15 @@ export function thin<T>(items: readonly T[], max = MAX_POINTS): T[] {
   for (let i = 0; i < max; i++) out.push(items[Math.round((i * (items.length - 1)) / (max - 1))]!);
   return out;
 }
+
+/** The smallest and largest finite values, or undefined when there are none (no spread: long columns are fine). */
+export function extent(values: readonly number[]): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : undefined;
+}

@@ -35,6 +35,8 @@ export interface RunView {
   /** Training time so far (pauses excluded), as of `activeAt` (page clock). */
   activeMs: number;
   activeAt: number;
+  /** Where this session's pace is measured from: the first progress report after it started. */
+  paceFrom?: { step: number; activeMs: number };
   /** The run's one RunMetrics (store.metrics.of(id)). */
   metrics: RunMetrics;
   predicted?: MemoryPrediction | null;
@@ -211,7 +213,7 @@ export class LabStore {
         return { ...s, run: { ...run, state: e.state, step: e.step, targetSteps: e.targetSteps, live: run.live && e.state !== 'failed', ...(running ? { activeAt: this.now() } : {}) } };
       }
       case 'progress':
-        return { ...s, run: { ...run, step: e.step, targetSteps: e.targetSteps, phase: e.phase, activeMs: e.activeMs, activeAt: this.now() } };
+        return { ...s, run: { ...run, step: e.step, targetSteps: e.targetSteps, phase: e.phase, activeMs: e.activeMs, activeAt: this.now(), paceFrom: run.paceFrom ?? { step: e.step, activeMs: e.activeMs } } };
       case 'exported':
         return { ...s, notice: `Exported the weights of step ${e.step}${e.fromSnapshot ? ' (the last good weights)' : ''}.` };
       default:
