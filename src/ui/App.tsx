@@ -1,5 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ChartWarmup } from './charts/ChartWarmup';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ChartSettingsProvider } from './charts/settings';
 import { RunCharts } from './charts/Charts';
 import { BackendPanel } from './components/BackendPanel';
@@ -44,7 +43,16 @@ export function App({ initialDraft, initialAxes, followRestored = true }: Props)
   const validation = useMemo(() => validate(draft), [draft]);
   const state = useLabState((s) => s.run?.state);
   const restored = useLabState((s) => s.run?.restored !== undefined);
-  const onChange = useCallback((path: string, value: string | boolean) => setDraft((d) => change(d, path, value)), []);
+  // Edits by the user, which a run restored after a reload must not overwrite.
+  const edited = useRef(false);
+  const onChange = useCallback((path: string, value: string | boolean) => {
+    edited.current = true;
+    setDraft((d) => change(d, path, value));
+  }, []);
+  const onReplace = useCallback((d: Draft) => {
+    edited.current = true;
+    setDraft(d);
+  }, []);
   const narrow = useMedia(NARROW);
 
   // The memory prediction follows the config as it is edited (once typing pauses).
@@ -54,14 +62,19 @@ export function App({ initialDraft, initialAxes, followRestored = true }: Props)
     return () => clearTimeout(id);
   }, [lab, validation]);
 
-  // An imported run brings its own config, and so does a run restored after a reload: the panel shows it.
-  const runConfig = useLabState((s) => (s.run?.imported || (followRestored && s.run?.restored) ? s.run.config : undefined));
+  // An imported run brings its own config, and so does a run restored after a reload (unless the
+  // user has begun editing meanwhile): the panel shows it.
+  const importedConfig = useLabState((s) => (s.run?.imported ? s.run.config : undefined));
+  const restoredConfig = useLabState((s) => (followRestored && s.run?.restored ? s.run.config : undefined));
   useEffect(() => {
-    if (runConfig) setDraft(draftFrom(runConfig));
-  }, [runConfig]);
+    if (importedConfig) setDraft(draftFrom(importedConfig));
+  }, [importedConfig]);
+  useEffect(() => {
+    if (restoredConfig && !edited.current) setDraft(draftFrom(restoredConfig));
+  }, [restoredConfig]);
 
   const locked = state !== undefined && !restored && (LIVE_STATES.includes(state) || state === 'paused');
-  const config = <ConfigPanel draft={draft} validation={validation} locked={locked} onChange={onChange} onReplace={setDraft} />;
+  const config = <ConfigPanel draft={draft} validation={validation} locked={locked} onChange={onChange} onReplace={onReplace} />;
   return (
     <ChartSettingsProvider>
       <nav className="skip-links" aria-label="Skip links">
@@ -101,12 +114,11 @@ export function App({ initialDraft, initialAxes, followRestored = true }: Props)
             <GridBuilder base={validation.run ? validation.raw : undefined} initialAxes={initialAxes} />
             <ComparisonView />
             <div className="panels">
-              <FilesPanel validation={validation} onConfigFile={(c) => setDraft(draftFrom(c))} />
+              <FilesPanel validation={validation} onConfigFile={(c) => onReplace(draftFrom(c))} />
               <BackendPanel />
             </div>
           </main>
         </div>
-        <ChartWarmup />
       </div>
     </ChartSettingsProvider>
   );

@@ -39,8 +39,7 @@ export interface MetricsData {
 }
 
 /** The per-step columns, one value per entry of `step`. */
-export const STEP_COLUMNS = ['step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale'] as const;
-export type StepColumn = (typeof STEP_COLUMNS)[number];
+const STEP_COLUMNS = ['step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale'] as const;
 
 const MEMORY_VALUE_COLUMNS = ['step', 'peak', 'inUse', 'allocated'] as const;
 

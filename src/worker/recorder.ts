@@ -17,8 +17,8 @@ export interface RunStore {
 }
 
 /** How often the page gets a batch, and storage a write, while a run trains. */
-export const POST_EVERY_MS = 250;
-export const WRITE_EVERY_MS = 1000;
+const POST_EVERY_MS = 250;
+const WRITE_EVERY_MS = 1000;
 
 export interface RecorderHost {
   post(e: WorkerEvent): void;

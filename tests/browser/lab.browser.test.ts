@@ -7,7 +7,7 @@ import { parseRunConfig } from '../../src/engine/runConfig';
 import { parseWeightsText, WEIGHTS_FORMAT, WEIGHTS_VERSION } from '../../src/engine/weights/format';
 import { TINY_CONFIG } from '../../src/ui/config/presets';
 import type { Browser } from './harness';
-import { ARTIFACTS, framesBetween, lineYs, longTasksBetween, mainAction, now, openApp, setField, summaryValue, unnamedControls, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
+import { ARTIFACTS, chartDrawsBetween, framesBetween, lineYs, longTasksBetween, mainAction, now, openApp, setField, summaryValue, unnamedControls, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
 
 /**
  * The built lab page in headless Chromium: train a tiny config on WebGPU (SwiftShader, asked
@@ -73,7 +73,7 @@ async function trainFromTheUi(page: Page, label: string): Promise<void> {
   // The loss falls on the chart: the smoothed line ends lower (larger y) than it starts. Charts
   // redraw a few times a second, so the last steps may take a moment to show.
   await page.waitForFunction(
-    ([color, n]) => (document.querySelector(`[data-chart="loss"] path.recharts-line-curve[stroke="${color}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) >= Number(n),
+    ([color, n]) => (document.querySelector(`[data-chart="loss"] path.plot-line[stroke="${color}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) >= Number(n),
     [TRAIN_COLOR, STEPS] as const,
     { timeout: 10_000 },
   );
@@ -82,14 +82,14 @@ async function trainFromTheUi(page: Page, label: string): Promise<void> {
   expect(ys.at(-1)! - ys[0]!).toBeGreaterThan(20);
   // The memory chart is populated: the backend's in-use line, and the engine's stacked areas when it reports them.
   const memory = page.locator('[data-chart="memory"]');
-  expect(await memory.locator('path.recharts-line-curve').count()).toBeGreaterThan(0);
+  expect(await memory.locator('path.plot-line').count()).toBeGreaterThan(0);
   if (!(await memory.getByText('reports no per-category breakdown').count())) {
-    expect(await memory.locator('path.recharts-area-area').count()).toBe(6);
+    expect(await memory.locator('path.plot-area').count()).toBe(6);
   }
-  expect(await page.locator('[data-chart="accuracy"] path.recharts-line-curve').count()).toBe(2);
+  expect(await page.locator('[data-chart="accuracy"] path.plot-line').count()).toBe(2);
   await shot(page, `lab-${label}-done.png`);
   const long = (await longTasksBetween(page, t0, t1)).filter((t) => t.start + t.duration < s0 || t.start > s1);
-  expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms, screenshot ${Math.round(s0)}–${Math.round(s1)}); frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
+  expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms, screenshot ${Math.round(s0)}–${Math.round(s1)}); slowest chart draws (ms): ${await chartDrawsBetween(page, t0, t1)}; frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
 }
 
 async function exportWeights(page: Page): Promise<string> {
@@ -168,7 +168,7 @@ describe('the lab page on WebGPU (SwiftShader)', () => {
     // Loaded at its step and waiting: not "paused 24/24".
     expect(await waitForState(page, ['loaded'], 120_000)).toBe('loaded');
     expect(await page.locator('.progress-text').textContent()).not.toContain(`/ ${STEPS}`);
-    await page.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] .recharts-line-dots circle').length > 0, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] .plot-dots circle').length > 0, null, { timeout: 60_000 });
     expect(await summaryValue(page, 'Val loss')).toBe(valLoss);
     await page.getByLabel('Train to step').fill(String(STEPS + 4));
     await page.getByRole('button', { name: 'Resume', exact: true }).click();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWeightsText } from '../../src/engine/weights/format';
 import type { Browser } from './harness';
 import {
-  ARTIFACTS, framesBetween, handlersBetween, linePoints, longTasksBetween, mainAction, now, openApp, setField, waitForBackend, waitForState,
+  ARTIFACTS, chartDrawsBetween, framesBetween, handlersBetween, linePoints, longTasksBetween, mainAction, now, openApp, setField, waitForBackend, waitForState,
   watchLongTasks, watchMessageHandlers,
 } from './lab/driver';
 
@@ -57,7 +57,7 @@ describe('the lab page as a newcomer meets it', () => {
     const { page } = browser;
     await page.goto(`${url}?preset=tiny`);
     expect(await waitForBackend(page)).toBe('WebAssembly');
-    expect(await page.getByTestId('adapter').textContent()).toMatch(/^GPU: software, not used .*swiftshader/i);
+    expect(await page.getByTestId('adapter').textContent()).toMatch(/^GPU: software \(.*swiftshader.*\), not used$/i);
     await page.getByText('Why?').click();
     const reason = (await page.getByTestId('backend-reason').textContent())!;
     expect(reason).toMatch(/^WebAssembly was fastest on one step of this config \(\d+ ms/);
@@ -72,7 +72,7 @@ describe('the lab page as a newcomer meets it', () => {
     const { page } = browser;
     await page.goto(`${url}?preset=tiny&backend=webgpu`);
     expect(await waitForBackend(page)).toBe('WebGPU');
-    expect(await page.getByTestId('adapter').textContent()).toMatch(/^GPU: software \(on the CPU\): expect it to be slow/);
+    expect(await page.getByTestId('adapter').textContent()).toMatch(/^GPU: software \(.*swiftshader.*\), running on the CPU: expect it to be slow$/i);
     expect(await page.getByTestId('backend-name').getAttribute('class')).toContain('warn');
   }, 180_000);
 
@@ -97,7 +97,7 @@ describe('the lab page as a newcomer meets it', () => {
     expect(from).toBeGreaterThanOrEqual(40);
     expect(from).toBeLessThanOrEqual(Number(reached));
     // The charts are back: one point per step trained before the reload.
-    await page.waitForFunction(([c, n]) => (document.querySelector(`[data-chart="loss"] path.recharts-line-curve[stroke="${c}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) === Number(n), [TRAIN_COLOR, reached] as const, { timeout: 20_000 });
+    await page.waitForFunction(([c, n]) => (document.querySelector(`[data-chart="loss"] path.plot-line[stroke="${c}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) === Number(n), [TRAIN_COLOR, reached] as const, { timeout: 20_000 });
     expect(await lastRow(page).getAttribute('data-status')).toBe('interrupted');
     expect(await lastRow(page).textContent()).toContain(`interrupted ${reached}/160`);
     expect((await lastRow(page).locator('td').first().textContent())?.trim()).toMatch(/^\d/); // a final val loss, not "—"
@@ -105,7 +105,7 @@ describe('the lab page as a newcomer meets it', () => {
     await resume.click();
     expect(await waitForState(page, ['done', 'failed'], 240_000)).toBe('done');
     // Every step once: those before the checkpoint kept, those after it trained again.
-    await page.waitForFunction((c) => (document.querySelector(`[data-chart="loss"] path.recharts-line-curve[stroke="${c}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) === 160, TRAIN_COLOR, { timeout: 20_000 });
+    await page.waitForFunction((c) => (document.querySelector(`[data-chart="loss"] path.plot-line[stroke="${c}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) === 160, TRAIN_COLOR, { timeout: 20_000 });
     expect(await linePoints(page, 'loss', TRAIN_COLOR)).toBe(160);
     expect(await lastRow(page).getAttribute('data-status')).toBe('done');
   }, 600_000);
@@ -124,7 +124,7 @@ describe('the lab page as a newcomer meets it', () => {
       expect(await waitForState(page, ['done', 'failed'], 300_000)).toBe('done');
       const t1 = await now(page);
       const long = await longTasksBetween(page, t0, t1);
-      expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms); frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
+      expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms); slowest chart draws (ms): ${await chartDrawsBetween(page, t0, t1)}; frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
       const handlers = await handlersBetween(page, t0, t1);
       expect(handlers.length).toBeGreaterThan(0);
       const slowest = Math.max(...handlers.map((h) => h.duration));
@@ -216,7 +216,7 @@ describe('the lab page as a newcomer meets it', () => {
       expect(box.y + box.height).toBeLessThanOrEqual(height);
       expect(await overflowing(page), `${width}×${height}`).toEqual([]);
       // The charts fill their cards.
-      const fill = await page.locator('[data-chart="loss"]').evaluate((card) => (card.querySelector('svg.recharts-surface')?.getBoundingClientRect().width ?? 0) / card.getBoundingClientRect().width);
+      const fill = await page.locator('[data-chart="loss"]').evaluate((card) => (card.querySelector('svg.plot-surface')?.getBoundingClientRect().width ?? 0) / card.getBoundingClientRect().width);
       expect(fill, `${width}×${height}`).toBeGreaterThan(0.85);
       await page.screenshot({ path: path.join(SHOTS, `lab-${width}x${height}.png`) });
     }
@@ -227,6 +227,25 @@ describe('the lab page as a newcomer meets it', () => {
     expect(box.y + box.height).toBeLessThanOrEqual(844);
     await page.setViewportSize({ width: 1440, height: 900 });
   }, 400_000);
+
+  it('exports any chart as SVG and as PNG, with its title and legend', async () => {
+    const { page } = browser;
+    const card = page.locator('[data-chart="loss"]');
+    await card.getByText('Export').click();
+    const [svg] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Save Loss as SVG' }).click()]);
+    expect(svg.suggestedFilename()).toBe('transformer-lab-loss.svg');
+    const text = await readFile((await svg.path())!, 'utf8');
+    expect(text).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(text).toContain('>Loss</text>');
+    expect(text).toContain('>train (smoothed)</text>');
+    expect(text).toMatch(/class="plot-line"[^>]*d="M/);
+    await card.getByText('Export').click();
+    const [png] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Save Loss as PNG' }).click()]);
+    expect(png.suggestedFilename()).toBe('transformer-lab-loss.png');
+    const bytes = await readFile((await png.path())!);
+    expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(bytes.readUInt32BE(16)).toBeGreaterThan(600); // drawn at twice the size
+  }, 120_000);
 
   it('logged no console errors', () => {
     expect(browser.errors).toEqual([]);

@@ -7,7 +7,7 @@ import { TINY_CONFIG } from '../../src/ui/config/presets';
 import { READY, renderLab } from './fakeLab';
 
 beforeAll(() => {
-  // recharts' ResponsiveContainer watches its size; jsdom has no ResizeObserver.
+  // The plots follow their cards' size; jsdom has no ResizeObserver.
   globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as unknown as typeof ResizeObserver;
 });
 afterEach(cleanup);

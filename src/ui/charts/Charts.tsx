@@ -17,7 +17,7 @@ import { useChartSettings, XAxisPicker, type XAxisKind } from './settings';
 const NO_METRICS = new RunMetrics();
 
 /** What every chart of the run is drawn from at a draw window. */
-export interface Drawn {
+interface Drawn {
   m: RunMetrics;
   v: number;
   x: XAxisKind;
@@ -31,7 +31,7 @@ export interface Drawn {
  * The run's charts, in order. A task kind with metrics of its own (a language model's samples,
  * a forecaster's forecast) adds its entries here; `applies` keeps a chart to the runs it fits.
  */
-export interface RunChart {
+interface RunChart {
   id: string;
   wide?: boolean;
   applies?(config: RunConfig): boolean;
@@ -40,7 +40,7 @@ export interface RunChart {
 
 const waiting = (d: Drawn, what = 'step') => (d.idle ? 'Press Start to train.' : `Waiting for the first ${what}…`);
 
-export const RUN_CHARTS: readonly RunChart[] = [
+const RUN_CHARTS: readonly RunChart[] = [
   { id: 'loss', draw: (d) => <LossChart metrics={d.m} version={d.v} x={d.x} empty={waiting(d)} /> },
   // Exact match and token accuracy are what the sequence tasks' evaluation reports.
   { id: 'accuracy', draw: (d) => <AccuracyChart metrics={d.m} version={d.v} x={d.x} startStep={d.startStep} empty={waiting(d, 'evaluation')} /> },

@@ -19,7 +19,7 @@ interface Props {
 }
 
 /**
- * A static HTML legend: cheaper than recharts' own (which measures itself on every redraw). Run
+ * A static HTML legend above each plot (it wraps with the card and exports with the chart). Run
  * entries answer the mouse only; the runs table has the same hide and solo controls for the keyboard.
  */
 export function ChartLegend({ items, onHover, onToggle }: Props) {

@@ -1,12 +1,12 @@
 import { memo, useMemo } from 'react';
-import { ComposedChart, Line, ResponsiveContainer, Scatter, YAxis } from 'recharts';
 import { num } from '../lab/format';
 import type { RunMetrics } from '../lab/metrics';
 import { downsample, thin } from '../lab/series';
-import { CHART_HEIGHT, chartProps, DOMAIN_AUTO, xAxis, Y_AXIS } from './axes';
+import { CHART_HEIGHT, RUN_SYNC, Y_LOG } from './axes';
 import { ChartLegend } from './Legend';
 import { ChartCard } from './ChartCard';
 import { COLORS } from './palette';
+import { Plot, type PlotSeries } from './plot/Plot';
 import type { XAxisKind } from './settings';
 import { withX, xMap } from './xaxis';
 
@@ -44,11 +44,15 @@ function indexOf(steps: readonly number[], step: number): number {
 export const LossScaleChart = memo(function LossScaleChart({ metrics: m, version, x, scaling, precision, empty: waiting }: Props) {
   const scaled = m.hasLossScale;
   const map = useMemo(() => xMap(m, x), [m, version, x]);
-  const data = useMemo(() => (scaled ? withX(downsample(m.step, { scale: { values: m.lossScale, reduce: 'last' } }), map) : []), [m, version, scaled, map]);
-  const skipped = useMemo(
-    () => withX(thin(m.skipped.map((s) => ({ step: s, skipped: m.lossScale[indexOf(m.step, s)] ?? Number.NaN })).filter((p) => Number.isFinite(p.skipped))), map),
-    [m, version, map],
-  );
+  const series = useMemo((): PlotSeries[] => {
+    if (!scaled) return [];
+    const scale = withX(downsample(m.step, { scale: { values: m.lossScale, reduce: 'last' } }), map).map((p) => ({ x: p.x, y: p.scale ?? Number.NaN }));
+    const skipped = withX(thin(m.skipped.map((s) => ({ step: s, v: m.lossScale[indexOf(m.step, s)] ?? Number.NaN })).filter((p) => Number.isFinite(p.v))), map).map((p) => ({ x: p.x, y: p.v }));
+    return [
+      { id: 'scale', name: 'loss scale', color: COLORS.scale, step: true, points: scale },
+      { id: 'skipped', name: 'skipped step', color: COLORS.skipped, kind: 'scatter', points: skipped },
+    ];
+  }, [m, version, scaled, map]);
   const off = scaling === false || (m.length > 0 && !scaled);
   const offText = `Loss scaling is off in this run${precision ? ` (${precision})` : ''}: ${precision === 'fp32' ? 'fp32 gradients do not underflow, so nothing needs scaling' : 'it was turned off in the config'}. fp16 turns it on.`;
   const empty = off ? offText : m.length === 0 ? waiting : undefined;
@@ -56,14 +60,7 @@ export const LossScaleChart = memo(function LossScaleChart({ metrics: m, version
   return (
     <ChartCard id="loss-scale" title={`Loss scale${scaled ? ` · ${m.skipped.length} skipped` : ''}`} empty={empty} summary={summary}>
       <ChartLegend items={LEGEND} />
-      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
-        <ComposedChart data={data} {...chartProps('run')}>
-          {xAxis(x)}
-          <YAxis {...Y_AXIS} scale="log" domain={DOMAIN_AUTO} allowDataOverflow />
-          <Line dataKey="scale" name="loss scale" stroke={COLORS.scale} strokeWidth={1.5} dot={false} isAnimationActive={false} type="stepAfter" />
-          <Scatter data={skipped} dataKey="skipped" name="skipped step" fill={COLORS.skipped} shape="cross" isAnimationActive={false} />
-        </ComposedChart>
-      </ResponsiveContainer>
+      <Plot series={series} x={x} y={Y_LOG} height={CHART_HEIGHT} sync={RUN_SYNC} />
     </ChartCard>
   );
 });

@@ -1,6 +1,7 @@
 /**
- * A chart as a file: its title, its legend and its plot in one SVG (the plot is recharts' own
- * SVG, copied), or that SVG drawn on a canvas at twice the size as a PNG.
+ * A chart as a file: its title, its legend and its plot in one SVG (the plot's own SVG, copied;
+ * it carries its colours and fonts as attributes), or that SVG drawn on a canvas at twice the
+ * size as a PNG.
  */
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -33,7 +34,7 @@ function legendOf(card: HTMLElement): LegendEntry[] {
 
 /** The chart in `card` (a ChartCard section) as a standalone SVG document. */
 export function chartSvg(card: HTMLElement, title: string): string {
-  const plot = card.querySelector<SVGSVGElement>('svg.recharts-surface');
+  const plot = card.querySelector<SVGSVGElement>('svg.plot-surface');
   if (!plot) throw new Error('this chart has nothing drawn yet');
   const width = Math.round(plot.getBoundingClientRect().width) || Number(plot.getAttribute('width')) || 600;
   const height = Math.round(plot.getBoundingClientRect().height) || Number(plot.getAttribute('height')) || 200;

@@ -1,9 +1,10 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConfigError } from '../../engine/validation';
+import { useInView } from '../charts/drawQueue';
 import { Later } from '../charts/Later';
 import { useChartSettings, XAxisPicker, type XAxisKind } from '../charts/settings';
 import { useLab, useLabState } from '../lab/context';
-import { runsOf, toKept } from '../lab/library';
+import { runsOf, toKept, type LibraryState } from '../lab/library';
 import { comparisonFileText, parseComparisonFile } from '../storage/comparisonFile';
 import { SINGLE_RUNS } from '../storage/records';
 import { DifferenceChart, OverlayChart, type LegendActions, type OverlayRun } from './OverlayChart';
@@ -15,12 +16,12 @@ import { SummaryTable } from './SummaryTable';
 const TRAINING_REFRESH_MS = 3000;
 const COLUMNS_KEY = 'transformer-lab/columns';
 
-/** `value`, changing at most once every `ms` (at once when `ms` is 0). */
-function useThrottled<T>(value: T, ms: number): T {
+/** `value`, changing at most once every `ms` (at once when `ms` is 0; never while `frozen`). */
+function useThrottled<T>(value: T, ms: number, frozen = false): T {
   const [shown, setShown] = useState(value);
   const last = useRef(0);
   useEffect(() => {
-    if (Object.is(value, shown)) return;
+    if (frozen || Object.is(value, shown)) return;
     const wait = last.current + ms - performance.now();
     if (ms === 0 || wait <= 0) {
       last.current = performance.now();
@@ -32,8 +33,8 @@ function useThrottled<T>(value: T, ms: number): T {
       setShown(value);
     }, wait);
     return () => clearTimeout(timer);
-  }, [value, shown, ms]);
-  return ms === 0 ? value : shown;
+  }, [value, shown, ms, frozen]);
+  return ms === 0 && !frozen ? value : shown;
 }
 
 /** The metric columns shown, as the user last chose them (kept in this browser). */
@@ -69,11 +70,36 @@ const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(+
 /**
  * The kept comparisons: pick one, see its runs overlaid (each run its colour and dash pattern;
  * hover one to pick it out, hide it or show it alone), the difference to a baseline, and the table.
+ * While a run trains its own charts above follow it closely; this card follows it every few
+ * seconds, and does not render in between.
  */
 export function ComparisonView() {
-  const lab = useLab();
   const library = useLabState((s) => s.library);
-  const liveRun = useLabState((s) => s.run); // its metrics grow in place: redraw with it
+  const live = useLabState((s) => (s.run ? `${s.run.id}\n${s.run.state}\n${s.run.step}` : ''));
+  const [ref, visible] = useInView<HTMLDivElement>();
+  const state = live.split('\n')[1];
+  const training = state === 'running' || state === 'starting';
+  // Scrolled away while a run trains, the card waits (a new run's row included): it catches up
+  // when it comes into view, or when the run stops.
+  const now = useMemo(() => ({ library, live }), [library, live]);
+  const shown = useThrottled(now, training ? TRAINING_REFRESH_MS : 0, training && !visible);
+  const [id, liveState, step] = shown.live.split('\n');
+  return (
+    <div ref={ref}>
+      <Comparison library={shown.library} liveId={id || undefined} liveState={liveState} liveStep={Number(step)} />
+    </div>
+  );
+}
+
+interface ComparisonProps {
+  library: LibraryState;
+  liveId?: string;
+  liveState?: string;
+  liveStep: number;
+}
+
+const Comparison = memo(function Comparison({ library, liveId, liveState, liveStep }: ComparisonProps) {
+  const lab = useLab();
   const { xAxis } = useChartSettings();
   const fileInput = useRef<HTMLInputElement>(null);
   const comparison = library.comparisons.find((c) => c.id === library.selected) ?? SINGLE_RUNS;
@@ -87,8 +113,8 @@ export function ComparisonView() {
     () => runs.map((r, i) => ({ id: r.id, index: i, color: colors.get(r.id)!, dash: runDash(i), hidden: hidden.has(r.id), metrics: r.metrics, label: comparison.grid ? r.name : differenceLabel(r.config, settings) || r.name })),
     [runs, colors, settings, comparison.grid, hidden],
   );
-  // While a run trains its own charts above follow it closely; these follow every few seconds.
-  const version = useThrottled(runs.map((r) => `${r.id}:${r.metrics.version}`).join(','), liveRun?.state === 'running' ? TRAINING_REFRESH_MS : 0);
+  // The runs' metrics grow in place: this changes with them (read when the card renders).
+  const version = runs.map((r) => `${r.id}:${r.metrics.version}`).join(',');
   const [baselineId, setBaselineId] = useState<string>();
   const [diffMetric, setDiffMetric] = useState<MetricKey>('loss');
   const baseline = overlay.find((r) => r.id === baselineId) ?? overlay[0];
@@ -166,7 +192,7 @@ export function ComparisonView() {
             <XAxisPicker id="compare-x-axis" />
           </div>
           <SummaryTable
-            runs={runs} colors={colors} settings={settings} shown={shownColumns} hidden={hidden} live={liveRun && { id: liveRun.id, step: liveRun.step }}
+            runs={runs} colors={colors} settings={settings} shown={shownColumns} hidden={hidden} live={liveId && liveState !== undefined ? { id: liveId, step: liveStep } : undefined}
             onShow={(id, show) => setHidden((h) => { const next = new Set(h); if (show) next.delete(id); else next.add(id); return next; })}
             onSolo={(id) => toggle(id, true)} onHover={setHighlight}
           />
@@ -196,7 +222,7 @@ export function ComparisonView() {
       />
     </section>
   );
-}
+});
 
 interface Drawn {
   overlay: OverlayRun[];

@@ -18,7 +18,7 @@ const DEFAULT_AXES: GridAxis[] = [
 ];
 
 /** Where a grid problem is, in the builder's own words (`grid.axes.1.values` → "Values of setting 2"). */
-export function gridPlace(path: string): string {
+function gridPlace(path: string): string {
   const values = /^grid\.axes\.(\d+)\.values$/.exec(path);
   if (values) return `Values of setting ${Number(values[1]) + 1}`;
   const key = /^grid\.axes\.(\d+)\.key$/.exec(path);

@@ -1,8 +1,8 @@
 import { memo, useMemo } from 'react';
-import { Line, LineChart, ReferenceLine, ResponsiveContainer, YAxis } from 'recharts';
-import { CHART_HEIGHT, chartProps, DOMAIN_AUTO, DOT, xAxis, Y_AXIS } from '../charts/axes';
+import { CHART_HEIGHT, COMPARE_SYNC, Y_AUTO, Y_LOG } from '../charts/axes';
 import { ChartCard } from '../charts/ChartCard';
 import { ChartLegend } from '../charts/Legend';
+import { Plot, type PlotSeries } from '../charts/plot/Plot';
 import type { XAxisKind } from '../charts/settings';
 import { num } from '../lab/format';
 import type { RunMetrics } from '../lab/metrics';
@@ -78,20 +78,15 @@ export const DifferenceChart = memo(function DifferenceChart({ metric, baseline,
   );
 });
 
+const ZERO = [{ y: 0, color: '#888888', dash: '4 3' }];
+
 function Lines({ lines, log, zero, dots, unit, x }: { lines: readonly Drawn[]; log?: boolean; zero?: boolean; dots?: boolean; unit?: string; x: XAxisKind }) {
-  return (
-    <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
-      <LineChart {...chartProps('compare')}>
-        {xAxis(x)}
-        <YAxis {...Y_AXIS} scale={log ? 'log' : 'linear'} domain={DOMAIN_AUTO} allowDataOverflow />
-        {lines.filter((l) => !l.hidden).map((l) => (
-          <Line
-            key={l.id} className={`run-line run-${l.index}`} data={l.points} dataKey="v" name={l.label} stroke={l.color} strokeDasharray={l.dash || undefined}
-            strokeWidth={1.75} dot={dots ? DOT : false} isAnimationActive={false} unit={unit}
-          />
-        ))}
-        {zero && <ReferenceLine y={0} stroke="#888" strokeDasharray="4 3" />}
-      </LineChart>
-    </ResponsiveContainer>
+  const series = useMemo(
+    () => lines.filter((l) => !l.hidden).map((l): PlotSeries => ({
+      id: l.id, name: l.label, color: l.color, dash: l.dash, width: 1.75, dots, className: `run-line run-${l.index}`, ...(unit ? { unit } : {}),
+      points: l.points.map((p) => ({ x: p.x, y: p.v ?? Number.NaN })),
+    })),
+    [lines, dots, unit],
   );
+  return <Plot series={series} x={x} y={log ? Y_LOG : Y_AUTO} references={zero ? ZERO : undefined} height={CHART_HEIGHT} sync={COMPARE_SYNC} />;
 }

@@ -1,4 +1,4 @@
-import { BACKEND_NAMES } from '../../worker/choose';
+import { adapterName, BACKEND_NAMES } from '../../worker/choose';
 import { BACKEND_ORDER, isBackendChoice } from '../../worker/protocol';
 import type { Validation } from '../config/draft';
 import { useLab, useLabState } from '../lab/context';
@@ -11,9 +11,9 @@ interface Props {
 }
 
 /** The GPU adapter the page knows of (from the backend in use, or from the WebGPU probe), and whether it is a software one. */
-export function adapterOf(b: BackendState): { name: string; software: boolean } | undefined {
+function adapterOf(b: BackendState): { name: string; software: boolean } | undefined {
   const a = b.info?.adapter;
-  if (a) return { name: a.description || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unnamed', software: b.info?.software === true };
+  if (a) return { name: adapterName(a), software: b.info?.software === true };
   const probe = b.probes?.find((p) => p.backend === 'webgpu' && p.adapter);
   return probe?.adapter ? { name: probe.adapter, software: probe.software === true } : undefined;
 }
@@ -36,7 +36,7 @@ export function BackendStatus({ validation, busy }: Props) {
       </span>
       {adapter && (
         <span className={adapter.software ? 'software' : 'muted'} data-testid="adapter" title={`GPU adapter: ${adapter.name}`}>
-          GPU: {adapter.software ? (onSoftware ? 'software (on the CPU): expect it to be slow' : 'software, not used') : ''} {adapter.name}
+          GPU: {adapter.software ? `software (${adapter.name}), ${onSoftware ? 'running on the CPU: expect it to be slow' : 'not used'}` : adapter.name}
         </span>
       )}
       {backend.reason && (

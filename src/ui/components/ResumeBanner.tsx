@@ -7,7 +7,7 @@ import { useLab, useLabState } from '../lab/context';
  */
 export function ResumeBanner() {
   const lab = useLab();
-  const run = useLabState((s) => s.run);
+  const run = useLabState((s) => (s.run?.restored ? s.run : undefined));
   const [dismissed, setDismissed] = useState<string>();
   const restored = run?.restored;
   if (!run || !restored || restored.checkpointStep === undefined || dismissed === run.id) return null;

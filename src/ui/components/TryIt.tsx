@@ -6,14 +6,15 @@ import { TryItPanel, type TryItResult } from '../tryit/TryItPanel';
 /** The try-it panel on the current run's live weights. */
 export function TryIt() {
   const lab = useLab();
-  const run = useLabState((s) => s.run);
+  // Only what it shows: a training run's batches do not redraw it.
+  const task = useLabState((s) => s.run?.config.task);
+  const live = useLabState((s) => s.run?.live === true);
   const inspection = useLabState((s) => s.inspection);
-  const task = run?.config.task;
   const result = useMemo<TryItResult | undefined>(
     () => (inspection?.value && task ? { ...inspection.value, expected: expectedAnswer(task, inspection.value.input) } : undefined),
     [inspection?.value, task],
   );
-  if (!run || !task) {
+  if (!task) {
     return (
       <section className="card tryit" aria-labelledby="tryit-empty">
         <h2 id="tryit-empty">Try it</h2>
@@ -22,6 +23,6 @@ export function TryIt() {
     );
   }
   const waiting = inspection !== undefined && !inspection.value && !inspection.error;
-  const error = !run.live ? 'this run has no live model: resume it, or import its weights' : inspection?.error;
-  return <TryItPanel task={task} busy={waiting || !run.live} result={result} error={error} onRun={(tokens) => lab.inspect(tokens)} />;
+  const error = !live ? 'this run has no live model: resume it, or import its weights' : inspection?.error;
+  return <TryItPanel task={task} busy={waiting || !live} result={result} error={error} onRun={(tokens) => lab.inspect(tokens)} />;
 }

@@ -4,7 +4,7 @@
  * that would take seconds to warm up is cut off after one, and ending its worker ends its work
  * on the device. The page then trains on the fastest (src/worker/choose.ts decides).
  */
-import { nextProbe, probeLimit, type ProbeOutcome } from '../../worker/choose';
+import { adapterName, nextProbe, probeLimit, type ProbeOutcome } from '../../worker/choose';
 import type { BackendName, Command, WorkerEvent } from '../../worker/protocol';
 
 /** A probe worker: the training worker's script, asked only to time one backend. */
@@ -48,7 +48,7 @@ function probeOne(port: ProbePort, backend: BackendName, config: unknown, bestMs
       switch (e.phase) {
         case 'ready':
           software = e.software;
-          adapter = e.adapter?.description || [e.adapter?.vendor, e.adapter?.architecture].filter(Boolean).join(' ') || undefined;
+          adapter = e.adapter ? adapterName(e.adapter) : undefined;
           return phase('warm-up');
         case 'warm':
           return phase('step');

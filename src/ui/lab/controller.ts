@@ -66,9 +66,13 @@ export class LabController {
 
   /** Chart redraws wait for a quiet device while a run trains (see charts/drawQueue.ts). */
   readonly drawGate: DrawGate = {
+    busy: () => {
+      const state = this.store.getState().run?.state;
+      return state === 'running' || state === 'starting';
+    },
     open: () => {
       const run = this.store.getState().run;
-      if (!run || (run.state !== 'running' && run.state !== 'starting')) return Promise.resolve();
+      if (!run || (run.state !== 'running' && run.state !== 'starting')) return Promise.resolve(false);
       this.holding = run.id;
       this.port.post({ type: 'hold', runId: run.id });
       return new Promise((resolve) => {
@@ -76,7 +80,7 @@ export class LabController {
         this.held = () => {
           clearTimeout(timer);
           this.held = undefined;
-          resolve();
+          resolve(true);
         };
       });
     },

@@ -1,7 +1,8 @@
 /**
  * What the run bar's main button does now, decided in one place: the button and the Space key
- * both call it. Start a run; pause it; resume it (a paused live run, or a kept run restored after
- * a reload, from its checkpoint); after the end, start a new one.
+ * both call it. Start a run of the config in the panel; pause it; resume it while the worker
+ * holds it; after the end, start a new one. A run restored after a reload resumes from its
+ * banner (or the runs table): the main button always starts what the panel shows.
  */
 import type { RunState } from '../../worker/protocol';
 import type { Validation } from '../config/draft';
@@ -26,8 +27,6 @@ export function mainAction(s: Pick<LabState, 'run' | 'backend'>, validation: Val
     const to = resumeTo ?? run.targetSteps;
     return to > run.step ? { label: 'Resume', run: () => lab.resume(to) } : { label: 'Resume', blocked: 'set a step to train to beyond the current one', run: () => {} };
   }
-  const restored = run?.restored;
-  if (run && restored?.checkpointStep !== undefined) return { label: `Resume from step ${restored.checkpointStep}`, run: () => lab.shelf.resume(run.id) };
   const blocked = s.backend.status === 'choosing' ? 'choosing the fastest backend' : s.backend.status !== 'ready' ? 'waiting for the backend' : !validation.run ? 'fix the configuration first' : undefined;
   return { label: 'Start', ...(blocked ? { blocked } : {}), run: () => lab.start(validation.raw) };
 }

@@ -62,6 +62,10 @@ export const now = (page: Page) => page.evaluate(() => performance.now());
 export const longTasksBetween = (page: Page, from: number, to: number) =>
   page.evaluate(([a, b]) => (window.__longTasks ?? []).filter((t) => t.start + t.duration >= a! && t.start <= b!), [from, to]);
 
+/** The longest chart draws (drawQueue's user-timing entries) between two times, for a failure message. */
+export const chartDrawsBetween = (page: Page, from: number, to: number) =>
+  page.evaluate(([a, b]) => JSON.stringify(performance.getEntriesByName('chart draw').filter((e) => e.startTime >= a! && e.startTime <= b!).map((e) => Math.round(e.duration)).sort((x, y) => y - x).slice(0, 10)), [from, to]);
+
 /** The long animation frames between two times, for a failure message. */
 export const framesBetween = (page: Page, from: number, to: number) =>
   page.evaluate(([a, b]) => JSON.stringify((window.__frames ?? []).filter((f) => f.start + f.duration >= a! && f.start <= b!).map((f) => ({ ...f, start: Math.round(f.start), duration: Math.round(f.duration) }))), [from, to]);
@@ -91,7 +95,7 @@ export async function waitForState(page: Page, states: string[], timeout: number
 
 /** The y pixel coordinates of a chart line, left to right (SVG y grows downwards). */
 export async function lineYs(page: Page, chart: string, stroke: string): Promise<number[]> {
-  const d = await page.locator(`[data-chart="${chart}"] path.recharts-line-curve[stroke="${stroke}"]`).first().getAttribute('d');
+  const d = await page.locator(`[data-chart="${chart}"] path.plot-line[stroke="${stroke}"]`).first().getAttribute('d');
   const pairs = [...(d ?? '').matchAll(/(-?[\d.]+(?:e-?\d+)?),(-?[\d.]+(?:e-?\d+)?)/g)];
   return pairs.map((m) => Number(m[2]));
 }
@@ -104,7 +108,7 @@ export async function setField(page: Page, label: string, value: string): Promis
 
 /** The number of points of a chart line: one "x,y" pair each. */
 export const linePoints = (page: Page, chart: string, stroke: string) =>
-  page.evaluate(([c, s]) => document.querySelector(`[data-chart="${c}"] path.recharts-line-curve[stroke="${s}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0, [chart, stroke] as const);
+  page.evaluate(([c, s]) => document.querySelector(`[data-chart="${c}"] path.plot-line[stroke="${s}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0, [chart, stroke] as const);
 
 /**
  * Controls without an accessible name, or named only by their value ("on", "0.60"), as Chromium's
