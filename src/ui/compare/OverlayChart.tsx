@@ -1,5 +1,5 @@
 import { memo, useMemo } from 'react';
-import { CHART_HEIGHT, COMPARE_SYNC, Y_AUTO, Y_LOG } from '../charts/axes';
+import { CHART_HEIGHT, COMPARE_SYNC, Y_AUTO, Y_LOG, Y_PERCENT } from '../charts/axes';
 import { ChartCard } from '../charts/ChartCard';
 import { ChartLegend } from '../charts/Legend';
 import { Plot, type PlotSeries } from '../charts/plot/Plot';
@@ -44,15 +44,21 @@ function overlaySummary(metric: MetricKey, lines: readonly Drawn[]): string {
   return `${spec.title}, last values: ${last.join('; ')}.`;
 }
 
+/** Why there is nothing to draw: no steps yet, or (the loss scale) no run that scales its loss. */
+function emptyText(metric: MetricKey, lines: readonly Drawn[]): string {
+  const trained = lines.some((l) => !l.hidden && l.points.length > 0);
+  return metric === 'lossScale' && trained ? 'No run here scales its loss (fp16 turns loss scaling on).' : 'No data yet.';
+}
+
 /** One metric of every run of a comparison: one colour and one dash pattern per run. */
 export const OverlayChart = memo(function OverlayChart({ metric, runs, version, x, onHover, onToggle }: Props) {
   const spec = METRICS[metric];
   const lines = useMemo(() => runs.map(({ metrics, ...r }) => ({ ...r, points: runPoints(metric, metrics, x) })), [metric, runs, version, x]);
-  const empty = lines.every((l) => l.hidden || l.points.length === 0);
+  const empty = lines.every((l) => l.hidden || !l.points.some((p) => Number.isFinite(p.v)));
   return (
-    <ChartCard id={`compare-${metric}`} title={spec.title} empty={empty ? 'No data yet.' : undefined} summary={overlaySummary(metric, lines)}>
+    <ChartCard id={`compare-${metric}`} title={spec.title} empty={empty ? emptyText(metric, lines) : undefined} summary={overlaySummary(metric, lines)}>
       <ChartLegend items={runs.map((r) => ({ label: r.label, color: r.color, dash: r.dash || '1 0', runId: r.id, hidden: r.hidden }))} onHover={onHover} onToggle={onToggle} />
-      <Lines lines={lines} log={spec.log} dots={spec.evals} unit={spec.unit} x={x} />
+      <Lines lines={lines} log={spec.log} percent={spec.percent} dots={spec.evals} unit={spec.unit} x={x} />
     </ChartCard>
   );
 });
@@ -80,7 +86,7 @@ export const DifferenceChart = memo(function DifferenceChart({ metric, baseline,
 
 const ZERO = [{ y: 0, color: '#888888', dash: '4 3' }];
 
-function Lines({ lines, log, zero, dots, unit, x }: { lines: readonly Drawn[]; log?: boolean; zero?: boolean; dots?: boolean; unit?: string; x: XAxisKind }) {
+function Lines({ lines, log, percent, zero, dots, unit, x }: { lines: readonly Drawn[]; log?: boolean; percent?: boolean; zero?: boolean; dots?: boolean; unit?: string; x: XAxisKind }) {
   const series = useMemo(
     () => lines.filter((l) => !l.hidden).map((l): PlotSeries => ({
       id: l.id, name: l.label, color: l.color, dash: l.dash, width: 1.75, dots, className: `run-line run-${l.index}`, ...(unit ? { unit } : {}),
@@ -88,5 +94,5 @@ function Lines({ lines, log, zero, dots, unit, x }: { lines: readonly Drawn[]; l
     })),
     [lines, dots, unit],
   );
-  return <Plot series={series} x={x} y={log ? Y_LOG : Y_AUTO} references={zero ? ZERO : undefined} height={CHART_HEIGHT} sync={COMPARE_SYNC} />;
+  return <Plot series={series} x={x} y={log ? Y_LOG : percent ? Y_PERCENT : Y_AUTO} references={zero ? ZERO : undefined} height={CHART_HEIGHT} sync={COMPARE_SYNC} />;
 }

@@ -23,6 +23,8 @@ export interface MetricSpec {
   log?: boolean;
   /** Evaluations are sparse: drawn with a dot at each, placed after the steps they follow. */
   evals?: boolean;
+  /** A fixed range (percent: 0–100). */
+  percent?: boolean;
   /** Steps and values of one run. */
   series(m: RunMetrics): { steps: readonly number[]; values: readonly number[]; reduce: Reduce };
 }
@@ -32,7 +34,7 @@ const evals = (m: RunMetrics, f: (e: RunMetrics['evals'][number]) => number) => 
 export const METRICS: Record<MetricKey, MetricSpec> = {
   loss: { key: 'loss', title: 'Training loss (smoothed)', name: 'training loss', log: true, series: (m) => ({ steps: m.step, values: smooth(m.loss, 0.6), reduce: 'last' }) },
   valLoss: { key: 'valLoss', title: 'Validation loss', name: 'validation loss', log: true, evals: true, series: (m) => evals(m, (e) => e.loss) },
-  exactMatch: { key: 'exactMatch', title: 'Exact match, held out (%)', name: 'exact match', unit: '%', evals: true, series: (m) => evals(m, (e) => e.exactMatch * 100) },
+  exactMatch: { key: 'exactMatch', title: 'Exact match, held out (%)', name: 'exact match', unit: '%', evals: true, percent: true, series: (m) => evals(m, (e) => e.exactMatch * 100) },
   lr: { key: 'lr', title: 'Learning rate', name: 'learning rate', series: (m) => ({ steps: m.step, values: m.lr, reduce: 'last' }) },
   gradNorm: { key: 'gradNorm', title: 'Gradient norm', name: 'gradient norm', series: (m) => ({ steps: m.step, values: m.gradNorm, reduce: 'mean' }) },
   lossScale: { key: 'lossScale', title: 'Loss scale', name: 'loss scale', log: true, series: (m) => ({ steps: m.step, values: m.lossScale, reduce: 'last' }) },

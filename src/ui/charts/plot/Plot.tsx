@@ -147,7 +147,9 @@ function Cursor({ g, series, sync, x }: { g: Layout; series: readonly PlotSeries
   const hits = series.map((s) => ({ s, i: nearest(s.points, at) })).filter((h) => h.i >= 0 && Number.isFinite(h.s.points[h.i]!.y));
   if (hits.length === 0) return null;
   const cx = g.x(hits[0]!.s.points[hits[0]!.i]!.x);
-  const lines = [X_LABEL[x](hits[0]!.s.points[hits[0]!.i]!.x), ...hits.map((h) => `${h.s.name}: ${num(h.s.points[h.i]!.y, 4)}${h.s.unit ?? ''}`)];
+  // A stacked area's own value is its height above the one below it.
+  const value = (h: (typeof hits)[number]) => h.s.points[h.i]!.y - (h.s.base?.[h.i] ?? 0);
+  const lines = [X_LABEL[x](hits[0]!.s.points[hits[0]!.i]!.x), ...hits.map((h) => `${h.s.name}: ${num(value(h), 4)}${h.s.unit ?? ''}`)];
   const boxWidth = Math.max(...lines.map((l) => l.length)) * 6.2 + 12;
   const boxX = cx + boxWidth + 12 > g.inner.left + g.inner.width ? cx - boxWidth - 8 : cx + 8;
   return (
