@@ -28,11 +28,19 @@ const yieldToEventLoop = () =>
     channel.port2.postMessage(null);
   });
 
-// Without IndexedDB (blocked, private mode) runs train all the same; the page says they are not kept.
-const store = RunDb.open().catch(() => undefined);
+/**
+ * The training session, made on the first command that needs one (a probe worker never opens the
+ * database). Without IndexedDB (blocked, private mode) runs train all the same, and the page is
+ * told they are not kept.
+ */
 let session: Promise<Session> | undefined;
 const sessionOf = () =>
-  (session ??= store.then((db) => new Session(post, { initBackend: initBackendChain, yieldToEventLoop, ...(db ? { store: db } : {}) })));
+  (session ??= RunDb.open()
+    .catch((e: unknown) => {
+      post({ type: 'warning', runId: null, message: `Runs are not kept across reloads: the training worker cannot open this browser's storage (${e instanceof Error ? e.message : String(e)}).` });
+      return undefined;
+    })
+    .then((db) => new Session(post, { initBackend: initBackendChain, yieldToEventLoop, ...(db ? { store: db } : {}) })));
 
 scope.onmessage = (e) => {
   const cmd = e.data;
