@@ -49,8 +49,29 @@ function adapterReport(adapter: GPUAdapter): AdapterReport {
   };
 }
 
+const gpuOf = () => (globalThis as { navigator?: Navigator & { gpu?: GPU } }).navigator?.gpu;
+
+function describeAdapter(adapter: GPUAdapter): Pick<Extra, 'adapter' | 'software'> {
+  const report = adapterReport(adapter);
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || (adapter as { info?: { isFallbackAdapter?: boolean } }).info?.isFallbackAdapter === true;
+  return { adapter: report, software: isSoftwareAdapter(report, fallback) };
+}
+
+/**
+ * The GPU adapter, when there is one, for a backend that does not use it: the run bar names the
+ * GPU (and says when it is a software one) whichever backend trains. No device is made.
+ */
+async function adapterOnly(): Promise<Pick<Extra, 'adapter' | 'software'>> {
+  try {
+    const adapter = await withTimeout(gpuOf()?.requestAdapter({ powerPreference: 'high-performance' }) ?? Promise.resolve(null), 'the GPU adapter');
+    return adapter ? describeAdapter(adapter) : {};
+  } catch {
+    return {};
+  }
+}
+
 async function initWebGPU(fail: Fail): Promise<Extra> {
-  const gpu = (globalThis as { navigator?: Navigator & { gpu?: GPU } }).navigator?.gpu;
+  const gpu = gpuOf();
   if (!gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no WebGPU adapter: navigator.gpu.requestAdapter() returned null (blocklisted or disabled GPU)');
@@ -66,9 +87,7 @@ async function initWebGPU(fail: Fail): Promise<Extra> {
       fail(new BackendFailure('oom', error.message || 'the GPU could not allocate a buffer'));
     }
   });
-  const report = adapterReport(adapter);
-  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || (adapter as { info?: { isFallbackAdapter?: boolean } }).info?.isFallbackAdapter === true;
-  return { adapter: report, software: isSoftwareAdapter(report, fallback) };
+  return describeAdapter(adapter);
 }
 
 async function initWasm(): Promise<Extra> {
@@ -129,7 +148,8 @@ export async function initBackendChain(choice: BackendChoice, fail: Fail, chosen
     try {
       const extra = await initOne(backend, fail);
       attempts.push({ backend, ok: true });
-      return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...extra };
+      const gpu = extra.adapter ? {} : await adapterOnly();
+      return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...gpu, ...extra };
     } catch (e) {
       attempts.push({ backend, ok: false, reason: message(e) });
     }

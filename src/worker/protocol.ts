@@ -74,6 +74,7 @@ export interface ReadyInfo {
   /** The adapter is a software rasteriser (SwiftShader, llvmpipe, WARP): WebGPU runs on the CPU. */
   software?: boolean;
   attempts: BackendAttempt[];
+  /** The WebGPU adapter: the one in use, or (another backend training) the one the browser offers. */
   adapter?: AdapterReport;
   /** The page is cross-origin isolated (SharedArrayBuffer, wasm threads). */
   isolated: boolean;

@@ -30,8 +30,10 @@ describe('plot geometry', () => {
     const [lo, hi] = g.y.domain() as [number, number];
     expect(lo).toBeGreaterThan(0.8);
     expect(hi).toBeLessThan(2.6);
-    expect(g.yTicks.length).toBeGreaterThanOrEqual(2);
+    expect(g.yTicks).toEqual([1, 2]); // the round ones: 1 above all
     for (const t of g.yTicks) expect(t >= lo && t <= hi).toBe(true);
+    expect(layout([line('loss', [2.4, 0.45])], 400, 200, { log: true }, []).yTicks).toEqual([0.5, 1, 2]);
+    expect(layout([line('scale', [1, 1e3, 1e6])], 400, 200, { log: true }, []).yTicks).toEqual([1, 10, 100, 1000, 1e4, 1e5, 1e6].filter((_, i) => i % 2 === 0));
     // Points at or below zero cannot sit on a log scale: they leave a gap instead of a NaN path.
     expect(layout([line('s', [0, 1, 2])], 400, 200, { log: true }, []).paths[0]!.d).not.toContain('NaN');
   });

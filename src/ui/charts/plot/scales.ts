@@ -76,16 +76,21 @@ function extentOf(series: readonly PlotSeries[], pick: (p: PlotPoint, s: PlotSer
   return lo <= hi ? [lo, hi] : undefined;
 }
 
-/** At most `count` of a log scale's ticks: powers of ten when there are enough, else an even spread. */
+/** The leading digit of a tick (1 for 0.1, 2 for 20). */
+const mantissa = (t: number) => Math.round(t / 10 ** Math.floor(Math.log10(t) + 1e-9));
+
+/**
+ * At most `count` of a log scale's ticks: powers of ten when there are enough, else the 1-2-5
+ * ticks, else an even spread; plain ticks when the range is within one step of 1-2-…-9.
+ */
 function logTicks(scale: ScaleContinuousNumeric<number, number>, count: number): number[] {
   const all = scale.ticks(count);
-  // Within one step of 1-2-…-9 there is nothing to mark on a log scale: plain ticks of the range.
   if (all.length < 2) return scaleLinear().domain(scale.domain()).ticks(4).filter((t) => t > 0);
-  const decades = all.filter((t) => Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9);
-  if (decades.length >= 3) return decades.length <= count ? decades : decades.filter((_, i) => i % Math.ceil(decades.length / count) === 0);
-  if (all.length <= count) return all;
-  const stride = Math.ceil(all.length / count);
-  return all.filter((_, i) => i % stride === 0);
+  const thin = (ticks: number[]) => (ticks.length <= count ? ticks : ticks.filter((_, i) => i % Math.ceil(ticks.length / count) === 0));
+  const decades = all.filter((t) => mantissa(t) === 1);
+  if (decades.length >= 3) return thin(decades);
+  const round = all.filter((t) => [1, 2, 5].includes(mantissa(t)));
+  return thin(round.length >= 2 ? round : all);
 }
 
 export function layout(series: readonly PlotSeries[], width: number, height: number, y: YOptions, references: readonly PlotReference[], xDomain?: [number | undefined, number | undefined]): Layout {
