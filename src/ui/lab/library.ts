@@ -5,6 +5,7 @@
 import type { RunState } from '../../worker/protocol';
 import { SINGLE_RUNS, type Comparison, type KeptRun, type KeptStatus } from '../storage/records';
 import type { RunMetrics } from './metrics';
+import type { RunView } from './store';
 
 export interface ShelfRun extends KeptRun {
   metrics: RunMetrics;
@@ -63,4 +64,18 @@ export const runsOf = (lib: LibraryState, comparisonId: string): ShelfRun[] => l
 
 export function replaceRun(lib: LibraryState, id: string, change: (r: ShelfRun) => ShelfRun): LibraryState {
   return { ...lib, runs: lib.runs.map((r) => (r.id === id ? change(r) : r)) };
+}
+
+/** Statuses worth a "Resume from step N" banner when the run is the last one after a reload. */
+const RESTORE_RESUMABLE: readonly KeptStatus[] = ['interrupted', 'paused', 'stopped', 'cancelled'];
+
+/** The main page's view of a kept run after a reload: its charts, and where it can resume. */
+export function restoredView(r: ShelfRun): RunView {
+  const state = r.status === 'done' ? 'done' : r.status === 'failed' ? 'failed' : r.status === 'queued' ? 'paused' : 'stopped';
+  const resumable = RESTORE_RESUMABLE.includes(r.status);
+  return {
+    id: r.id, config: r.config, parameterCount: 0, startStep: 0, targetSteps: r.targetSteps, imported: false, state, step: r.step,
+    phase: 'training', activeMs: r.activeMs, activeAt: 0, metrics: r.metrics, live: false,
+    restored: { status: r.status, name: r.name, ...(resumable && r.checkpointStep !== undefined ? { checkpointStep: r.checkpointStep } : {}) },
+  };
 }

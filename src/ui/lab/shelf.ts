@@ -10,8 +10,8 @@ import { emptyMetrics, type MetricsData } from '../../worker/metricsData';
 import type { GridCell, GridSpec } from '../compare/grid';
 import type { LabDb } from '../storage/db';
 import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../storage/records';
-import { fromKept, keptStatus, replaceRun, RESUMABLE, toKept, type LibraryState, type ShelfRun } from './library';
-import type { LabStore, RunView } from './store';
+import { fromKept, keptStatus, replaceRun, RESUMABLE, restoredView, toKept, type LibraryState, type ShelfRun } from './library';
+import type { LabStore } from './store';
 
 export interface ShelfHost {
   send(cmd: Command): void;
@@ -19,9 +19,6 @@ export interface ShelfHost {
   /** A memory prediction for a kept run's config (its summary row shows it). */
   predict(config: unknown, runId: string): void;
 }
-
-/** Statuses worth a "Resume from step N" banner when the run is the last one after a reload. */
-const RESTORE_RESUMABLE = ['interrupted', 'paused', 'stopped', 'cancelled'] as const;
 
 export class Shelf {
   private db: LabDb | null = null;
@@ -333,15 +330,4 @@ export class Shelf {
     this.setLib((l) => ({ ...l, comparisons: [...l.comparisons, comparison], runs: [...l.runs, ...shelved], selected: comparison.id }));
     void this.persist((db) => db.saveAll(comparison, runs, { metrics, checkpoints }));
   }
-}
-
-/** The main page's view of a kept run after a reload: its charts, and where it can resume. */
-function restoredView(r: ShelfRun): RunView {
-  const state = r.status === 'done' ? 'done' : r.status === 'failed' ? 'failed' : r.status === 'queued' ? 'paused' : 'stopped';
-  const resumable = (RESTORE_RESUMABLE as readonly string[]).includes(r.status);
-  return {
-    id: r.id, config: r.config, parameterCount: 0, startStep: 0, targetSteps: r.targetSteps, imported: false, state, step: r.step,
-    phase: 'training', activeMs: r.activeMs, activeAt: 0, metrics: r.metrics, live: false,
-    restored: { status: r.status, name: r.name, ...(resumable && r.checkpointStep !== undefined ? { checkpointStep: r.checkpointStep } : {}) },
-  };
 }
