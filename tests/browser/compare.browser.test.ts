@@ -74,7 +74,7 @@ describe('comparisons, kept runs, share links and try-it (wasm)', () => {
     await page.getByRole('button', { name: 'Run grid' }).click();
     await rows(page).nth(3).waitFor();
     expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))).toEqual(GRID);
-    // Watched as a user would: the runs card follows the training only while it is in view.
+    // Watched as a user would, with the runs table in view (the card redraws only then while a run trains).
     await rows(page).nth(3).scrollIntoViewIfNeeded();
     // Reload while the last run trains, once it has saved checkpoints (at every evaluation).
     await page.waitForFunction(

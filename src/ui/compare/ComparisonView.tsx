@@ -75,30 +75,29 @@ const importId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-i${(+
  */
 export function ComparisonView() {
   const library = useLabState((s) => s.library);
-  const live = useLabState((s) => (s.run ? `${s.run.id}\n${s.run.state}\n${s.run.step}` : ''));
+  // The live run's metrics grow in place: its version marks each change.
+  const live = useLabState((s) => (s.run ? `${s.run.id}\n${s.run.state}\n${s.run.metrics.version}` : ''));
   const [ref, visible] = useInView<HTMLDivElement>();
   const state = live.split('\n')[1];
   const training = state === 'running' || state === 'starting';
   // Scrolled away while a run trains, the card waits (a new run's row included): it catches up
-  // when it comes into view, or when the run stops.
+  // when it comes into view, or when the run stops. The training run's step cell follows it live.
   const now = useMemo(() => ({ library, live }), [library, live]);
   const shown = useThrottled(now, training ? TRAINING_REFRESH_MS : 0, training && !visible);
-  const [id, liveState, step] = shown.live.split('\n');
   return (
     <div ref={ref}>
-      <Comparison library={shown.library} liveId={id || undefined} liveState={liveState} liveStep={Number(step)} />
+      <Comparison library={shown.library} live={shown.live} />
     </div>
   );
 }
 
 interface ComparisonProps {
   library: LibraryState;
-  liveId?: string;
-  liveState?: string;
-  liveStep: number;
+  /** Changes whenever the training run's metrics do (every few seconds while it trains). */
+  live: string;
 }
 
-const Comparison = memo(function Comparison({ library, liveId, liveState, liveStep }: ComparisonProps) {
+const Comparison = memo(function Comparison({ library }: ComparisonProps) {
   const lab = useLab();
   const { xAxis } = useChartSettings();
   const fileInput = useRef<HTMLInputElement>(null);
@@ -192,7 +191,7 @@ const Comparison = memo(function Comparison({ library, liveId, liveState, liveSt
             <XAxisPicker id="compare-x-axis" />
           </div>
           <SummaryTable
-            runs={runs} colors={colors} settings={settings} shown={shownColumns} hidden={hidden} live={liveId && liveState !== undefined ? { id: liveId, step: liveStep } : undefined}
+            runs={runs} colors={colors} settings={settings} shown={shownColumns} hidden={hidden}
             onShow={(id, show) => setHidden((h) => { const next = new Set(h); if (show) next.delete(id); else next.add(id); return next; })}
             onSolo={(id) => toggle(id, true)} onHover={setHighlight}
           />

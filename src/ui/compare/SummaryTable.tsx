@@ -1,14 +1,12 @@
 import { useState } from 'react';
 import type { ShelfRun } from '../lab/library';
-import { RESUMABLE } from '../lab/library';
-import { useLab } from '../lab/context';
+import { keptStatus, RESUMABLE } from '../lab/library';
+import { useLab, useLabState } from '../lab/context';
 import type { SettingColumn } from './series';
 import { bestRows, COLUMNS, sortRows, summaryRow, type ColumnKey, type SortKey } from './summary';
 
 interface Props {
   runs: readonly ShelfRun[];
-  /** The run training now: its step comes from the run itself, as it changes (its time is saved at each checkpoint). */
-  live?: { id: string; step: number };
   colors: ReadonlyMap<string, string>;
   settings: readonly SettingColumn[];
   /** The metric columns shown (the column chooser). */
@@ -23,12 +21,11 @@ interface Props {
  * Every run of the comparison: the settings that differ, how it did, and what can be done with
  * it. The run's name and its actions stay in view however far the table scrolls sideways.
  */
-export function SummaryTable({ runs, live, colors, settings, shown, hidden, onShow, onSolo, onHover }: Props) {
+export function SummaryTable({ runs, colors, settings, shown, hidden, onShow, onSolo, onHover }: Props) {
   const lab = useLab();
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'order', descending: false });
   const [renaming, setRenaming] = useState<{ id: string; text: string }>();
-  const current = (r: ShelfRun) => (live?.id === r.id ? { ...r, step: live.step } : r);
-  const rows = sortRows(runs.map((r) => summaryRow(current(r))), sort.key, sort.descending);
+  const rows = sortRows(runs.map(summaryRow), sort.key, sort.descending);
   const best = bestRows(rows);
   const columns = COLUMNS.filter((c) => shown.has(c.key));
   const header = (key: SortKey, label: string, help?: string) => (
@@ -80,7 +77,7 @@ export function SummaryTable({ runs, live, colors, settings, shown, hidden, onSh
                   const isBest = best[c.key]?.has(r.id) === true;
                   return <td key={c.key} className={isBest ? 'best' : undefined} title={isBest ? 'best in this column' : undefined}>{c.format(v)}{isBest ? ' ★' : ''}</td>;
                 })}
-                <td>{r.status}{r.status !== 'done' && r.targetSteps > 0 ? ` ${r.step}/${r.targetSteps}` : ''}{r.message ? <span className="field-error">{r.message}</span> : null}</td>
+                <td><Status run={r} />{r.message ? <span className="field-error">{r.message}</span> : null}</td>
                 <td className="row-actions">
                   {main && <button type="button" aria-label={`${main.label === 'Resume' && r.status === 'queued' ? 'Run' : main.label} ${r.name}`} onClick={main.act}>{main.label === 'Resume' && r.status === 'queued' ? 'Run' : main.label}</button>}
                   <details className="more">
@@ -100,4 +97,14 @@ export function SummaryTable({ runs, live, colors, settings, shown, hidden, onSh
       </table>
     </div>
   );
+}
+
+/**
+ * A run's status and step: the training run's straight from the store as it goes (only this cell
+ * renders for it), the others as kept.
+ */
+function Status({ run }: { run: ShelfRun }) {
+  const live = useLabState((s) => (s.run?.id === run.id && s.run.live ? `${keptStatus(s.run.state)} ${s.run.step}` : undefined));
+  const [status, step] = live ? live.split(' ') : [run.status, String(run.step)];
+  return <>{status}{status !== 'done' && run.targetSteps > 0 ? ` ${step}/${run.targetSteps}` : ''}</>;
 }
