@@ -143,8 +143,8 @@ export type WorkerEvent =
   | { type: 'exported'; runId: string; requestId: number; text: string; step: number; fromSnapshot: boolean }
   /**
    * A kept run's last good weights (optimizer and scaler state included) are saved at this step:
-   * taken at the start, at every finite evaluation and when it pauses, stops or ends, and written
-   * by the worker to IndexedDB (when it has one) before this is sent.
+   * at every finite evaluation and when it pauses, stops or ends, written by the worker to
+   * IndexedDB (when it has one) before this is sent.
    */
   | { type: 'checkpoint'; runId: string; step: number }
   /** A probe's progress: set up (with the adapter), warmed up, timed; or failed with the reason. */

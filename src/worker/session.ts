@@ -150,7 +150,9 @@ export class Session {
         startStep: trainer.step, targetSteps: r.target, imported, ...(prepared.notes.length ? { note: prepared.notes.join('; ') } : {}),
       });
       this.setState(r, 'starting');
-      await this.snapshot(r);
+      // In memory only: exportable should the first steps fail. Nothing is stored yet: a run
+      // without a checkpoint starts again from its seed, which gives the same weights.
+      await this.snapshot(r, false);
       if (imported) {
         await this.evaluate(r);
         if (r.state === 'starting' || r.state === 'pausing') this.setState(r, 'paused');
@@ -266,13 +268,13 @@ export class Session {
   }
 
   /**
-   * Keeps the last good weights; for a kept run they are stored with the metrics up to them (one
-   * transaction), and the page hears which step is saved once the write landed.
+   * Keeps the last good weights; for a kept run (`store`) they are stored with the metrics up to
+   * them (one transaction), and the page hears which step is saved once the write landed.
    */
-  private async snapshot(r: Run): Promise<void> {
+  private async snapshot(r: Run, store = true): Promise<void> {
     if (r.state === 'failed') return; // failed meanwhile (a lost device): the last good weights stay
     await takeSnapshot(r);
-    if (!r.keep || !r.snapshot) return;
+    if (!store || !r.keep || !r.snapshot) return;
     const { step, doc } = r.snapshot;
     if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
     this.post({ type: 'checkpoint', runId: r.id, step });
