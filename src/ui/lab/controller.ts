@@ -131,7 +131,7 @@ export class LabController {
   start(config: unknown): string {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, error: undefined, notice: undefined }));
-    this.shelf.keepSingle(runId, config);
+    this.shelf.keepSingle(runId);
     this.port.post({ type: 'start', runId, config, holdFirst: true, keep: true });
     return runId;
   }

@@ -4,7 +4,7 @@
  * checkpoints (src/worker/storage.ts), so a reload finds every run with its whole curve, and an
  * interrupted one resumes from its last checkpoint. A grid's runs go one after another.
  */
-import { parseRunConfig, type RunConfig } from '../../engine/runConfig';
+import type { RunConfig } from '../../engine/runConfig';
 import type { Command, WorkerEvent } from '../../worker/protocol';
 import { emptyMetrics, type MetricsData } from '../../worker/metricsData';
 import type { GridCell, GridSpec } from '../compare/grid';
@@ -102,20 +102,13 @@ export class Shelf {
   }
 
   /**
-   * A run started from the panel (Start, or an imported file) is kept with the single runs.
-   * `config`: the config it starts with, when the page knows it (an imported file's is read by the worker).
+   * A run started from the panel (Start, or an imported file) is kept with the single runs from
+   * the moment the worker starts it (and names its config): the click itself renders nothing more.
    */
-  keepSingle(runId: string, config?: unknown): void {
+  keepSingle(runId: string): void {
     this.queue = [];
     this.active = undefined;
-    let run: RunConfig | undefined;
-    try {
-      run = config === undefined ? undefined : parseRunConfig(config);
-    } catch {
-      run = undefined; // the worker refuses it with the engine's message
-    }
-    if (run) this.addSingle(runId, run, run.train.steps);
-    else this.pendingSingles.add(runId);
+    this.pendingSingles.add(runId);
   }
 
   onEvent(e: WorkerEvent): void {
