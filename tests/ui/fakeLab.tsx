@@ -11,11 +11,11 @@ export function renderLab(config: unknown) {
   const sent: Command[] = [];
   let listener: (e: WorkerEvent) => void = () => {};
   const downloads: { filename: string; text: string }[] = [];
-  const store = new LabStore('auto', { schedule: (flush) => queueMicrotask(flush) });
+  const store = new LabStore('auto', { later: (flush) => queueMicrotask(flush), soon: (flush) => flush() });
   const lab = new LabController(
     { post: (cmd) => sent.push(cmd), listen: (l) => (listener = l) },
     store,
-    (filename, text) => downloads.push({ filename, text }),
+    (filename, text) => downloads.push({ filename, text: String(text) }),
   );
   const view = render(
     <LabContext value={lab}>
