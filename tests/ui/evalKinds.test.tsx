@@ -12,7 +12,7 @@ import { uiSeries } from '../../src/ui/forecast/files';
 import type { ShelfRun } from '../../src/ui/lab/library';
 import { RunMetrics } from '../../src/ui/lab/metrics';
 import { comparisonFileText, parseComparisonFile } from '../../src/ui/storage/comparisonFile';
-import { READY, renderLab } from './fakeLab';
+import { metricsEvent, READY, renderLab } from './fakeLab';
 
 /*
  * The three kinds of evaluation (src/tasks/metrics.ts) side by side: one module decides what each
@@ -78,9 +78,10 @@ describe('one evaluation plan per task', () => {
     const text = comparisonFileText({ id: 'c', name: 'kinds', createdAt: 0 }, runs.map((r) => ({ ...r, metrics: r.metrics.toData() })), []);
     const read = parseComparisonFile(text, (prefix) => `${prefix}-1`);
     expect(read.runs.map((r) => r.config)).toEqual(runs.map((r) => r.config));
-    expect(read.runs[1]!.metrics.evals[0]!.sample).toEqual({ prompt: 'Alice', text: ' was here' });
-    expect(read.runs[1]!.metrics.evals[1]!.bitsPerChar).toBeNaN();
-    expect(read.runs[2]!.metrics.evals).toEqual(EVALS.forecast);
+    const history = read.runs.map((r) => read.metrics.get(r.id)!);
+    expect(history[1]!.evals[0]!.sample).toEqual({ prompt: 'Alice', text: ' was here' });
+    expect(history[1]!.evals[1]!.bitsPerChar).toBeNaN();
+    expect(history[2]!.evals).toEqual(EVALS.forecast);
   });
 });
 
@@ -89,8 +90,7 @@ describe('the page draws each kind of run as its plan says', () => {
     const lab = renderLab(TINY_CONFIG);
     act(() => lab.emit(READY));
     act(() => lab.emit({ type: 'started', runId: 'r', config: CONFIGS[kind], parameterCount: 100, startStep: 0, targetSteps: 10, imported: false }));
-    act(() => lab.emit({ type: 'step', runId: 'r', metrics: { step: 0, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 10, stepMs: 1 } }));
-    for (const metrics of EVALS[kind]) act(() => lab.emit({ type: 'eval', runId: 'r', metrics }));
+    act(() => lab.emit(metricsEvent('r', { steps: [{ step: 0, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 10, stepMs: 1 }], evals: EVALS[kind] })));
     return lab;
   };
   const charts = () => [...document.querySelectorAll('[data-chart]')].map((c) => c.getAttribute('data-chart'));

@@ -5,6 +5,8 @@ import { draftFrom } from '../../src/ui/config/draft';
 import { LabContext } from '../../src/ui/lab/context';
 import { LabController } from '../../src/ui/lab/controller';
 import { LabStore } from '../../src/ui/lab/store';
+import type { EvalMetrics, StepMetrics } from '../../src/engine/train/trainer';
+import { addStep, emptyMetrics } from '../../src/worker/metricsData';
 import type { Command, WorkerEvent } from '../../src/worker/protocol';
 
 export function renderLab(config: unknown) {
@@ -26,3 +28,11 @@ export function renderLab(config: unknown) {
 }
 
 export const READY: WorkerEvent = { type: 'ready', runId: null, backend: 'webgpu', attempts: [{ backend: 'webgpu', ok: true }], isolated: true };
+
+/** A metrics batch as the worker sends it: these steps and evaluations. */
+export function metricsEvent(runId: string, part: { steps?: StepMetrics[]; evals?: EvalMetrics[] }): WorkerEvent {
+  const data = emptyMetrics();
+  for (const s of part.steps ?? []) addStep(data, s);
+  data.evals.push(...(part.evals ?? []));
+  return { type: 'metrics', runId, data };
+}
