@@ -65,7 +65,7 @@ describe('one evaluation plan per task', () => {
 
   it('compares each task’s own metric, from the validation lines only', () => {
     const keys = (...kinds: (keyof typeof CONFIGS)[]) => columnsFor(kinds.map(shelfRun)).map((c) => c.key);
-    expect(keys('forecast')).toEqual(['finalValLoss', 'bestValLoss', 'mae', 'peakMeasured', 'peakPredicted', 'tokensPerSec', 'wallMs', 'skipped']);
+    expect(keys('forecast')).toEqual(['finalValLoss', 'bestValLoss', 'mae', 'peakMeasured', 'peakPredicted', 'tokensPerSec', 'stepMs', 'wallMs', 'skipped']);
     expect(keys('answers', 'text', 'forecast').slice(0, 5)).toEqual(['finalValLoss', 'bestValLoss', 'exactMatch', 'bitsPerChar', 'mae']);
     expect(metricsFor([CONFIGS.text, CONFIGS.forecast])).toEqual(['loss', 'valLoss', 'bitsPerChar', 'mae', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory']);
     const row = summaryRow(shelfRun('forecast'));
@@ -76,7 +76,8 @@ describe('one evaluation plan per task', () => {
     const runs = (['answers', 'text', 'forecast'] as const).map(shelfRun);
     runs[1]!.metrics.addEval({ step: 20, split: 'val', loss: Number.NaN, bitsPerChar: Number.NaN, tokenAccuracy: 0 });
     const text = comparisonFileText({ id: 'c', name: 'kinds', createdAt: 0 }, runs.map((r) => ({ ...r, metrics: r.metrics.toData() })), []);
-    const read = parseComparisonFile(text, (prefix) => `${prefix}-1`);
+    let n = 0;
+    const read = parseComparisonFile(text, (prefix) => `${prefix}-${++n}`);
     expect(read.runs.map((r) => r.config)).toEqual(runs.map((r) => r.config));
     const history = read.runs.map((r) => read.metrics.get(r.id)!);
     expect(history[1]!.evals[0]!.sample).toEqual({ prompt: 'Alice', text: ' was here' });
