@@ -122,7 +122,7 @@ export type Command =
    * Times one small step of `config` on exactly this backend (no fallback), in a worker of its
    * own that the page ends when it has heard enough: answered by `probed` events.
    */
-  | { type: 'probe'; backend: BackendName; config: unknown }
+  | { type: 'probe'; backend: BackendName; config: unknown; files?: SeriesFiles }
   /** Greedy output and attention maps of the run's current weights for one input; answered by `inspected`. */
   | { type: 'inspect'; runId: string; requestId: number; input: number[] }
   /** A forecaster's forecast for one window of a split, with the truth and its attention maps; answered by `inspectedWindow`. */

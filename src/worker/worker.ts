@@ -45,6 +45,6 @@ const sessionOf = () =>
 scope.onmessage = (e) => {
   const cmd = e.data;
   if (!isCommand(cmd)) return;
-  if (cmd.type === 'probe') void probeBackend(cmd.backend, cmd.config, (b) => initOne(b, () => {}), post);
+  if (cmd.type === 'probe') void probeBackend(cmd.backend, cmd.config, (b) => initOne(b, () => {}), post, cmd.files);
   else void sessionOf().then((s) => s.handle(cmd));
 };

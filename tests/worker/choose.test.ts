@@ -4,7 +4,10 @@ import { useBackend } from '../../src/engine/backend';
 import { adapterName, chooseBackend, isSoftwareAdapter, nextProbe, probeLimit, type ProbeOutcome } from '../../src/worker/choose';
 import { probeBackend, probeConfig } from '../../src/worker/probe';
 import type { WorkerEvent } from '../../src/worker/protocol';
+import { pageSeries } from '../../src/worker/series';
 import { TINY } from './harness';
+
+const noSeries = pageSeries(new Map());
 
 // What adapters say about themselves (GPUAdapterInfo), as seen on real machines.
 const SWIFTSHADER = { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader Device (Subzero)' };
@@ -111,7 +114,23 @@ describe('a probe (cpu backend in Node)', () => {
     expect(events.map((e) => (e.type === 'probed' ? e.phase : e.type))).toEqual(['ready', 'warm', 'timed']);
     const last = events.at(-1)!;
     expect(last.type === 'probed' && last.ms).toBeGreaterThan(0);
-    expect(probeConfig({ ...TINY, train: { ...TINY.train, batchSize: 64, gradAccumSteps: 4 } }).train).toMatchObject({ batchSize: 8, gradAccumSteps: 1 });
+    expect((await probeConfig({ ...TINY, train: { ...TINY.train, batchSize: 64, gradAccumSteps: 4 } }, noSeries)).train).toMatchObject({ batchSize: 8, gradAccumSteps: 1 });
+  });
+
+  it('times a text run on a shipped corpus by characters, and a forecast on the CSV the page sent', async () => {
+    const text = { model: { dModel: 8, nHeads: 2, nDecoderLayers: 1, dFF: 16, maxLen: 16 }, task: { name: 'text', file: 'mine.txt', tokenizer: 'bpe', vocabSize: 300, contextLength: 16 }, train: { batchSize: 32 } };
+    expect((await probeConfig(text, noSeries)).task).toMatchObject({ corpus: 'carroll-alice', tokenizer: 'char' });
+    const csv = ['t,a,b', ...Array.from({ length: 60 }, (_, i) => `${i},${Math.sin(i / 3).toFixed(3)},${(i % 7) / 7}`)].join('\n');
+    const forecast = { model: { kind: 'forecaster', dModel: 8, nHeads: 2, nLayers: 1, dFF: 16 }, task: { name: 'forecast', csv: 'mine.csv', columns: ['a', 'b'], lookback: 8, horizon: 4 }, train: { batchSize: 8 } };
+    for (const [config, files] of [[text, undefined], [forecast, { 'mine.csv': csv }]] as const) {
+      const events: WorkerEvent[] = [];
+      await probeBackend('cpu', config, async (b) => {
+        tf.enableProdMode();
+        await useBackend(b);
+        return {};
+      }, (e) => events.push(e), files);
+      expect(events.map((e) => (e.type === 'probed' ? e.phase : e.type))).toEqual(['ready', 'warm', 'timed']);
+    }
   });
 
   it('reports a config it cannot train as a failure', async () => {

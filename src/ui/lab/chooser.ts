@@ -4,6 +4,7 @@
  * that would take seconds to warm up is cut off after one, and ending its worker ends its work
  * on the device. The page then trains on the fastest (src/worker/choose.ts decides).
  */
+import { filesFor } from '../forecast/files';
 import { adapterName, nextProbe, probeLimit, type ProbeOutcome } from '../../worker/choose';
 import type { BackendName, Command, WorkerEvent } from '../../worker/protocol';
 
@@ -59,7 +60,7 @@ function probeOne(port: ProbePort, backend: BackendName, config: unknown, bestMs
       }
     });
     phase('setup');
-    port.post({ type: 'probe', backend, config });
+    port.post({ type: 'probe', backend, config, files: filesFor(config) });
   });
 }
 
