@@ -34,18 +34,26 @@ export interface MetricsData {
   skipped: number[];
   /** Steps that were the first of a training session: they pay the kernels' compile and warm-up. */
   warmup: number[];
+  /**
+   * The backend's live tensors and their bytes after each step (flat over a run that leaks
+   * nothing); NaN where a step had none reported (histories kept from before they were).
+   */
+  liveTensors: number[];
+  liveBytes: number[];
   evals: EvalMetrics[];
   memory: MemoryColumns;
 }
 
 /** The per-step columns, one value per entry of `step`. */
 const STEP_COLUMNS = ['step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale'] as const;
+/** Per-step columns that older histories lack: filled with NaN when they are appended. */
+const LATER_STEP_COLUMNS = ['liveTensors', 'liveBytes'] as const;
 
 const MEMORY_VALUE_COLUMNS = ['step', 'peak', 'inUse', 'allocated'] as const;
 
 export function emptyMetrics(): MetricsData {
   return {
-    step: [], loss: [], lr: [], gradNorm: [], tokensPerSec: [], stepMs: [], lossScale: [], skipped: [], warmup: [], evals: [],
+    step: [], loss: [], lr: [], gradNorm: [], tokensPerSec: [], stepMs: [], lossScale: [], skipped: [], warmup: [], liveTensors: [], liveBytes: [], evals: [],
     memory: {
       step: [], peak: [], inUse: [], allocated: [], hasBreakdown: false,
       categories: Object.fromEntries(MEMORY_CATEGORIES.map((c) => [c, []])) as unknown as Record<MemoryCategory, number[]>,
@@ -63,6 +71,8 @@ export function addStep(m: MetricsData, s: StepMetrics, warmup = false): void {
   m.tokensPerSec.push(s.tokensPerSec);
   m.stepMs.push(s.stepMs);
   m.lossScale.push(s.lossScale ?? Number.NaN);
+  m.liveTensors.push(s.liveTensors ?? Number.NaN);
+  m.liveBytes.push(s.liveBytes ?? Number.NaN);
   if (s.skipped) m.skipped.push(s.step);
   if (warmup) m.warmup.push(s.step);
 }
@@ -83,6 +93,10 @@ export function appendMetrics(to: MetricsData, from: MetricsData): void {
     for (const v of b) a.push(v);
   };
   for (const c of STEP_COLUMNS) push(to[c], from[c]);
+  for (const c of LATER_STEP_COLUMNS) {
+    const values = from[c] ?? [];
+    push(to[c], values.length === from.step.length ? values : from.step.map(() => Number.NaN));
+  }
   push(to.skipped, from.skipped);
   push(to.warmup, from.warmup ?? []);
   for (const e of from.evals) to.evals.push({ ...e });
@@ -101,7 +115,7 @@ export function truncateMetrics(m: MetricsData, from: number): void {
     return i < 0 ? steps.length : i;
   };
   const keep = cut(m.step);
-  for (const c of STEP_COLUMNS) m[c].length = keep;
+  for (const c of [...STEP_COLUMNS, ...LATER_STEP_COLUMNS]) m[c].length = keep;
   const below = (a: number[]) => a.splice(0, a.length, ...a.filter((s) => s < from));
   below(m.skipped);
   below(m.warmup);

@@ -54,6 +54,20 @@ describe('config panel', () => {
     expect(blocked()).toBe(false);
   });
 
+  it('offers the read-back window with the bounds and default the engine declares, and sends it', async () => {
+    const lab = renderLab(TINY_CONFIG);
+    act(() => lab.emit(READY));
+    const every = field('Read back every (steps)');
+    expect(every.placeholder).toBe('8');
+    expect(document.getElementById(every.getAttribute('aria-describedby')!)!.textContent).toMatch(/from 1 to 1000$/);
+    await retype('Read back every (steps)', '1001');
+    expect(errorsOf(every)).toMatch(/1000/);
+    await retype('Read back every (steps)', '4');
+    expect(errorsOf(every)).toBe('');
+    await userEvent.click(main());
+    expect(lab.sent.find((c) => c.type === 'start')).toMatchObject({ config: { train: { readbackEvery: 4 } } });
+  });
+
   it('passes text that is not a number to the engine, which names it', async () => {
     renderLab(TINY_CONFIG);
     const batch = await retype('Batch size', 'abc');

@@ -23,7 +23,25 @@ describe('training session (cpu backend)', () => {
     expect(m.evals.map((e) => e.step)).toEqual([3, 6]);
     expect(m.memory.step).toEqual([0, 1, 2, 3, 4, 5]);
     expect(m.memory.inUse[0]).toBeGreaterThan(0);
+    // The engine's live tensors after each step travel with the batches too.
+    expect(m.liveTensors).toHaveLength(6);
+    for (let i = 0; i < 6; i++) expect(m.liveTensors[i]! > 0 && m.liveBytes[i]! > 0).toBe(true);
+    expect(m.liveTensors[5]).toBe(m.liveTensors[4]);
     expect(r.events.filter((e) => e.type !== 'ready' && e.runId !== 'a')).toEqual([]);
+  });
+
+  it('reads steps back through the trainer’s window: every readbackEvery steps, the first alone, and before each evaluation', async () => {
+    const r = record();
+    await r.send({ type: 'start', runId: 'w', config: tinyWith({ steps: 9, evalEvery: 6, readbackEvery: 3 }) });
+    await r.waitFor('state', (e) => e.state === 'done');
+    const m = r.history('w');
+    expect(m.step).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // The steps of one read share its wall time evenly: [0], [1 2 3], [4 5] (cut by the evaluation at 6), [6 7 8].
+    const windows = [[0], [1, 2, 3], [4, 5], [6, 7, 8]];
+    for (const w of windows) expect(new Set(w.map((i) => m.stepMs[i])).size).toBe(1);
+    const firstOfEach = windows.map((w) => m.stepMs[w[0]!]);
+    expect(new Set(firstOfEach).size).toBe(windows.length);
+    expect(m.evals.map((e) => e.step)).toEqual([6, 9]);
   });
 
   it('sends metrics in a few batches a second, not a message per step', async () => {

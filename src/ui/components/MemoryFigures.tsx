@@ -1,6 +1,6 @@
 import type { MemoryPrediction } from '../../worker/protocol';
 import { CATEGORY_HELP } from '../charts/palette';
-import { mibText } from '../lab/format';
+import { integer, mibText } from '../lab/format';
 import type { RunMetrics } from '../lab/metrics';
 
 export interface Figures {
@@ -10,6 +10,8 @@ export interface Figures {
   inUse?: number;
   /** WebGPU: every buffer its pool holds (a high-water mark). */
   allocated?: number;
+  /** The backend's live tensors after the last step, and their bytes. */
+  live?: { tensors: number; bytes: number };
 }
 
 const maxOf = (values: readonly number[]) => values.reduce<number | undefined>((m, v) => (Number.isFinite(v) && (m === undefined || v > m) ? v : m), undefined);
@@ -17,7 +19,10 @@ const maxOf = (values: readonly number[]) => values.reduce<number | undefined>((
 export function memoryFigures(m: RunMetrics): Figures {
   const mem = m.memory;
   const allocated = mem.allocated.at(-1);
+  const tensors = m.liveTensors.at(-1);
+  const bytes = m.liveBytes.at(-1);
   return {
+    ...(tensors !== undefined && bytes !== undefined && Number.isFinite(tensors) ? { live: { tensors, bytes } } : {}),
     ...(maxOf(mem.peak) !== undefined ? { measured: maxOf(mem.peak)! } : {}),
     ...(mem.inUse.length ? { inUse: mem.inUse.at(-1)! } : {}),
     ...(allocated !== undefined && Number.isFinite(allocated) ? { allocated } : {}),
@@ -54,6 +59,11 @@ export function MemoryFigures({ figures, predicted }: { figures: Figures; predic
           <dt>Backend allocated</dt>
           <dd>{figures.allocated === undefined ? '— (WebGPU only)' : mibText(figures.allocated)}</dd>
           <dd className="help">every buffer the WebGPU pool holds, in use or free: it never shrinks</dd>
+        </div>
+        <div>
+          <dt>Live tensors</dt>
+          <dd data-testid="live-tensors">{figures.live ? `${integer(figures.live.tensors)} (${mibText(figures.live.bytes)})` : '—'}</dd>
+          <dd className="help">after the last step read back: the same count step after step means nothing leaks</dd>
         </div>
       </dl>
       <p className="note"><strong>Other</strong>: {CATEGORY_HELP.other}</p>

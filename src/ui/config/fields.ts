@@ -107,6 +107,11 @@ export const MODEL_FIELDS: FieldSpec[] = [
   { path: 'model.layerNormEps', label: 'LayerNorm epsilon', kind: 'number', placeholder: modelDefault('layerNormEps') },
 ];
 
+/** The bounds the engine declares, said in the field's help. */
+function withBounds(spec: FieldSpec): FieldSpec {
+  return { ...spec, help: `${spec.help ? `${spec.help}; ` : ''}from ${spec.min ?? '−∞'} to ${spec.max ?? '∞'}` };
+}
+
 export const TRAIN_FIELDS: FieldSpec[] = [
   { path: 'train.batchSize', label: 'Batch size', kind: 'number', integer: true, min: 1, placeholder: trainDefault('batchSize') },
   { path: 'train.steps', label: 'Steps', kind: 'number', integer: true, min: 0, placeholder: trainDefault('steps') },
@@ -114,8 +119,7 @@ export const TRAIN_FIELDS: FieldSpec[] = [
   { path: 'train.evalEvery', label: 'Evaluate every (steps)', kind: 'number', integer: true, min: 1, placeholder: trainDefault('evalEvery') },
   { path: 'train.validationSize', label: 'Validation examples', kind: 'number', integer: true, min: 1, placeholder: trainDefault('validationSize') },
   { path: 'train.clipGradNorm', label: 'Clip gradient norm', kind: 'number', min: 0, placeholder: 'off', help: 'global 2-norm; blank turns clipping off' },
-  // Its default and bounds as the engine declares them.
-  fromSchema('train', 'readbackEvery', (trainSchema as unknown as z.ZodObject).shape.readbackEvery as unknown as ZodLike)!,
+  withBounds(fromSchema('train', 'readbackEvery', (trainSchema as unknown as z.ZodObject).shape.readbackEvery as unknown as ZodLike)!),
 ];
 
 export const MEMORY_FIELDS: FieldSpec[] = [

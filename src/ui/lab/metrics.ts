@@ -23,6 +23,8 @@ export class RunMetrics implements MetricsData {
   readonly lossScale: number[] = [];
   readonly skipped: number[] = [];
   readonly warmup: number[] = [];
+  readonly liveTensors: number[] = [];
+  readonly liveBytes: number[] = [];
   readonly evals: EvalMetrics[] = [];
   readonly memory: MemoryColumns = emptyMetrics().memory;
   private axes?: { version: number; time: number[]; tokens: number[] };
@@ -135,7 +137,7 @@ export function metricsCsv(m: RunMetrics): string {
   const mem = new Map(m.memory.step.map((s, i) => [s, i]));
   const memCols = [...MEMORY_CATEGORIES, 'peak', 'backendInUse', 'backendAllocated'];
   const evalCols = Object.keys(EVAL_METRICS) as EvalMetricKey[];
-  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', ...evalCols, ...memCols.map((c) => `mem_${c}`)];
+  const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', 'liveTensors', 'liveBytes', ...evalCols, ...memCols.map((c) => `mem_${c}`)];
   const rows: string[][] = [];
   const skipped = new Set(m.skipped);
   for (let i = 0; i < m.length; i++) {
@@ -145,10 +147,10 @@ export function metricsCsv(m: RunMetrics): string {
       ? memCols.map(() => '')
       : [...MEMORY_CATEGORIES.map((c) => (m.memory.hasBreakdown ? cell(m.memory.categories[c][j]) : '')), cell(m.memory.peak[j]), cell(m.memory.inUse[j]), cell(m.memory.allocated[j])];
     const scale = m.lossScale[i]!;
-    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', ...evalCols.map(() => ''), ...memory]);
+    rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', cell(m.liveTensors[i]), cell(m.liveBytes[i]), ...evalCols.map(() => ''), ...memory]);
   }
   for (const e of m.evals) {
-    rows.push([e.split, String(e.step), cell(e.loss), '', '', '', '', '', '', ...evalCols.map((k) => cell(e[k])), ...memCols.map(() => '')]);
+    rows.push([e.split, String(e.step), cell(e.loss), '', '', '', '', '', '', '', '', ...evalCols.map((k) => cell(e[k])), ...memCols.map(() => '')]);
   }
   rows.sort((a, b) => Number(a[1]) - Number(b[1]) || (a[0] === 'train' ? -1 : 1));
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';

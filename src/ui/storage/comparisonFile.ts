@@ -37,6 +37,8 @@ const metricsSchema = z.object({
   step: column, loss: column, lr: column, gradNorm: column, tokensPerSec: column, stepMs: column, lossScale: column, skipped: column,
   // Files written before the lab marked warm-up steps have none.
   warmup: column.default([]),
+  // Files written before steps carried their live tensors have none (NaN when read).
+  liveTensors: column.default([]), liveBytes: column.default([]),
   evals: z.array(evalSchema),
   memory: z.object({
     step: column, peak: column, inUse: column, allocated: column, hasBreakdown: z.boolean(),
