@@ -237,12 +237,13 @@ export class Session {
     await r.trainer.queueStep();
     r.queued++;
     const step = r.trainer.step;
-    const evaluates = step === r.config.train.steps || step % r.config.train.evalEvery === 0 || step === r.target;
+    // Its last step, as configured or as far as it was asked to go (a resumed run's file keeps its first `steps`).
+    const end = step === r.config.train.steps || step === r.target;
+    const evaluates = end || step % r.config.train.evalEvery === 0;
     if (!evaluates && r.readOnce && r.queued < r.config.train.readbackEvery) return;
     await this.readBack(r);
     if ((r.state as RunState) === 'failed') return; // failed while the steps ran (device lost)
-    if (step === r.config.train.steps) await this.evaluate(r, true);
-    else if (evaluates) await this.evaluate(r);
+    if (evaluates) await this.evaluate(r, end);
     this.phase(r, 'training');
     r.recorder.tick();
   }

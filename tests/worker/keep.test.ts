@@ -36,6 +36,37 @@ describe('kept runs in the session (cpu backend)', () => {
     expect(stored.memory.step).toHaveLength(6);
   });
 
+  it('stores what every kind of evaluation adds: a text run’s samples, a forecast’s test split; a forecast resumes on the CSV sent again', async () => {
+    const db = await databases();
+    const r = record(db.worker);
+    const text = {
+      model: { dModel: 8, nHeads: 2, nDecoderLayers: 1, dFF: 16, maxLen: 16 },
+      task: { name: 'text', corpus: 'carroll-alice', contextLength: 16 },
+      train: { batchSize: 4, steps: 4, seed: 0, evalEvery: 2, validationSize: 4 },
+    };
+    await r.send({ type: 'start', runId: 't', config: text, keep: true });
+    await r.waitFor('state', (e) => e.runId === 't' && e.state === 'done');
+    const samples = (await db.page.metrics('t')).evals.map((e) => e.sample?.text);
+    expect(samples).toHaveLength(2);
+    expect(samples).toEqual(r.history('t').evals.map((e) => e.sample!.text));
+    expect(samples.every((t) => typeof t === 'string' && t.length > 0)).toBe(true);
+
+    const csv = ['t,a,b', ...Array.from({ length: 60 }, (_, i) => `${i},${Math.sin(i / 3).toFixed(3)},${((i % 7) / 7).toFixed(3)}`)].join('\n');
+    const forecast = (steps: number) => ({
+      model: { kind: 'forecaster', dModel: 8, nHeads: 2, nLayers: 1, dFF: 16 },
+      task: { name: 'forecast', csv: 'mine.csv', columns: ['a', 'b'], lookback: 8, horizon: 4 },
+      train: { batchSize: 8, steps, seed: 0, evalEvery: 2 },
+    });
+    await r.send({ type: 'start', runId: 'f', config: forecast(2), keep: true, files: { 'mine.csv': csv } });
+    await r.waitFor('state', (e) => e.runId === 'f' && e.state === 'done');
+    expect((await db.page.metrics('f')).evals.map((e) => [e.step, e.split])).toEqual([[2, 'val'], [2, 'test']]);
+    const reloaded = record(await RunDb.open(db.name));
+    await reloaded.send({ type: 'resumeKept', runId: 'f', config: forecast(4), resumeTo: 4, files: { 'mine.csv': csv } });
+    await reloaded.waitFor('state', (e) => e.runId === 'f' && e.state === 'done');
+    // Resumed from step 2, which it evaluates again (validation only: its end is now step 4).
+    expect((await db.page.metrics('f')).evals.map((e) => [e.step, e.split])).toEqual([[2, 'val'], [4, 'val'], [4, 'test']]);
+  });
+
   it('resumes a kept run from its stored checkpoint after a reload: the same steps as one uninterrupted run, and the whole curve', async () => {
     const straight = record();
     await straight.send({ type: 'start', runId: 's', config: tinyWith({ steps: 8, evalEvery: 4 }) });
