@@ -6,7 +6,7 @@ import { parseLabRunConfig, type LabRunConfig } from '../../src/engine/runConfig
 import type { EvalMetrics } from '../../src/engine/train/trainer';
 import { comparedMetrics, evalPlanOf } from '../../src/tasks/metrics';
 import { columnsFor, summaryRow } from '../../src/ui/compare/summary';
-import { metricsFor } from '../../src/ui/compare/series';
+import { metricsFor, settingColumns } from '../../src/ui/compare/series';
 import { PRESETS, TINY_CONFIG } from '../../src/ui/config/presets';
 import { uiSeries } from '../../src/ui/forecast/files';
 import type { ShelfRun } from '../../src/ui/lab/library';
@@ -70,6 +70,14 @@ describe('one evaluation plan per task', () => {
     expect(metricsFor([CONFIGS.text, CONFIGS.forecast])).toEqual(['loss', 'valLoss', 'bitsPerChar', 'mae', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory']);
     const row = summaryRow(shelfRun('forecast'));
     expect([row.finalValLoss, row.mae, row.exactMatch]).toEqual([0.9, 0.7, undefined]); // the test line is not the last validation
+  });
+
+  it('names the task knobs that differ between runs in the runs table: a text run’s tokenizer and context, a forecast’s window', () => {
+    const withTask = (c: LabRunConfig, task: Record<string, unknown>) => ({ ...c, task: { ...c.task, ...task } }) as LabRunConfig;
+    const text = settingColumns([CONFIGS.text, withTask(CONFIGS.text, { tokenizer: 'bpe', vocabSize: 300, contextLength: 48 })]);
+    expect(text.map((c) => c.label)).toEqual(expect.arrayContaining(['tokenizer', 'vocabSize', 'contextLength']));
+    const forecast = settingColumns([CONFIGS.forecast, withTask(CONFIGS.forecast, { lookback: 28 })]);
+    expect(forecast.map((c) => [c.label, c.value(CONFIGS.forecast)])).toEqual([['lookback', String((CONFIGS.forecast.task as { lookback: number }).lookback)]]);
   });
 
   it('keeps every kind’s lines in a comparison file: samples, test splits, NaN as null', () => {
