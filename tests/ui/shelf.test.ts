@@ -2,7 +2,9 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { buildGrid } from '../../src/ui/compare/grid';
 import { summaryRow } from '../../src/ui/compare/summary';
-import { TINY_CONFIG } from '../../src/ui/config/presets';
+import { parseLabRunConfig } from '../../src/engine/runConfig';
+import { PRESETS, TINY_CONFIG } from '../../src/ui/config/presets';
+import { uiSeries } from '../../src/ui/forecast/files';
 import { LabController } from '../../src/ui/lab/controller';
 import { runsOf } from '../../src/ui/lab/library';
 import { LabStore } from '../../src/ui/lab/store';
@@ -88,6 +90,34 @@ describe('a single run (Start)', () => {
     await train(again, runId, 20, 40, 'done');
     expect(again.store.getState().run!.metrics.step).toEqual([...Array(40).keys()]);
     expect((await (await LabDb.open(p.dbName)).metrics(runId)).step).toEqual([...Array(40).keys()]);
+  });
+});
+
+describe('what each kind of run adds survives a reload', () => {
+  it('a text run’s samples and a forecast’s test split come back with the run', async () => {
+    const p = await page();
+    const configs = { text: parseLabRunConfig(PRESETS.find((x) => x.id === 'text-char')!.config), forecast: parseLabRunConfig(PRESETS.find((x) => x.id === 'forecast')!.config, uiSeries) };
+    const evals = {
+      text: [{ step: 10, split: 'val' as const, loss: 2, bitsPerChar: 3, tokenAccuracy: 0.3, sample: { prompt: 'Alice', text: ' was here' } }],
+      forecast: [{ step: 10, split: 'val' as const, loss: 0.9, mse: 0.9, mae: 0.7 }, { step: 10, split: 'test' as const, loss: 0.6, mse: 0.6, mae: 0.5 }],
+    };
+    const ids: Record<string, string> = {};
+    for (const kind of ['text', 'forecast'] as const) {
+      const runId = (ids[kind] = p.lab.start(configs[kind]));
+      p.emit({ type: 'started', runId, config: configs[kind], parameterCount: 1, startStep: 0, targetSteps: 10, imported: false });
+      const data = emptyMetrics();
+      for (let k = 0; k < 10; k++) addStep(data, { step: k, loss: 2, lr: 0.01, gradNorm: 1, tokensPerSec: 10, stepMs: 1 });
+      data.evals.push(...evals[kind]);
+      p.emit({ type: 'metrics', runId, data });
+      await p.worker.record(runId, { metrics: data, progress: { step: 10, activeMs: 10 }, checkpoint: { step: 10, text: '{"format":"transformer-lab/weights"}' } });
+      p.emit({ type: 'state', runId, state: 'done', step: 10, targetSteps: 10 });
+    }
+    await p.lab.shelf.flushed();
+    const again = await page(p.dbName);
+    const rows = runsOf(again.store.getState().library, 'single-runs');
+    expect(rows.find((r) => r.id === ids.text)!.metrics.evals).toEqual(evals.text);
+    expect(rows.find((r) => r.id === ids.forecast)!.metrics.evals).toEqual(evals.forecast);
+    expect(summaryRow(rows.find((r) => r.id === ids.forecast)!).mae).toBe(0.7); // the validation line, not the test one
   });
 });
 
