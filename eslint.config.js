@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 const noDomPatterns = [
-  { group: ['react', 'react-dom', 'react/*', 'recharts'], message: 'The engine and tasks run without a DOM or React.' },
+  { group: ['react', 'react-dom', 'react/*', 'd3-scale', 'd3-shape'], message: 'The engine and tasks run without a DOM or React.' },
   { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'The engine and tasks import nothing above them.' },
 ];
 const noDom = {
@@ -37,7 +37,7 @@ export default tseslint.config(
       ...noDom,
       'no-restricted-imports': ['error', { patterns: [
         { group: ['@tensorflow/*'], message: 'Tasks are plain TypeScript, no TF.js.' },
-        { group: ['react', 'react-dom', 'recharts'], message: 'Tasks run without React.' },
+        { group: ['react', 'react-dom', 'd3-scale', 'd3-shape'], message: 'Tasks run without React.' },
         { group: ['**/engine/**', '!**/engine/validation', '**/ui/**', '**/worker/**', '**/cli/**'], message: 'Tasks import nothing above them.' },
       ] }],
     },

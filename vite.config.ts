@@ -20,7 +20,7 @@ export default defineConfig({
     // (Function.prototype.toString): mangled names from the enclosing bundle would be undefined there.
     rolldownOptions: { output: { minify: 'dce-only' } },
   },
-  // The worker carries TF.js (about 2.5 MB) and the page recharts: big by design, served once.
+  // The worker carries TF.js (about 2.5 MB): big by design, served once.
   build: { chunkSizeWarningLimit: 3000, target: 'es2022' },
   test: {
     include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],

@@ -24,7 +24,8 @@ const lossScalerSchema = z
 /** The default of `train.readbackEvery`: measured on WebGPU (README, "WebGPU in Node"). */
 export const READBACK_EVERY = 8;
 
-const trainSchema = z
+/** The `train` block's schema (its fields' defaults and bounds are what the page's config panel shows). */
+export const trainSchema = z
   .object({
     batchSize: int(1, 65_536).default(32),
     steps: int(0, 10_000_000).default(1000),

@@ -13,6 +13,8 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend } from '../engine/backend';
 import { registerHalfKernels } from '../engine/kernels/half';
+import { sizeWasmThreadPool } from '../engine/internals/wasmThreads';
+import { isSoftwareAdapter } from './choose';
 import { BackendFailure } from './errors';
 import { BACKEND_ORDER, type AdapterReport, type BackendAttempt, type BackendChoice, type BackendName, type ReadyInfo } from './protocol';
 
@@ -24,7 +26,7 @@ setWasmPaths({
 tf.enableProdMode();
 
 type Fail = (f: BackendFailure) => void;
-type Extra = Partial<Pick<ReadyInfo, 'adapter' | 'wasm'>>;
+type Extra = Partial<Pick<ReadyInfo, 'adapter' | 'wasm' | 'software'>>;
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -48,8 +50,29 @@ function adapterReport(adapter: GPUAdapter): AdapterReport {
   };
 }
 
+const gpuOf = () => (globalThis as { navigator?: Navigator & { gpu?: GPU } }).navigator?.gpu;
+
+function describeAdapter(adapter: GPUAdapter): Pick<Extra, 'adapter' | 'software'> {
+  const report = adapterReport(adapter);
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || (adapter as { info?: { isFallbackAdapter?: boolean } }).info?.isFallbackAdapter === true;
+  return { adapter: report, software: isSoftwareAdapter(report, fallback) };
+}
+
+/**
+ * The GPU adapter, when there is one, for a backend that does not use it: the run bar names the
+ * GPU (and says when it is a software one) whichever backend trains. No device is made.
+ */
+async function adapterOnly(): Promise<Pick<Extra, 'adapter' | 'software'>> {
+  try {
+    const adapter = await withTimeout(gpuOf()?.requestAdapter({ powerPreference: 'high-performance' }) ?? Promise.resolve(null), 'the GPU adapter');
+    return adapter ? describeAdapter(adapter) : {};
+  } catch {
+    return {};
+  }
+}
+
 async function initWebGPU(fail: Fail): Promise<Extra> {
-  const gpu = (globalThis as { navigator?: Navigator & { gpu?: GPU } }).navigator?.gpu;
+  const gpu = gpuOf();
   if (!gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no WebGPU adapter: navigator.gpu.requestAdapter() returned null (blocklisted or disabled GPU)');
@@ -65,10 +88,23 @@ async function initWebGPU(fail: Fail): Promise<Extra> {
       fail(new BackendFailure('oom', error.message || 'the GPU could not allocate a buffer'));
     }
   });
-  return { adapter: adapterReport(adapter) };
+  return describeAdapter(adapter);
 }
 
+/**
+ * XNNPACK threads for the wasm backend (used only when the page is cross-origin isolated): every
+ * logical core but one, which the page's main thread keeps. TF.js alone would take half the cores.
+ */
+const wasmThreads = (cores: number | undefined) => Math.max(1, (cores ?? 1) - 1);
+let wasmPoolSized = false;
+
 async function initWasm(): Promise<Extra> {
+  // Before the backend's module starts: it reads the core count once (internals/wasmThreads.ts).
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (!wasmPoolSized && nav) {
+    wasmPoolSized = true;
+    sizeWasmThreadPool(wasmThreads(nav.hardwareConcurrency), nav);
+  }
   await useBackend('wasm');
   const [simd, threads] = await Promise.all([
     tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
@@ -109,18 +145,25 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Sets up exactly one backend and checks that it computes (a probe's backend: no fallback). */
+export async function initOne(backend: BackendName, fail: Fail): Promise<Extra> {
+  const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
+  registerHalfKernels();
+  return extra;
+}
+
 /** Tries the backends from `choice` on (all of them for `auto`) and keeps the first that works. */
-export async function initBackendChain(choice: BackendChoice, fail: Fail): Promise<ReadyInfo> {
+export async function initBackendChain(choice: BackendChoice, fail: Fail, chosen = false): Promise<ReadyInfo> {
   const from = choice === 'auto' ? 0 : BACKEND_ORDER.indexOf(choice);
   const attempts: BackendAttempt[] = BACKEND_ORDER.slice(0, from).map((backend) => ({
-    backend, ok: false, reason: `not tried: the ${choice} backend was requested`,
+    backend, ok: false, reason: `not tried: the ${choice} backend was ${chosen ? 'chosen by timing' : 'requested'}`,
   }));
   for (const backend of BACKEND_ORDER.slice(from)) {
     try {
-      const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
-      registerHalfKernels();
+      const extra = await initOne(backend, fail);
       attempts.push({ backend, ok: true });
-      return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...extra };
+      const gpu = extra.adapter ? {} : await adapterOnly();
+      return { backend, attempts, isolated: globalThis.crossOriginIsolated === true, ...gpu, ...extra };
     } catch (e) {
       attempts.push({ backend, ok: false, reason: message(e) });
     }

@@ -3,11 +3,16 @@
  * kept until the page releases it or `maxMs` pass (a hidden or stuck page never stalls a run).
  */
 export class Hold {
-  private requested = false;
+  private pending = false;
   private release?: () => void;
 
   request(): void {
-    this.requested = true;
+    this.pending = true;
+  }
+
+  /** Whether a hold was asked for and not yet taken. */
+  get requested(): boolean {
+    return this.pending;
   }
 
   /** Whether a hold is taken now (the run waits between steps). */
@@ -17,8 +22,8 @@ export class Hold {
 
   /** Between steps: when a hold was requested, announce it and wait for the release. */
   async take(announce: () => void, maxMs: number): Promise<void> {
-    if (!this.requested) return;
-    this.requested = false;
+    if (!this.pending) return;
+    this.pending = false;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.end(), maxMs);
       this.release = () => {
@@ -32,7 +37,7 @@ export class Hold {
 
   /** Releases a hold that is taken, and forgets one that was only requested. */
   end(): void {
-    this.requested = false;
+    this.pending = false;
     this.release?.();
   }
 }

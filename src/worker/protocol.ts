@@ -4,15 +4,19 @@
  * the worker itself: the backend and memory predictions). The page drops events of runs it no
  * longer shows, so a late event of a stopped run never lands on the next one's charts.
  *
- * Types only (plus two small guards): the page imports this file without pulling in TF.js.
+ * Metrics travel in small batches (a few a second, columns of every step since the last), never
+ * one message per step; checkpoints never travel to the page at all: the worker writes them to
+ * IndexedDB itself (storage.ts) and says which step is saved.
+ *
+ * Types only (plus a few small guards): the page imports this file without pulling in TF.js.
  */
 import type { LabRunConfig } from '../engine/runConfig';
 import type { SampleOptions } from '../engine/eval/sample';
 import type { TextFacts } from '../tasks/text/source';
-import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
 import type { Inspection } from '../engine/eval/inspect';
 import type { ForecastInspection } from '../engine/eval/forecastInspect';
 import type { FieldIssue } from '../engine/validation';
+import type { MetricsData } from './metricsData';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 /** `auto` tries every backend in BACKEND_ORDER; a name starts the chain there. */
@@ -70,7 +74,10 @@ export interface AdapterReport {
 
 export interface ReadyInfo {
   backend: BackendName;
+  /** The adapter is a software rasteriser (SwiftShader, llvmpipe, WARP): WebGPU runs on the CPU. */
+  software?: boolean;
   attempts: BackendAttempt[];
+  /** The WebGPU adapter: the one in use, or (another backend training) the one the browser offers. */
   adapter?: AdapterReport;
   /** The page is cross-origin isolated (SharedArrayBuffer, wasm threads). */
   isolated: boolean;
@@ -84,7 +91,7 @@ export type SeriesFiles = Record<string, string>;
 
 export type Command =
   /** Initialise (or switch) the backend; answered by `ready` or an error with runId null. */
-  | { type: 'init'; backend: BackendChoice }
+  | { type: 'init'; backend: BackendChoice; chosen?: boolean }
   /** Memory prediction for a config; answered by `prediction` with the same requestId. */
   | { type: 'predict'; requestId: number; config: unknown }
   /**
@@ -106,6 +113,16 @@ export type Command =
    * `resumeTo`: continue training at once, up to this step (a kept run resuming after a reload).
    */
   | { type: 'importWeights'; runId: string; text: string; config: unknown; keep?: boolean; resumeTo?: number; files?: SeriesFiles }
+  /**
+   * A kept run goes on from the checkpoint the worker stored for it (IndexedDB), up to `resumeTo`;
+   * from the start with `config` when none is stored. The checkpoint never passes through the page.
+   */
+  | { type: 'resumeKept'; runId: string; config: unknown; resumeTo: number; activeMs?: number; files?: SeriesFiles }
+  /**
+   * Times one small step of `config` on exactly this backend (no fallback), in a worker of its
+   * own that the page ends when it has heard enough: answered by `probed` events.
+   */
+  | { type: 'probe'; backend: BackendName; config: unknown; files?: SeriesFiles }
   /** Greedy output and attention maps of the run's current weights for one input; answered by `inspected`. */
   | { type: 'inspect'; runId: string; requestId: number; input: number[] }
   /** A forecaster's forecast for one window of a split, with the truth and its attention maps; answered by `inspectedWindow`. */
@@ -132,25 +149,23 @@ export type WorkerEvent =
   /** A run exists: its normalised config, where it starts and where it stops. */
   | { type: 'started'; runId: string; config: LabRunConfig; parameterCount: number; startStep: number; targetSteps: number; imported: boolean; note?: string }
   | { type: 'state'; runId: string; state: RunState; step: number; targetSteps: number; message?: string }
+  /** What the run is doing now; sent when it changes, and with every metrics batch. */
   | { type: 'progress'; runId: string; step: number; targetSteps: number; phase: 'training' | 'evaluating' | 'exporting'; activeMs: number }
-  | { type: 'step'; runId: string; metrics: StepMetrics }
+  /** Every step, evaluation and memory figure since the last batch (a few batches a second). */
+  | { type: 'metrics'; runId: string; data: MetricsData }
   /** The run is between steps and waits for `release` (answers `hold`). */
   | { type: 'held'; runId: string; step: number }
-  /**
-   * One evaluation line: `loss` and the task's metrics (src/tasks/metrics.ts), with what the task
-   * adds to each evaluation (a text run's sample, a forecast's evaluation memory). What the model
-   * makes of one input is asked for apart: `inspect` (an answer), `inspectWindow` (a forecast),
-   * `sample` (a continuation).
-   */
-  | { type: 'eval'; runId: string; metrics: EvalMetrics }
-  | { type: 'memory'; runId: string; step: number; memory: MemoryBreakdown }
   | { type: 'exported'; runId: string; requestId: number; text: string; step: number; fromSnapshot: boolean }
   /**
-   * The run's last good weights as weights JSON (optimizer and scaler state included), sent at
-   * the start, at every finite evaluation and when it pauses, stops or ends, for runs started
-   * with `keep`: the page stores them so the run resumes from here after a reload.
+   * A kept run's last good weights (optimizer and scaler state included) are saved at this step:
+   * at every finite evaluation and when it pauses, stops or ends, written by the worker to
+   * IndexedDB (when it has one) before this is sent.
    */
-  | { type: 'checkpoint'; runId: string; step: number; text: string }
+  | { type: 'checkpoint'; runId: string; step: number }
+  /** A probe's progress: set up (with the adapter), warmed up, timed; or failed with the reason. */
+  | { type: 'probed'; runId: null; backend: BackendName; phase: 'ready' | 'warm' | 'timed' | 'failed'; ms?: number; reason?: string; adapter?: AdapterReport; software?: boolean }
+  /** Something the user should know that stops nothing (a write to the browser's storage failed). */
+  | { type: 'warning'; runId: string | null; message: string }
   | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
   | { type: 'inspectedWindow'; runId: string; requestId: number; inspection: ForecastInspection }
   | { type: 'textAdded'; runId: null; requestId: number; name: string; facts?: TextFacts; message?: string }
@@ -173,12 +188,13 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {
   return m !== null && typeof m === 'object' && COMMANDS.has((m as { type?: unknown }).type as Command['type']);
 }
 
-export const isBackendChoice = (v: unknown): v is BackendChoice =>
-  v === 'auto' || (BACKEND_ORDER as readonly unknown[]).includes(v);
+export const isBackendName = (v: unknown): v is BackendName => (BACKEND_ORDER as readonly unknown[]).includes(v);
+
+export const isBackendChoice = (v: unknown): v is BackendChoice => v === 'auto' || isBackendName(v);

@@ -9,6 +9,7 @@ import type { StepMetrics, Trainer } from '../engine/train/trainer';
 import type { WeightsDocument } from '../engine/weights/format';
 import { stringifyWeights } from '../engine/weights/stringify';
 import type { MemoryBreakdown, RunState } from './protocol';
+import type { Recorder } from './recorder';
 
 export interface Run {
   id: string;
@@ -19,11 +20,19 @@ export interface Run {
   state: RunState;
   /** The last good weights: taken at the start, at every finite evaluation, at pause, stop and the end. */
   snapshot?: { step: number; doc: WeightsDocument };
+  /** Training time before the current stretch (earlier sessions of a resumed kept run included). */
   activeMs: number;
   since?: number;
   lastEvalStep: number;
-  /** The page keeps this run: every snapshot is also sent as a `checkpoint` event. */
+  /** The page keeps this run: every snapshot is stored (when the worker has a database) and announced. */
   keep: boolean;
+  /** Where its metrics go: batches to the page, chunks to storage. */
+  recorder: Recorder;
+  phase: 'training' | 'evaluating' | 'exporting';
+  /** Steps queued on the device and not read back yet (the trainer's read-back window). */
+  queued: number;
+  /** Whether a step was read back yet: the first is read alone, so its warm-up cost stays its own. */
+  readOnce: boolean;
 }
 
 export const LIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'stopping'];

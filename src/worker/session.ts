@@ -4,11 +4,16 @@
  *
  * - Steps run one at a time through a serial chain; between steps the loop yields to the event
  *   loop, so pause, stop and export commands are handled at the next step boundary.
- * - The engine reads back once per step (loss and gradient norm together), asynchronously.
+ * - Steps are queued on the device and read back together every `train.readbackEvery` steps
+ *   (losses, norms and scales in one asynchronous read), and before every evaluation, pause,
+ *   stop, export and hold: the trainer's read-back window.
+ * - Metrics leave in batches (recorder.ts): a few small messages a second to the page and, for
+ *   kept runs, a write to IndexedDB about once a second; checkpoints go to IndexedDB only.
  * - While the page draws its charts it may ask for a hold: the run waits at the next step
  *   boundary until released (hold.ts), so drawing never competes with a device that is the CPU.
  * - The last good weights are kept as a plain document (at the start, at every evaluation, at
- *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device.
+ *   pause, stop and the end), so they stay exportable after divergence, OOM or a lost device;
+ *   for a kept run they are also written to IndexedDB with the metrics up to them.
  */
 import { parameterCountOf } from '../engine/modelKind';
 import { Trainer } from '../engine/train/trainer';
@@ -16,6 +21,7 @@ import { BackendFailure, classify } from './errors';
 import { Hold } from './hold';
 import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
+import { Recorder, type RunStore } from './recorder';
 import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
 import { TaskInputs } from './inputs';
@@ -26,9 +32,21 @@ import { ConfigError } from '../engine/validation';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
-  initBackend(choice: BackendChoice, fail: (f: BackendFailure) => void): Promise<ReadyInfo>;
+  initBackend(choice: BackendChoice, fail: (f: BackendFailure) => void, chosen?: boolean): Promise<ReadyInfo>;
   /** Lets queued commands run between steps; default a zero timeout. */
   yieldToEventLoop?(): Promise<void>;
+  /** Where kept runs' metrics and checkpoints go (IndexedDB in the browser); none: nothing is stored. */
+  store?: RunStore;
+}
+
+interface Begin {
+  imported?: boolean;
+  holdFirst?: boolean;
+  keep?: boolean;
+  /** Training time of earlier sessions (a kept run resumed after a reload). */
+  activeMs?: number;
+  /** Train to this step instead of the config's `steps`. */
+  target?: number;
 }
 
 /** The longest a run waits for the page to release a hold. */
@@ -49,7 +67,7 @@ export class Session {
     const runId = 'runId' in cmd ? cmd.runId : null;
     try {
       switch (cmd.type) {
-        case 'init': return await this.init(cmd.backend);
+        case 'init': return await this.init(cmd.backend, cmd.chosen);
         case 'predict': {
           const { prediction, message } = predictRaw(cmd.config, this.inputs.series);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
@@ -62,6 +80,14 @@ export class Session {
           await this.begin(cmd.runId, () => prepareImport(cmd.text, cmd.config, this.inputs.series), { imported: true, keep: cmd.keep });
           return cmd.resumeTo === undefined ? undefined : this.resume(cmd.runId, cmd.resumeTo);
         }
+        case 'resumeKept': {
+          this.inputs.addFiles(cmd.files);
+          const saved = await this.env.store?.checkpoint(cmd.runId);
+          if (!saved) return await this.begin(cmd.runId, () => prepareStart(cmd.config, undefined, this.inputs.series), { keep: true, holdFirst: true, target: cmd.resumeTo });
+          await this.begin(cmd.runId, () => prepareImport(saved.text, cmd.config, this.inputs.series), { imported: true, keep: true, activeMs: cmd.activeMs, target: cmd.resumeTo });
+          return this.resume(cmd.runId, cmd.resumeTo);
+        }
+        case 'probe': throw new Error('probes run in a worker of their own (worker.ts), not in a training session');
         case 'inspect':
         case 'inspectWindow':
         case 'sample': return await this.withRun(cmd.runId, (r) => this.exclusive(() => tryModel(cmd, r.trainer, this.post)));
@@ -97,11 +123,11 @@ export class Session {
     }
   }
 
-  private async init(choice: BackendChoice): Promise<void> {
+  private async init(choice: BackendChoice, chosen = false): Promise<void> {
     const r = this.current;
     if (r && LIVE.includes(r.state)) throw new Error('pause or stop the run before switching the backend');
     if (r?.trainer) await this.exclusive(async () => release(r));
-    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f));
+    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f), chosen);
     const info = await this.backend.catch((e: unknown) => {
       this.backend = undefined;
       throw e;
@@ -114,7 +140,7 @@ export class Session {
     else await this.backend;
   }
 
-  private async begin(runId: string, prepare: () => Promise<PreparedRun>, how: { imported?: boolean; holdFirst?: boolean; keep?: boolean }): Promise<void> {
+  private async begin(runId: string, prepare: () => Promise<PreparedRun>, how: Begin): Promise<void> {
     const { imported = false, holdFirst = false, keep = false } = how;
     await this.ensureBackend();
     const prepared = await prepare(); // throws before anything changes
@@ -125,18 +151,32 @@ export class Session {
     await this.exclusive(async () => {
       const trainer = Trainer.create(prepared.run, { ...prepared.options, series: this.inputs.series, text }); // throws: the old run stays
       if (old) release(old);
-      const r: Run = { id: runId, config: prepared.run, trainer, target: Math.max(prepared.run.train.steps, trainer.step), state: 'starting', activeMs: 0, lastEvalStep: -1, keep };
+      const target = Math.max(how.target ?? prepared.run.train.steps, trainer.step);
+      const r: Run = {
+        id: runId, config: prepared.run, trainer, target, state: 'starting', activeMs: how.activeMs ?? 0, lastEvalStep: -1, keep, phase: 'training', queued: 0, readOnce: false,
+        recorder: new Recorder(runId, {
+          post: this.post,
+          progress: () => ({ step: r.trainer?.step ?? r.snapshot?.step ?? 0, targetSteps: r.target, activeMs: activeMs(r), phase: r.phase }),
+          warn: (message) => this.post({ type: 'warning', runId, message }),
+        }, keep ? this.env.store : undefined),
+      };
       this.current = r;
+      r.recorder.begin(trainer.step);
+      // Step events come in bursts, one per queued step, when a read-back lands (whoever asked for it).
       trainer.subscribe((e) => {
-        if (e.type === 'step') this.post({ type: 'step', runId, metrics: e.metrics });
-        else this.post({ type: 'eval', runId, metrics: e.metrics });
+        if (e.type === 'step') {
+          r.recorder.step(e.metrics);
+          r.recorder.memory(e.metrics.step, memoryOf(e.metrics));
+        } else r.recorder.eval(e.metrics);
       });
       this.post({
         type: 'started', runId, config: prepared.run, parameterCount: parameterCountOf(prepared.run.model),
         startStep: trainer.step, targetSteps: r.target, imported, ...(prepared.notes.length ? { note: prepared.notes.join('; ') } : {}),
       });
       this.setState(r, 'starting');
-      await this.snapshot(r);
+      // In memory only: exportable should the first steps fail. Nothing is stored yet: a run
+      // without a checkpoint starts again from its seed, which gives the same weights.
+      await this.snapshot(r, false);
       if (imported) {
         await this.evaluate(r);
         if (r.state === 'starting' || r.state === 'pausing') this.setState(r, 'paused');
@@ -171,7 +211,12 @@ export class Session {
   private async loop(r: Run): Promise<void> {
     try {
       while (r.state === 'running' && r.trainer && r.trainer.step < r.target) {
-        await this.hold.take(() => this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 }), HOLD_MAX_MS);
+        // A quiet device while the page draws: nothing left queued on it.
+        if (this.hold.requested && r.queued > 0) await this.exclusive(() => this.readBack(r));
+        await this.hold.take(() => {
+          r.recorder.flush(); // the page draws what has happened up to here
+          this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 });
+        }, HOLD_MAX_MS);
         await this.exclusive(() => this.oneStep(r));
         await this.yield();
       }
@@ -182,23 +227,43 @@ export class Session {
     }
   }
 
+  /**
+   * Queues one step; reads the queued ones back when the window is full (`train.readbackEvery`),
+   * before an evaluation and at the target. Between steps the loop yields, so a pause or a stop
+   * lands at the next step boundary (and `settle` reads back what is still queued).
+   */
   private async oneStep(r: Run): Promise<void> {
     if (r.state !== 'running' || !r.trainer) return;
-    const metrics = await r.trainer.trainStep();
-    if ((r.state as RunState) === 'failed') return; // failed while the step ran (device lost)
-    this.post({ type: 'memory', runId: r.id, step: metrics.step, memory: memoryOf(metrics) });
+    await r.trainer.queueStep();
+    r.queued++;
     const step = r.trainer.step;
-    if (step === r.config.train.steps) await this.evaluate(r, true);
-    else if (step % r.config.train.evalEvery === 0 || step === r.target) await this.evaluate(r);
-    this.progress(r, 'training');
+    // Its last step, as configured or as far as it was asked to go (a resumed run's file keeps its first `steps`).
+    const end = step === r.config.train.steps || step === r.target;
+    const evaluates = end || step % r.config.train.evalEvery === 0;
+    if (!evaluates && r.readOnce && r.queued < r.config.train.readbackEvery) return;
+    await this.readBack(r);
+    if ((r.state as RunState) === 'failed') return; // failed while the steps ran (device lost)
+    if (evaluates) await this.evaluate(r, end);
+    this.phase(r, 'training');
+    r.recorder.tick();
+  }
+
+  /** Reads every queued step back (their step events reach the recorder); a diverged loss throws. */
+  private async readBack(r: Run): Promise<void> {
+    if (!r.trainer || r.queued === 0) return;
+    r.queued = 0;
+    r.readOnce = true;
+    await r.trainer.flush();
   }
 
   /** The loop ended without failing: paused, stopped or finished. */
   private async settle(r: Run): Promise<void> {
+    await this.readBack(r);
     account(r);
     const next: RunState = r.state === 'pausing' ? 'paused' : r.state === 'stopping' ? 'stopped' : 'done';
     if (next === 'stopped' && r.trainer && r.lastEvalStep !== r.trainer.step) await this.evaluate(r);
     if (r.trainer && r.snapshot?.step !== r.trainer.step) await this.snapshot(r);
+    else await r.recorder.save();
     this.setState(r, next);
   }
 
@@ -242,29 +307,41 @@ export class Session {
   private async export(runId: string, requestId: number): Promise<void> {
     const r = this.find(runId);
     await this.exclusive(async () => {
-      this.progress(r, 'exporting');
+      this.phase(r, 'exporting');
+      await this.readBack(r).catch(() => undefined); // a diverged step: the last good weights below
       this.post({ type: 'exported', runId, requestId, ...(await weightsText(r)) });
+      this.phase(r, 'training');
     });
   }
 
   /** The validation split's metrics; `end`: every split that closes a run (a forecast's test split too). */
   private async evaluate(r: Run, end = false): Promise<void> {
     if (!r.trainer) throw new Error('this run has no live model to evaluate');
-    this.progress(r, 'evaluating');
+    await this.readBack(r);
+    this.phase(r, 'evaluating');
     const m = end ? (await r.trainer.evaluateEnd())[0]! : await r.trainer.evaluate();
     r.lastEvalStep = m.step;
     if (Number.isFinite(m.loss)) await this.snapshot(r);
+    this.phase(r, 'training');
   }
 
-  /** Keeps the last good weights, and hands them to the page when it keeps the run. */
-  private async snapshot(r: Run): Promise<void> {
+  /**
+   * Keeps the last good weights; for a kept run (`store`) they are stored with the metrics up to
+   * them (one transaction), and the page hears which step is saved once the write landed.
+   */
+  private async snapshot(r: Run, store = true): Promise<void> {
+    if (r.state === 'failed') return; // failed meanwhile (a lost device): the last good weights stay
     await takeSnapshot(r);
-    if (r.keep && r.snapshot) this.post({ type: 'checkpoint', runId: r.id, step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) });
+    if (!store || !r.keep || !r.snapshot) return;
+    const { step, doc } = r.snapshot;
+    if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
+    this.post({ type: 'checkpoint', runId: r.id, step });
   }
 
   private fail(r: Run, e: unknown): void {
     if (r.state === 'failed') return;
     account(r);
+    void r.recorder.save();
     const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
     this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
     this.setState(r, 'failed', c.message);
@@ -280,12 +357,16 @@ export class Session {
 
   private setState(r: Run, state: RunState, message?: string): void {
     r.state = state;
+    r.recorder.flush(); // every step before the change reaches the page first
     const step = r.trainer?.step ?? r.snapshot?.step ?? 0;
     this.post({ type: 'state', runId: r.id, state, step, targetSteps: r.target, ...(message ? { message } : {}) });
   }
 
-  private progress(r: Run, phase: 'training' | 'evaluating' | 'exporting'): void {
-    this.post({ type: 'progress', runId: r.id, step: r.trainer?.step ?? 0, targetSteps: r.target, phase, activeMs: activeMs(r) });
+  /** What the run does now; the page hears of a change at once (after the metrics before it). */
+  private phase(r: Run, phase: Run['phase']): void {
+    if (r.phase === phase) return;
+    r.phase = phase;
+    r.recorder.flush();
   }
 
   private find(runId: string): Run {

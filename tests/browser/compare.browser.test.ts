@@ -48,7 +48,7 @@ async function waitForStatuses(page: Page, wanted: string[], timeout = 240_000):
 async function curves(page: Page, chart: string): Promise<number> {
   await page.locator(`[data-chart="${chart}"]`).scrollIntoViewIfNeeded();
   await page.waitForTimeout(800); // a draw window
-  return page.locator(`[data-chart="${chart}"] g.recharts-line`).evaluateAll((lines) => lines.filter((g) => g.querySelector('path.recharts-line-curve, .recharts-line-dot')).length);
+  return page.locator(`[data-chart="${chart}"] g.plot-series`).evaluateAll((lines) => lines.filter((g) => (g.querySelector('path.plot-line')?.getAttribute('d') ?? '') !== '' || g.querySelector('.plot-dots circle')).length);
 }
 
 /** A column's cells, by its header's text (the first column is the row header). */
@@ -74,6 +74,8 @@ describe('comparisons, kept runs, share links and try-it (wasm)', () => {
     await page.getByRole('button', { name: 'Run grid' }).click();
     await rows(page).nth(3).waitFor();
     expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))).toEqual(GRID);
+    // Watched as a user would, with the runs table in view (the card redraws only then while a run trains).
+    await rows(page).nth(3).scrollIntoViewIfNeeded();
     // Reload while the last run trains, once it has saved checkpoints (at every evaluation).
     await page.waitForFunction(
       ([name, after]) => {
@@ -101,7 +103,7 @@ describe('comparisons, kept runs, share links and try-it (wasm)', () => {
     expect(await curves(page, 'compare-loss')).toBe(4);
     // The resumed run's loss curve covers every step once.
     expect(await curves(page, 'loss')).toBeGreaterThan(0);
-    const steps = await page.evaluate(() => document.querySelector('[data-chart="loss"] path.recharts-line-curve')?.getAttribute('d')?.match(/,/g)?.length ?? 0);
+    const steps = await page.evaluate(() => document.querySelector('[data-chart="loss"] path.plot-line')?.getAttribute('d')?.match(/,/g)?.length ?? 0);
     expect(steps).toBe(STEPS);
     // The summary table marks the best of each column and sorts.
     expect(await page.locator('table[aria-label="Comparison summary"] td.best').count()).toBeGreaterThan(0);

@@ -38,13 +38,13 @@ it('trains the forecast preset from the page and shows forecasts, baselines and 
   expect(await summaryValue(page, 'Test MSE')).toMatch(/^[\d.]+ \(linear 0\.685\d*\)$/);
   const panel = page.getByTestId('forecast-panel');
   await panel.getByText(/^Window 1 of \d+ \(targets from row \d+\)$/).waitFor({ timeout: 30_000 });
-  await panel.locator('path.recharts-line-curve').first().waitFor();
+  await panel.locator('path.plot-line').first().waitFor();
   expect(await panel.getByTestId('attention-heatmap').count()).toBe(2); // both heads of layer 1
   const slider = panel.getByRole('slider');
   await slider.focus();
   for (let i = 0; i < 10; i++) await slider.press('ArrowRight');
   await panel.getByText(/^Window 11 of/).waitFor({ timeout: 30_000 });
-  await page.locator('[data-chart="forecast-mse"] path.recharts-line-curve').first().waitFor();
+  await page.locator('[data-chart="forecast-mse"] path.plot-line').first().waitFor();
   await panel.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ARTIFACTS, 'forecast.png'), fullPage: true });
   expect(errors).toEqual([]);

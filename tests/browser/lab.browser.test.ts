@@ -7,11 +7,11 @@ import { parseRunConfig } from '../../src/engine/runConfig';
 import { parseWeightsText, WEIGHTS_FORMAT, WEIGHTS_VERSION } from '../../src/engine/weights/format';
 import { TINY_CONFIG } from '../../src/ui/config/presets';
 import type { Browser } from './harness';
-import { ARTIFACTS, framesBetween, lineYs, longTasksBetween, now, openApp, setField, summaryValue, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
+import { ARTIFACTS, chartDrawsBetween, framesBetween, lineYs, longTasksBetween, mainAction, now, openApp, setField, summaryValue, unnamedControls, waitForBackend, waitForState, watchLongTasks } from './lab/driver';
 
 /**
- * The built lab page in headless Chromium: train a tiny config on WebGPU (SwiftShader) from the
- * UI, watch the loss fall on the chart and the memory chart fill, export the weights and check
+ * The built lab page in headless Chromium: train a tiny config on WebGPU (SwiftShader, asked
+ * for with ?backend=webgpu: on its own the page picks the faster wasm backend) from the UI, watch the loss fall on the chart and the memory chart fill, export the weights and check
  * them against the reference format, import them back (a bad file first), continue training,
  * and do it again on the wasm backend the page falls back to. No console errors, and no
  * main-thread long task while training.
@@ -56,8 +56,9 @@ async function trainFromTheUi(page: Page, label: string): Promise<void> {
   await page.getByText('valid', { exact: true }).waitFor();
   await page.getByTestId('predicted-peak').waitFor();
   await shot(page, `lab-${label}-before.png`);
-  const start = page.getByRole('button', { name: 'Start', exact: true });
-  expect(await start.isEnabled()).toBe(true);
+  const start = mainAction(page);
+  expect(await start.textContent()).toBe('Start');
+  expect(await start.getAttribute('aria-disabled')).toBeNull();
   const t0 = await now(page);
   await start.click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 12, null, { timeout: 300_000, polling: 500 });
@@ -72,7 +73,7 @@ async function trainFromTheUi(page: Page, label: string): Promise<void> {
   // The loss falls on the chart: the smoothed line ends lower (larger y) than it starts. Charts
   // redraw a few times a second, so the last steps may take a moment to show.
   await page.waitForFunction(
-    ([color, n]) => (document.querySelector(`[data-chart="loss"] path.recharts-line-curve[stroke="${color}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) >= Number(n),
+    ([color, n]) => (document.querySelector(`[data-chart="loss"] path.plot-line[stroke="${color}"]`)?.getAttribute('d')?.match(/,/g)?.length ?? 0) >= Number(n),
     [TRAIN_COLOR, STEPS] as const,
     { timeout: 10_000 },
   );
@@ -81,14 +82,14 @@ async function trainFromTheUi(page: Page, label: string): Promise<void> {
   expect(ys.at(-1)! - ys[0]!).toBeGreaterThan(20);
   // The memory chart is populated: the backend's in-use line, and the engine's stacked areas when it reports them.
   const memory = page.locator('[data-chart="memory"]');
-  expect(await memory.locator('path.recharts-line-curve').count()).toBeGreaterThan(0);
+  expect(await memory.locator('path.plot-line').count()).toBeGreaterThan(0);
   if (!(await memory.getByText('reports no per-category breakdown').count())) {
-    expect(await memory.locator('path.recharts-area-area').count()).toBe(6);
+    expect(await memory.locator('path.plot-area').count()).toBe(6);
   }
-  expect(await page.locator('[data-chart="accuracy"] path.recharts-line-curve').count()).toBe(2);
+  expect(await page.locator('[data-chart="accuracy"] path.plot-line').count()).toBe(2);
   await shot(page, `lab-${label}-done.png`);
   const long = (await longTasksBetween(page, t0, t1)).filter((t) => t.start + t.duration < s0 || t.start > s1);
-  expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms, screenshot ${Math.round(s0)}–${Math.round(s1)}); frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
+  expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms, screenshot ${Math.round(s0)}–${Math.round(s1)}); slowest chart draws (ms): ${await chartDrawsBetween(page, t0, t1)}; frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
 }
 
 async function exportWeights(page: Page): Promise<string> {
@@ -100,21 +101,15 @@ async function exportWeights(page: Page): Promise<string> {
 describe('the lab page on WebGPU (SwiftShader)', () => {
   let exported = '';
 
-  it('opens on WebGPU and shows the adapter', async () => {
+  it('opens on WebGPU when asked and shows the adapter', async () => {
     const { page } = browser;
-    await page.goto(`${url}?preset=tiny`);
+    await page.goto(`${url}?preset=tiny&backend=webgpu`);
     expect(await waitForBackend(page)).toBe('WebGPU');
     expect(await page.getByRole('list', { name: 'Backends tried' }).textContent()).toContain('WebGPU: in use');
     expect(await page.locator('.adapter summary').textContent()).toMatch(/^Adapter: /);
     expect(await page.getByText('Cross-origin isolated').count()).toBe(1);
-    // Every control has an accessible name (its label, its text or aria-label).
-    const unnamed = await page.evaluate(() =>
-      [...document.querySelectorAll('button, input, select')].filter((el) => {
-        const e = el as HTMLInputElement;
-        const name = e.getAttribute('aria-label') || (e.labels && [...e.labels].map((l) => l.textContent).join('').trim()) || (el.tagName === 'BUTTON' && el.textContent?.trim());
-        return !name;
-      }).map((el) => el.outerHTML.slice(0, 80)));
-    expect(unnamed).toEqual([]);
+    // Every control has a name of its own (its label, its text or aria-label), not just its value.
+    expect(await unnamedControls(page)).toEqual([]);
   }, 180_000);
 
   it('trains a tiny config from the UI: the loss falls, memory fills, no long tasks', async () => {
@@ -170,8 +165,10 @@ describe('the lab page on WebGPU (SwiftShader)', () => {
     const valLoss = await summaryValue(page, 'Val loss');
     await page.getByTestId('weights-file').setInputFiles({ name: 'w.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
     await page.getByText(`Imported weights at step ${STEPS}`).waitFor({ timeout: 120_000 });
-    expect(await waitForState(page, ['paused'], 120_000)).toBe('paused');
-    await page.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] .recharts-line-dots circle').length > 0, null, { timeout: 60_000 });
+    // Loaded at its step and waiting: not "paused 24/24".
+    expect(await waitForState(page, ['loaded'], 120_000)).toBe('loaded');
+    expect(await page.locator('.progress-text').textContent()).not.toContain(`/ ${STEPS}`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart="accuracy"] .plot-dots circle').length > 0, null, { timeout: 60_000 });
     expect(await summaryValue(page, 'Val loss')).toBe(valLoss);
     await page.getByLabel('Train to step').fill(String(STEPS + 4));
     await page.getByRole('button', { name: 'Resume', exact: true }).click();

@@ -53,7 +53,7 @@ describe('a text run in the page (wasm)', () => {
     expect(await page.locator('[data-chart="samples"] li').first().getAttribute('data-step')).toBe(String(STEPS));
     expect(await page.locator('[data-chart="samples"] .sample-prompt').first().textContent()).not.toBe('');
     await page.locator('[data-chart="bits-per-char"]').scrollIntoViewIfNeeded();
-    await page.waitForFunction(() => document.querySelector('[data-chart="bits-per-char"] path.recharts-line-curve') !== null, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('[data-chart="bits-per-char"] path.plot-line') !== null, null, { timeout: 30_000 });
     expect(Number.parseFloat((await summaryValue(page, 'Bits per character')) ?? '')).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'text-run.png'), fullPage: true });
   }, 400_000);

@@ -7,7 +7,7 @@ import { TINY_CONFIG } from '../../src/ui/config/presets';
 import { READY, renderLab } from './fakeLab';
 
 beforeAll(() => {
-  // recharts' ResponsiveContainer watches its size; jsdom has no ResizeObserver.
+  // The plots follow their cards' size; jsdom has no ResizeObserver.
   globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as unknown as typeof ResizeObserver;
 });
 afterEach(cleanup);
@@ -19,7 +19,9 @@ const errorsOf = (input: HTMLElement) => {
   const id = input.getAttribute('aria-describedby')?.split(' ').find((x) => x.endsWith('-error'));
   return id ? document.getElementById(id)?.textContent ?? '' : '';
 };
-const start = () => screen.getByRole('button', { name: 'Start' }) as HTMLButtonElement;
+/** The run bar's main button: Start, then Pause, then Resume. It is never `disabled` (focus stays on it), only aria-disabled. */
+const main = () => screen.getByTestId('main-action') as HTMLButtonElement;
+const blocked = () => main().getAttribute('aria-disabled') === 'true';
 
 async function retype(name: string, text: string) {
   const input = field(name);
@@ -32,9 +34,10 @@ describe('config panel', () => {
   it('starts valid, and Start waits for the backend', () => {
     const lab = renderLab(TINY_CONFIG);
     expect(screen.getByText('valid')).toBeTruthy();
-    expect(start().disabled).toBe(true);
+    expect(main().textContent).toBe('Start');
+    expect(blocked()).toBe(true);
     act(() => lab.emit(READY));
-    expect(start().disabled).toBe(false);
+    expect(blocked()).toBe(false);
   });
 
   it("shows the engine's message under the field as you type, and disables Start while invalid", async () => {
@@ -43,11 +46,26 @@ describe('config panel', () => {
     const lr = await retype('Learning rate', '-1');
     expect(lr.getAttribute('aria-invalid')).toBe('true');
     expect(errorsOf(lr)).toBe('must be ≥ 0 (got -1)');
-    expect(start().disabled).toBe(true);
+    expect(blocked()).toBe(true);
+    expect(main().title).toBe('fix the configuration first');
     await retype('Learning rate', '0.02');
     expect(lr.hasAttribute('aria-invalid')).toBe(false);
     expect(errorsOf(lr)).toBe('');
-    expect(start().disabled).toBe(false);
+    expect(blocked()).toBe(false);
+  });
+
+  it('offers the read-back window with the bounds and default the engine declares, and sends it', async () => {
+    const lab = renderLab(TINY_CONFIG);
+    act(() => lab.emit(READY));
+    const every = field('Read back every (steps)');
+    expect(every.placeholder).toBe('8');
+    expect(document.getElementById(every.getAttribute('aria-describedby')!)!.textContent).toMatch(/from 1 to 1000$/);
+    await retype('Read back every (steps)', '1001');
+    expect(errorsOf(every)).toMatch(/1000/);
+    await retype('Read back every (steps)', '4');
+    expect(errorsOf(every)).toBe('');
+    await userEvent.click(main());
+    expect(lab.sent.find((c) => c.type === 'start')).toMatchObject({ config: { train: { readbackEvery: 4 } } });
   });
 
   it('passes text that is not a number to the engine, which names it', async () => {
@@ -100,7 +118,7 @@ describe('config panel', () => {
     const lab = renderLab(TINY_CONFIG);
     act(() => lab.emit(READY));
     await retype('Steps', '12');
-    await userEvent.click(start());
+    await userEvent.click(main());
     const cmd = lab.sent.find((c) => c.type === 'start');
     expect(cmd?.type === 'start' && parseRunConfig(cmd.config)).toEqual(parseRunConfig({ ...TINY_CONFIG, train: { ...TINY_CONFIG.train, steps: 12 } }));
     const runId = cmd?.type === 'start' ? cmd.runId : '';
@@ -111,15 +129,17 @@ describe('config panel', () => {
     });
     expect(field('Steps').matches(':disabled')).toBe(true);
     expect(field('Learning rate').matches(':disabled')).toBe(true);
-    expect(start().disabled).toBe(true);
-    expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(main().textContent).toBe('Pause');
+    expect(blocked()).toBe(false);
+    expect(document.activeElement).toBe(main()); // focus stays on the run bar after Start
     act(() => lab.emit({ type: 'state', runId, state: 'paused', step: 5, targetSteps: 12 }));
     expect(field('Learning rate').matches(':disabled')).toBe(true); // the panel shows the paused run's config
     const until = screen.getByLabelText('Train to step') as HTMLInputElement;
     expect(until.value).toBe('12');
     await userEvent.clear(until);
     await userEvent.type(until, '20');
-    await userEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    expect(main().textContent).toBe('Resume');
+    await userEvent.click(main());
     expect(lab.sent.at(-1)).toEqual({ type: 'resume', runId, steps: 20 });
   });
 
@@ -131,5 +151,39 @@ describe('config panel', () => {
     expect(field('Encoder layers').value).toBe('');
     expect(field('Architecture').value).toBe('decoder-only');
     expect(form().queryAllByText(/must be/)).toEqual([]);
+  });
+});
+
+describe('what the page says and how the keyboard drives it', () => {
+  it('says in the checkpointing field that fp16 recomputes every layer anyway', async () => {
+    renderLab(TINY_CONFIG);
+    const checkpointing = field('Checkpointing');
+    expect(checkpointing.textContent).toContain('none');
+    expect(checkpointing.textContent).not.toContain('per layer anyway');
+    await userEvent.selectOptions(field('Precision'), 'fp16');
+    expect((field('Checkpointing') as unknown as HTMLSelectElement).selectedOptions[0]!.textContent).toBe('none (per layer anyway under fp16)');
+    const help = document.getElementById(field('Checkpointing').getAttribute('aria-describedby')!.split(' ').find((x) => x.endsWith('-help'))!)!;
+    expect(help.textContent).toBe('fp16 keeps activations at half size by recomputing each layer in the backward pass, so “none” trains as “layers”');
+  });
+
+  it('starts and pauses with Space when focus is not in a field, and leaves Space to the fields', async () => {
+    const lab = renderLab(TINY_CONFIG);
+    act(() => lab.emit(READY));
+    await userEvent.click(field('Steps'));
+    await userEvent.keyboard(' ');
+    expect(lab.sent.some((c) => c.type === 'start')).toBe(false); // a space typed into the field
+    (document.activeElement as HTMLElement).blur();
+    await userEvent.keyboard(' ');
+    const cmd = lab.sent.find((c) => c.type === 'start');
+    expect(cmd).toBeDefined();
+    expect(document.activeElement).toBe(main());
+    const runId = cmd?.type === 'start' ? cmd.runId : '';
+    act(() => {
+      lab.emit({ type: 'started', runId, config: parseRunConfig(TINY_CONFIG), parameterCount: 100, startStep: 0, targetSteps: 40, imported: false });
+      lab.emit({ type: 'state', runId, state: 'running', step: 0, targetSteps: 40 });
+    });
+    (document.activeElement as HTMLElement).blur();
+    await userEvent.keyboard(' ');
+    expect(lab.sent.at(-1)).toEqual({ type: 'pause', runId });
   });
 });

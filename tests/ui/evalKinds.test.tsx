@@ -6,13 +6,13 @@ import { parseLabRunConfig, type LabRunConfig } from '../../src/engine/runConfig
 import type { EvalMetrics } from '../../src/engine/train/trainer';
 import { comparedMetrics, evalPlanOf } from '../../src/tasks/metrics';
 import { columnsFor, summaryRow } from '../../src/ui/compare/summary';
-import { metricsFor } from '../../src/ui/compare/series';
+import { metricsFor, settingColumns } from '../../src/ui/compare/series';
 import { PRESETS, TINY_CONFIG } from '../../src/ui/config/presets';
 import { uiSeries } from '../../src/ui/forecast/files';
 import type { ShelfRun } from '../../src/ui/lab/library';
 import { RunMetrics } from '../../src/ui/lab/metrics';
 import { comparisonFileText, parseComparisonFile } from '../../src/ui/storage/comparisonFile';
-import { READY, renderLab } from './fakeLab';
+import { metricsEvent, READY, renderLab } from './fakeLab';
 
 /*
  * The three kinds of evaluation (src/tasks/metrics.ts) side by side: one module decides what each
@@ -65,22 +65,32 @@ describe('one evaluation plan per task', () => {
 
   it('compares each task’s own metric, from the validation lines only', () => {
     const keys = (...kinds: (keyof typeof CONFIGS)[]) => columnsFor(kinds.map(shelfRun)).map((c) => c.key);
-    expect(keys('forecast')).toEqual(['finalValLoss', 'bestValLoss', 'mae', 'peakMeasured', 'peakPredicted', 'tokensPerSec', 'wallMs', 'skipped']);
+    expect(keys('forecast')).toEqual(['finalValLoss', 'bestValLoss', 'mae', 'peakMeasured', 'peakPredicted', 'tokensPerSec', 'stepMs', 'wallMs', 'skipped']);
     expect(keys('answers', 'text', 'forecast').slice(0, 5)).toEqual(['finalValLoss', 'bestValLoss', 'exactMatch', 'bitsPerChar', 'mae']);
     expect(metricsFor([CONFIGS.text, CONFIGS.forecast])).toEqual(['loss', 'valLoss', 'bitsPerChar', 'mae', 'lr', 'gradNorm', 'lossScale', 'tokensPerSec', 'memory']);
     const row = summaryRow(shelfRun('forecast'));
     expect([row.finalValLoss, row.mae, row.exactMatch]).toEqual([0.9, 0.7, undefined]); // the test line is not the last validation
   });
 
+  it('names the task knobs that differ between runs in the runs table: a text run’s tokenizer and context, a forecast’s window', () => {
+    const withTask = (c: LabRunConfig, task: Record<string, unknown>) => ({ ...c, task: { ...c.task, ...task } }) as LabRunConfig;
+    const text = settingColumns([CONFIGS.text, withTask(CONFIGS.text, { tokenizer: 'bpe', vocabSize: 300, contextLength: 48 })]);
+    expect(text.map((c) => c.label)).toEqual(expect.arrayContaining(['tokenizer', 'vocabSize', 'contextLength']));
+    const forecast = settingColumns([CONFIGS.forecast, withTask(CONFIGS.forecast, { lookback: 28 })]);
+    expect(forecast.map((c) => [c.label, c.value(CONFIGS.forecast)])).toEqual([['lookback', String((CONFIGS.forecast.task as { lookback: number }).lookback)]]);
+  });
+
   it('keeps every kind’s lines in a comparison file: samples, test splits, NaN as null', () => {
     const runs = (['answers', 'text', 'forecast'] as const).map(shelfRun);
     runs[1]!.metrics.addEval({ step: 20, split: 'val', loss: Number.NaN, bitsPerChar: Number.NaN, tokenAccuracy: 0 });
     const text = comparisonFileText({ id: 'c', name: 'kinds', createdAt: 0 }, runs.map((r) => ({ ...r, metrics: r.metrics.toData() })), []);
-    const read = parseComparisonFile(text, (prefix) => `${prefix}-1`);
+    let n = 0;
+    const read = parseComparisonFile(text, (prefix) => `${prefix}-${++n}`);
     expect(read.runs.map((r) => r.config)).toEqual(runs.map((r) => r.config));
-    expect(read.runs[1]!.metrics.evals[0]!.sample).toEqual({ prompt: 'Alice', text: ' was here' });
-    expect(read.runs[1]!.metrics.evals[1]!.bitsPerChar).toBeNaN();
-    expect(read.runs[2]!.metrics.evals).toEqual(EVALS.forecast);
+    const history = read.runs.map((r) => read.metrics.get(r.id)!);
+    expect(history[1]!.evals[0]!.sample).toEqual({ prompt: 'Alice', text: ' was here' });
+    expect(history[1]!.evals[1]!.bitsPerChar).toBeNaN();
+    expect(history[2]!.evals).toEqual(EVALS.forecast);
   });
 });
 
@@ -89,8 +99,7 @@ describe('the page draws each kind of run as its plan says', () => {
     const lab = renderLab(TINY_CONFIG);
     act(() => lab.emit(READY));
     act(() => lab.emit({ type: 'started', runId: 'r', config: CONFIGS[kind], parameterCount: 100, startStep: 0, targetSteps: 10, imported: false }));
-    act(() => lab.emit({ type: 'step', runId: 'r', metrics: { step: 0, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 10, stepMs: 1 } }));
-    for (const metrics of EVALS[kind]) act(() => lab.emit({ type: 'eval', runId: 'r', metrics }));
+    act(() => lab.emit(metricsEvent('r', { steps: [{ step: 0, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 10, stepMs: 1 }], evals: EVALS[kind] })));
     return lab;
   };
   const charts = () => [...document.querySelectorAll('[data-chart]')].map((c) => c.getAttribute('data-chart'));

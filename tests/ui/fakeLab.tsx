@@ -5,17 +5,19 @@ import { draftFrom } from '../../src/ui/config/draft';
 import { LabContext } from '../../src/ui/lab/context';
 import { LabController } from '../../src/ui/lab/controller';
 import { LabStore } from '../../src/ui/lab/store';
+import type { EvalMetrics, StepMetrics } from '../../src/engine/train/trainer';
+import { addStep, emptyMetrics } from '../../src/worker/metricsData';
 import type { Command, WorkerEvent } from '../../src/worker/protocol';
 
 export function renderLab(config: unknown) {
   const sent: Command[] = [];
   let listener: (e: WorkerEvent) => void = () => {};
   const downloads: { filename: string; text: string }[] = [];
-  const store = new LabStore('auto', { schedule: (flush) => queueMicrotask(flush) });
+  const store = new LabStore('auto', { later: (flush) => queueMicrotask(flush), soon: (flush) => flush() });
   const lab = new LabController(
     { post: (cmd) => sent.push(cmd), listen: (l) => (listener = l) },
     store,
-    (filename, text) => downloads.push({ filename, text }),
+    (filename, text) => downloads.push({ filename, text: String(text) }),
   );
   const view = render(
     <LabContext value={lab}>
@@ -26,3 +28,11 @@ export function renderLab(config: unknown) {
 }
 
 export const READY: WorkerEvent = { type: 'ready', runId: null, backend: 'webgpu', attempts: [{ backend: 'webgpu', ok: true }], isolated: true };
+
+/** A metrics batch as the worker sends it: these steps and evaluations. */
+export function metricsEvent(runId: string, part: { steps?: StepMetrics[]; evals?: EvalMetrics[] }): WorkerEvent {
+  const data = emptyMetrics();
+  for (const s of part.steps ?? []) addStep(data, s);
+  data.evals.push(...(part.evals ?? []));
+  return { type: 'metrics', runId, data };
+}

@@ -7,7 +7,7 @@ import { draftFrom, toRaw, validate } from '../../src/ui/config/draft';
 import { PRESETS } from '../../src/ui/config/presets';
 import { buildGrid } from '../../src/ui/compare/grid';
 import { droppedFiles, uiSeries } from '../../src/ui/forecast/files';
-import { READY, renderLab } from './fakeLab';
+import { metricsEvent, READY, renderLab } from './fakeLab';
 
 beforeAll(() => {
   globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as unknown as typeof ResizeObserver;
@@ -52,7 +52,7 @@ describe('forecasts in the page', () => {
     act(() => lab.emit(READY));
     const config = parseLabRunConfig(PRESET, uiSeries);
     act(() => lab.emit({ type: 'started', runId: 'r', config, parameterCount: 100, startStep: 0, targetSteps: 400, imported: false }));
-    act(() => lab.emit({ type: 'eval', runId: 'r', metrics: { step: 100, split: 'val', loss: 0.95, mse: 0.95, mae: 0.7, linearMse: 0.935, repeatLastMse: 1.71, linearMae: 0.7, repeatLastMae: 1 } }));
+    act(() => lab.emit(metricsEvent('r', { evals: [{ step: 100, split: 'val', loss: 0.95, mse: 0.95, mae: 0.7, linearMse: 0.935, repeatLastMse: 1.71, linearMae: 0.7, repeatLastMae: 1 }] })));
     await screen.findByText('Validation MSE and baselines');
     expect(screen.getByText('linear 0.935')).toBeTruthy();
     const ask = lab.sent.filter((c) => c.type === 'inspectWindow').at(-1) as { requestId: number; split: string; index: number };

@@ -5,12 +5,13 @@ import { TINY_CONFIG } from '../../src/ui/config/presets';
 import { metricsCsv } from '../../src/ui/lab/metrics';
 import { downsample, MAX_POINTS, smooth } from '../../src/ui/lab/series';
 import { LabStore } from '../../src/ui/lab/store';
-import type { WorkerEvent } from '../../src/worker/protocol';
+import { addMemory, addStep, emptyMetrics } from '../../src/worker/metricsData';
+import type { MemoryBreakdown, WorkerEvent } from '../../src/worker/protocol';
 
-/** A store whose flushes run only when the test says so. */
+/** A store whose metric flushes run only when the test says so (control events flush at once). */
 function manualStore() {
   const queued: (() => void)[] = [];
-  const store = new LabStore('auto', { schedule: (flush) => queued.push(flush) });
+  const store = new LabStore('auto', { later: (flush) => queued.push(flush), soon: (flush) => flush() });
   let renders = 0;
   store.subscribe(() => renders++);
   return { store, runQueued: () => queued.splice(0).forEach((f) => f()), renders: () => renders, queued };
@@ -18,16 +19,24 @@ function manualStore() {
 
 const config = parseRunConfig(TINY_CONFIG);
 const started = (runId: string): WorkerEvent => ({ type: 'started', runId, config, parameterCount: 10, startStep: 0, targetSteps: 10_000, imported: false });
-const step = (runId: string, s: number, extra: Partial<StepMetrics> = {}): WorkerEvent => ({
-  type: 'step', runId, metrics: { step: s, loss: 2 / (1 + s / 100), lr: 0.01, gradNorm: 1, tokensPerSec: 1000, stepMs: 5, ...extra },
-});
+/** A worker batch of steps `from`..`to`-1. */
+const steps = (runId: string, from: number, to: number, extra: Partial<StepMetrics> = {}): WorkerEvent => {
+  const data = emptyMetrics();
+  for (let s = from; s < to; s++) addStep(data, { step: s, loss: 2 / (1 + s / 100), lr: 0.01, gradNorm: 1, tokensPerSec: 1000, stepMs: 5, ...extra });
+  return { type: 'metrics', runId, data };
+};
+const step = (runId: string, s: number, extra: Partial<StepMetrics> = {}) => steps(runId, s, s + 1, extra);
+const progress = (runId: string, s: number): WorkerEvent => ({ type: 'progress', runId, step: s, targetSteps: 10_000, phase: 'training', activeMs: s * 5 });
 
 describe('lab store', () => {
-  it('batches metric events: one render per flush, however many steps arrived', () => {
+  it('batches metric events: one render per flush, however many batches arrived', () => {
     const { store, runQueued, renders, queued } = manualStore();
     store.receive(started('a'));
     const before = renders();
-    for (let s = 0; s < 10_000; s++) store.receive(step('a', s));
+    for (let s = 0; s < 10_000; s += 100) {
+      store.receive(steps('a', s, s + 100));
+      store.receive(progress('a', s + 100));
+    }
     expect(renders()).toBe(before); // nothing applied yet
     expect(queued).toHaveLength(1); // one flush scheduled for the whole burst
     expect(store.getState().run!.metrics.length).toBe(0);
@@ -36,6 +45,31 @@ describe('lab store', () => {
     const run = store.getState().run!;
     expect(run.metrics.length).toBe(10_000);
     expect(run.step).toBe(10_000);
+  });
+
+  it('applies nothing inside the message handler: control events flush in a task of their own', async () => {
+    const store = new LabStore('auto');
+    store.receive(started('a'));
+    expect(store.getState().run).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.getState().run?.id).toBe('a');
+  });
+
+  it('keeps one metrics object per run: the run view, a later batch of a run no longer shown, and a restart share it', () => {
+    const { store, runQueued } = manualStore();
+    store.receive(started('a'));
+    const a = store.metrics.of('a');
+    expect(store.getState().run!.metrics).toBe(a);
+    store.receive(steps('a', 0, 5));
+    store.receive(started('b'));
+    store.receive(steps('a', 5, 7)); // a late batch of a stopped run lands in its own history
+    runQueued();
+    expect(a.step).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(store.getState().run!.metrics).toBe(store.metrics.of('b'));
+    expect(store.getState().run!.metrics.length).toBe(0);
+    store.receive({ ...started('a'), startStep: 3 } as WorkerEvent); // resumed from a checkpoint at 3
+    expect(store.getState().run!.metrics).toBe(a);
+    expect(a.step).toEqual([0, 1, 2]);
   });
 
   it('applies control events at once, in order with the metrics queued before them', () => {
@@ -49,11 +83,12 @@ describe('lab store', () => {
     expect(queued).toHaveLength(1); // the scheduled flush finds nothing left
   });
 
-  it('drops events of a run the page no longer shows', () => {
+  it('drops control events of a run the page no longer shows', () => {
     const { store, runQueued } = manualStore();
     store.receive(started('old'));
     store.receive(started('new'));
     store.receive(step('old', 0));
+    store.receive(progress('old', 1));
     store.receive({ type: 'state', runId: 'old', state: 'stopped', step: 1, targetSteps: 10 });
     runQueued();
     const run = store.getState().run!;
@@ -89,19 +124,22 @@ describe('lab store', () => {
     const { store, runQueued } = manualStore();
     store.receive(started('a'));
     store.receive(step('a', 0, { lossScale: 65536, skipped: true }));
-    store.receive(step('a', 1, { lossScale: 32768, skipped: false }));
-    store.receive({ type: 'memory', runId: 'a', step: 1, memory: { parameters: 40, gradients: 40, optimizerState: 80, savedActivations: 100, halfCopies: 0, other: 10, peak: 270, backendInUse: 200, backendAllocated: 300 } });
-    store.receive({ type: 'eval', runId: 'a', metrics: { step: 2, split: 'val', loss: 1.5, exactMatch: 0.25, tokenAccuracy: 0.5 } });
+    const data = emptyMetrics();
+    addStep(data, { step: 1, loss: 2 / (1 + 1 / 100), lr: 0.01, gradNorm: 1, tokensPerSec: 1000, stepMs: 5, lossScale: 32768, skipped: false, liveTensors: 12, liveBytes: 4096 });
+    const memory: MemoryBreakdown = { parameters: 40, gradients: 40, optimizerState: 80, savedActivations: 100, halfCopies: 0, other: 10, peak: 270, backendInUse: 200, backendAllocated: 300 };
+    addMemory(data, 1, memory);
+    data.evals.push({ step: 2, split: 'val', loss: 1.5, exactMatch: 0.25, tokenAccuracy: 0.5 });
+    store.receive({ type: 'metrics', runId: 'a', data });
     runQueued();
     const m = store.getState().run!.metrics;
     expect(m.skipped).toEqual([0]);
     expect(m.hasLossScale).toBe(true);
     expect(m.memory.hasBreakdown).toBe(true);
     const csv = metricsCsv(m).trim().split('\n');
-    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,exactMatch,tokenAccuracy,bitsPerChar,mse,mae,repeatLastMse,linearMse,repeatLastMae,linearMae,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated');
-    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,,,,,,,,');
-    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,,,,,,,,,,40,40,80,100,0,10,270,200,300');
-    expect(csv[3]).toBe('val,2,1.5,,,,,,,0.25,0.5,,,,,,,,,,,,,,,,');
+    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,liveTensors,liveBytes,exactMatch,tokenAccuracy,bitsPerChar,mse,mae,repeatLastMse,linearMse,repeatLastMae,linearMae,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated');
+    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,,,,,,,,,,');
+    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,12,4096,,,,,,,,,,40,40,80,100,0,10,270,200,300');
+    expect(csv[3]).toBe('val,2,1.5,,,,,,,,,0.25,0.5,,,,,,,,,,,,,,,,');
   });
 });
 

@@ -10,7 +10,7 @@ function lab() {
   const sent: Command[] = [];
   let listener: (e: WorkerEvent) => void = () => {};
   const port: WorkerPort = { post: (c) => void sent.push(c), listen: (l) => void (listener = l) };
-  const store = new LabStore('auto', { schedule: (flush) => flush() });
+  const store = new LabStore('auto', { later: (flush) => flush(), soon: (flush) => flush() });
   const controller = new LabController(port, store, () => {});
   return { sent, store, controller, deliver: (e: WorkerEvent) => listener(e) };
 }

@@ -14,7 +14,7 @@ describe('forecast runs in the worker session (cpu backend)', () => {
     const r = record();
     await r.send({ type: 'start', runId: 'f', config: config({ csv: 'load.csv', columns: ['load', 'temp', 'wind'] }), files: { 'load.csv': CSV } });
     await r.waitFor('state', (e) => e.state === 'done');
-    const evals = r.of('eval', 'f').map((e) => e.metrics);
+    const evals = r.history('f').evals;
     expect(evals.map((m) => [m.step, m.split])).toEqual([[2, 'val'], [4, 'val'], [4, 'test']]);
     expect(evals[0]).toMatchObject({ mse: expect.any(Number), mae: expect.any(Number), linearMse: expect.any(Number), repeatLastMse: expect.any(Number) });
     expect(r.of('started', 'f')[0]!.config.model).toMatchObject({ kind: 'forecaster', nVariates: 3 });
@@ -38,7 +38,7 @@ describe('forecast runs in the worker session (cpu backend)', () => {
   it('refuses a bad CSV or a mismatched weights file with the field, and leaves the current run untouched', async () => {
     const r = record();
     await r.send({ type: 'start', runId: 'a', config: config({ csv: 'load.csv', columns: ['load', 'temp'] }, { steps: 300, evalEvery: 1000 }), files: { 'load.csv': CSV } });
-    await r.waitFor('step', (e) => e.metrics.step >= 1);
+    await r.waitFor('metrics', (e) => e.data.step.some((s) => s >= 1));
     await r.send({ type: 'start', runId: 'b', config: config({ csv: 'bad.csv' }), files: { 'bad.csv': CSV.replace(/\n5,[\d.]+,/, '\n5,,') } });
     const bad = await r.waitFor('error', (e) => e.runId === 'b');
     expect(bad.message).toBe('task.csv: row 7, column "load": the value is missing (""); fill or drop the row, the lab fills nothing in');
@@ -57,8 +57,8 @@ describe('forecast runs in the worker session (cpu backend)', () => {
     await r.send({ type: 'importWeights', runId: 'c', text: three, config: config({ csv: 'load.csv', columns: ['load', 'temp'] }) });
     const mismatch = await r.waitFor('error', (e) => e.runId === 'c');
     expect(mismatch.message).toBe('model.nVariates: 3 differs from the 2 columns the task reads ("load", "temp")');
-    const before = r.of('step', 'a').length;
-    await r.waitFor('step', (e) => e.runId === 'a' && e.metrics.step >= before + 1);
+    const before = r.history('a').step.length;
+    await r.waitFor('metrics', (e) => e.runId === 'a' && e.data.step.some((s) => s >= before + 1));
     expect(r.of('state', 'a').map((e) => e.state)).toEqual(['starting', 'running']);
     await r.send({ type: 'stop', runId: 'a' });
   });

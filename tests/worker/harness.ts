@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend';
 import type { BackendFailure } from '../../src/worker/errors';
+import { appendMetrics, emptyMetrics, type MetricsData } from '../../src/worker/metricsData';
 import type { Command, EventOf, WorkerEvent } from '../../src/worker/protocol';
+import type { RunStore } from '../../src/worker/recorder';
 import { Session } from '../../src/worker/session';
 
 export const TINY = {
@@ -22,11 +24,14 @@ export interface Recorder {
   /** Resolves with the first event (from `from` on) that matches; rejects after `ms`. */
   waitFor<T extends WorkerEvent['type']>(type: T, pred?: (e: EventOf<T>) => boolean, ms?: number): Promise<EventOf<T>>;
   of<T extends WorkerEvent['type']>(type: T, runId?: string): EventOf<T>[];
+  /** Every metrics batch of a run so far, joined (what the page has to draw). */
+  history(runId: string): MetricsData;
   /** Reports a backend failure as the browser's device-lost handler would. */
   failBackend(f: BackendFailure): void;
 }
 
-export function record(): Recorder {
+/** `store`: where kept runs go (none: nothing is stored, as in a worker without IndexedDB). */
+export function record(store?: RunStore): Recorder {
   const events: WorkerEvent[] = [];
   const listeners = new Set<() => void>();
   let fail: ((f: BackendFailure) => void) | undefined;
@@ -42,12 +47,18 @@ export function record(): Recorder {
         await useBackend('cpu');
         return { backend: 'cpu', attempts: [{ backend: 'cpu', ok: true }], isolated: false };
       },
+      ...(store ? { store } : {}),
     },
   );
   const of = <T extends WorkerEvent['type']>(type: T, runId?: string) =>
     events.filter((e): e is EventOf<T> => e.type === type && (runId === undefined || e.runId === runId));
+  const history = (runId: string) => {
+    const m = emptyMetrics();
+    for (const e of of('metrics', runId)) appendMetrics(m, e.data);
+    return m;
+  };
   return {
-    session, events, of,
+    session, events, of, history,
     send: (cmd) => session.handle(cmd),
     failBackend: (f) => fail?.(f),
     waitFor: (type, pred = () => true, ms = 30_000) =>

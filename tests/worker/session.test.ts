@@ -7,7 +7,7 @@ import { record, TINY, tinyWith } from './harness';
 
 /** The worker's engine-driving side, on the cpu backend in Node, through its message protocol. */
 describe('training session (cpu backend)', () => {
-  it('runs a config to the end: ready, started, every step, evaluations, memory, done — all tagged', async () => {
+  it('runs a config to the end: ready, started, every step, evaluations, memory, done — all tagged, in batches', async () => {
     const r = record();
     await r.send({ type: 'start', runId: 'a', config: TINY });
     await r.waitFor('state', (e) => e.state === 'done');
@@ -16,14 +16,45 @@ describe('training session (cpu backend)', () => {
     expect(started).toMatchObject({ startStep: 0, targetSteps: 6, imported: false, parameterCount: expect.any(Number) });
     expect(started.config).toEqual(parseRunConfig(TINY));
     expect(r.of('state', 'a').map((e) => e.state)).toEqual(['starting', 'running', 'done']);
-    const steps = r.of('step', 'a').map((e) => e.metrics);
-    expect(steps.map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5]);
-    for (const m of steps) expect(Number.isFinite(m.loss) && m.lr === 0.01 && m.tokensPerSec > 0).toBe(true);
-    expect(r.of('eval', 'a').map((e) => e.metrics.step)).toEqual([3, 6]);
-    const memory = r.of('memory', 'a');
-    expect(memory).toHaveLength(6);
-    expect(memory[0]!.memory.backendInUse).toBeGreaterThan(0);
+    const m = r.history('a');
+    expect(m.step).toEqual([0, 1, 2, 3, 4, 5]);
+    for (let i = 0; i < 6; i++) expect(Number.isFinite(m.loss[i]!) && m.lr[i] === 0.01 && m.tokensPerSec[i]! > 0).toBe(true);
+    expect(m.warmup).toEqual([0]); // the first step of the session pays the warm-up
+    expect(m.evals.map((e) => e.step)).toEqual([3, 6]);
+    expect(m.memory.step).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(m.memory.inUse[0]).toBeGreaterThan(0);
+    // The engine's live tensors after each step travel with the batches too.
+    expect(m.liveTensors).toHaveLength(6);
+    for (let i = 0; i < 6; i++) expect(m.liveTensors[i]! > 0 && m.liveBytes[i]! > 0).toBe(true);
+    expect(m.liveTensors[5]).toBe(m.liveTensors[4]);
     expect(r.events.filter((e) => e.type !== 'ready' && e.runId !== 'a')).toEqual([]);
+  });
+
+  it('reads steps back through the trainer’s window: every readbackEvery steps, the first alone, and before each evaluation', async () => {
+    const r = record();
+    await r.send({ type: 'start', runId: 'w', config: tinyWith({ steps: 9, evalEvery: 6, readbackEvery: 3 }) });
+    await r.waitFor('state', (e) => e.state === 'done');
+    const m = r.history('w');
+    expect(m.step).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // The steps of one read share its wall time evenly: [0], [1 2 3], [4 5] (cut by the evaluation at 6), [6 7 8].
+    const windows = [[0], [1, 2, 3], [4, 5], [6, 7, 8]];
+    for (const w of windows) expect(new Set(w.map((i) => m.stepMs[i])).size).toBe(1);
+    const firstOfEach = windows.map((w) => m.stepMs[w[0]!]);
+    expect(new Set(firstOfEach).size).toBe(windows.length);
+    expect(m.evals.map((e) => e.step)).toEqual([6, 9]);
+  });
+
+  it('sends metrics in a few batches a second, not a message per step', async () => {
+    const r = record();
+    const t0 = performance.now();
+    await r.send({ type: 'start', runId: 'b', config: tinyWith({ steps: 60, evalEvery: 1000 }) });
+    await r.waitFor('state', (e) => e.state === 'done');
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.history('b').step).toHaveLength(60);
+    expect(r.history('b').memory.step).toHaveLength(60);
+    // At most one batch per 250 ms of training, plus the ones the state changes and the final evaluation send.
+    expect(r.of('metrics', 'b').length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 4);
+    expect(r.of('metrics', 'b').length).toBeLessThan(60);
   });
 
   it('exports the reference weights JSON with optimizer state and the run config', async () => {
@@ -44,20 +75,20 @@ describe('training session (cpu backend)', () => {
   it('pauses at a step boundary, resumes, and stops with a final evaluation', async () => {
     const r = record();
     await r.send({ type: 'start', runId: 'p', config: tinyWith({ steps: 200, evalEvery: 100 }) });
-    await r.waitFor('step', (e) => e.metrics.step >= 1);
+    await r.waitFor('progress', (e) => e.step >= 2);
     await r.send({ type: 'pause', runId: 'p' });
     const paused = await r.waitFor('state', (e) => e.state === 'paused');
-    const count = r.of('step', 'p').length;
-    expect(count).toBe(paused.step);
+    const count = r.history('p').step.length;
+    expect(count).toBe(paused.step); // every step reached the page before the state change
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(r.of('step', 'p')).toHaveLength(count); // nothing runs while paused
+    expect(r.history('p').step).toHaveLength(count); // nothing runs while paused
     await r.send({ type: 'resume', runId: 'p' });
-    await r.waitFor('step', (e) => e.metrics.step >= count + 1);
+    await r.waitFor('progress', (e) => e.step >= count + 2);
     await r.send({ type: 'stop', runId: 'p' });
     const stopped = await r.waitFor('state', (e) => e.state === 'stopped');
     expect(r.of('state', 'p').map((e) => e.state)).toEqual(['starting', 'running', 'pausing', 'paused', 'running', 'stopping', 'stopped']);
     expect(stopped.step).toBeLessThan(200);
-    expect(r.of('eval', 'p').at(-1)!.metrics.step).toBe(stopped.step);
+    expect(r.history('p').evals.at(-1)!.step).toBe(stopped.step);
   });
 
   it('holds between steps while the page draws: before the first step when asked, and on request', async () => {
@@ -65,17 +96,17 @@ describe('training session (cpu backend)', () => {
     await r.send({ type: 'start', runId: 'h', config: tinyWith({ steps: 50, evalEvery: 100 }), holdFirst: true });
     expect(await r.waitFor('held')).toMatchObject({ runId: 'h', step: 0 });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.of('step', 'h')).toEqual([]); // nothing runs until the page releases
+    expect(r.history('h').step).toEqual([]); // nothing runs until the page releases
     await r.send({ type: 'release', runId: 'h' });
-    await r.waitFor('step', (e) => e.metrics.step >= 2);
+    await r.waitFor('progress', (e) => e.step >= 2);
     await r.send({ type: 'hold', runId: 'h' });
     const held = await r.waitFor('held', (e) => e.step > 0);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.of('step', 'h')).toHaveLength(held.step);
+    expect(r.history('h').step).toHaveLength(held.step); // every step so far reached the page before `held`
     await r.send({ type: 'hold', runId: 'h' }); // asked again while held: answered at once
     expect(r.of('held', 'h').at(-1)!.step).toBe(held.step);
     await r.send({ type: 'release', runId: 'h' });
-    await r.waitFor('step', (e) => e.metrics.step >= held.step + 1);
+    await r.waitFor('progress', (e) => e.step >= held.step + 2);
     await r.send({ type: 'stop', runId: 'h' });
     await r.waitFor('state', (e) => e.state === 'stopped');
   });
@@ -111,13 +142,14 @@ describe('training session (cpu backend)', () => {
     const paused = await r.waitFor('state', (e) => e.runId === 'b' && e.state === 'paused');
     expect(paused).toMatchObject({ step: 6, targetSteps: 6 });
     expect(r.of('started', 'b')[0]).toMatchObject({ imported: true, startStep: 6 });
-    expect(r.of('eval', 'b')[0]!.metrics).toEqual(r.of('eval', 'a').at(-1)!.metrics);
+    expect(r.history('b').evals[0]).toEqual(r.history('a').evals.at(-1));
 
     await r.send({ type: 'resume', runId: 'b', steps: 8 });
     await r.waitFor('state', (e) => e.runId === 'b' && e.state === 'done');
-    const continued = r.of('step', 'b').map((e) => [e.metrics.step, e.metrics.loss]);
-    const straight = whole.of('step', 'w').slice(6).map((e) => [e.metrics.step, e.metrics.loss]);
-    expect(continued).toEqual(straight);
+    const continued = r.history('b');
+    const straight = whole.history('w');
+    expect(continued.step).toEqual(straight.step.slice(6));
+    expect(continued.loss).toEqual(straight.loss.slice(6));
   });
 
   it('reports divergence with a suggestion and keeps the last good weights exportable', async () => {
@@ -136,7 +168,7 @@ describe('training session (cpu backend)', () => {
   it('turns a lost device into a fatal error and exports the last good weights', async () => {
     const r = record();
     await r.send({ type: 'start', runId: 'g', config: tinyWith({ steps: 500, evalEvery: 2 }) });
-    await r.waitFor('step', (e) => e.metrics.step >= 2); // after the evaluation (and snapshot) at 2
+    await r.waitFor('progress', (e) => e.step >= 3 && e.phase === 'training'); // after the evaluation (and snapshot) at 2
     r.failBackend(new BackendFailure('device-lost', 'test: the GPU went away'));
     const err = await r.waitFor('error');
     expect(err).toMatchObject({ runId: 'g', kind: 'device-lost', fatal: true });
@@ -144,9 +176,9 @@ describe('training session (cpu backend)', () => {
     await r.send({ type: 'export', runId: 'g', requestId: 4 });
     const out = await r.waitFor('exported');
     expect(out).toMatchObject({ fromSnapshot: true, step: err.lastGoodStep });
-    const stepsAfter = r.of('step', 'g').length;
+    const stepsAfter = r.history('g').step.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.of('step', 'g')).toHaveLength(stepsAfter);
+    expect(r.history('g').step).toHaveLength(stepsAfter);
   });
 
   it('predicts memory from a config, or answers with the engine message', async () => {

@@ -22,7 +22,7 @@ describe('text runs in the worker (cpu backend)', () => {
     const tokenizing = r.of('tokenizing', 'a');
     expect(tokenizing.length).toBeGreaterThan(0);
     expect(tokenizing.at(-1)!.done).toBe(tokenizing.at(-1)!.total);
-    const evals = r.of('eval', 'a').map((e) => e.metrics);
+    const evals = r.history('a').evals;
     expect(evals.map((m) => m.step)).toEqual([2, 4]);
     for (const m of evals) {
       expect(m.exactMatch).toBeUndefined();
@@ -92,6 +92,6 @@ describe('text runs in the worker (cpu backend)', () => {
     }
     await r.send({ type: 'importWeights', runId: 'ok', text: JSON.stringify(doc), config: {} });
     await r.waitFor('state', (e) => e.runId === 'ok' && e.state === 'paused');
-    expect(r.of('eval', 'ok')[0]!.metrics.bitsPerChar).toBe(r.of('eval', 'a').at(-1)!.metrics.bitsPerChar);
+    expect(r.history('ok').evals[0]!.bitsPerChar).toBe(r.history('a').evals.at(-1)!.bitsPerChar);
   });
 });

@@ -1,76 +1,104 @@
 import { useMemo, type ReactElement } from 'react';
+import type { LabRunConfig } from '../../engine/runConfig';
+import { precisionPolicy } from '../../engine/precision/policy';
 import { evalPlanOf, type EvalKind } from '../../tasks/metrics';
 import type { MemoryPrediction } from '../../worker/protocol';
+import { ForecastMetricsChart } from '../forecast/ForecastMetricsChart';
 import { useLabState } from '../lab/context';
 import { RunMetrics } from '../lab/metrics';
 import { SampleTimeline } from '../text/SampleTimeline';
 import { AccuracyChart } from './AccuracyChart';
+import { EvalChart } from './EvalChart';
 import { Later } from './Later';
 import { LossChart } from './LossChart';
 import { LossScaleChart } from './LossScaleChart';
 import { MemoryChart } from './MemoryChart';
 import { COLORS } from './palette';
 import { SeriesChart } from './SeriesChart';
-import { ForecastMetricsChart } from '../forecast/ForecastMetricsChart';
+import { useChartSettings, XAxisPicker, type XAxisKind } from './settings';
 
 /** Before the first run the charts are drawn empty: mounting them costs nothing during training. */
 const NO_METRICS = new RunMetrics();
 
+/** What every chart of the run is drawn from at a draw window. */
 interface Drawn {
   m: RunMetrics;
   v: number;
+  x: XAxisKind;
+  config?: LabRunConfig;
   startStep: number;
   idle: boolean;
-  clip?: { y: number; label: string; color: string };
   predicted?: MemoryPrediction | null;
 }
 
-/** A text run's held-out bits per character, one point per evaluation. */
-function bitsPerChar(d: Drawn, empty: string) {
-  const evals = d.m.evals.filter((e) => e.bitsPerChar !== undefined);
-  return (
-    <SeriesChart id="bits-per-char" title="Held-out bits per character" name="bits/char" steps={evals.map((e) => e.step)} values={evals.map((e) => e.bitsPerChar!)}
-      reduce="last" color={COLORS.val} version={d.v} empty={empty} />
-  );
+/**
+ * The run's charts, in order. Each kind of evaluation (tasks/metrics.ts) has charts of its own:
+ * `kinds` keeps a chart to the runs it fits (before the first run, the example tasks').
+ */
+interface RunChart {
+  id: string;
+  wide?: boolean;
+  kinds?: readonly EvalKind[];
+  draw(d: Drawn): ReactElement;
 }
 
-/**
- * The charts of each kind of evaluation (tasks/metrics.ts): accuracies; a text run's samples
- * beside its bits per character; a forecast's MSE and MAE against its baselines.
- */
-const EVAL_CHARTS: Record<EvalKind, ((d: Drawn, empty: string) => ReactElement)[]> = {
-  answers: [(d, empty) => <AccuracyChart metrics={d.m} version={d.v} startStep={d.startStep} empty={empty} />],
-  text: [(d, empty) => <SampleTimeline metrics={d.m} version={d.v} empty={empty} />, bitsPerChar],
-  forecast: (['mse', 'mae'] as const).map((metric) => (d: Drawn, empty: string) => (
-    <ForecastMetricsChart metric={metric} metrics={d.m} version={d.v} startStep={d.startStep} empty={empty} />
-  )),
-};
+const waiting = (d: Drawn, what = 'step') => (d.idle ? 'Press Start to train.' : `Waiting for the first ${what}…`);
 
-/** The charts of the current run (empty ones before the first). */
+const RUN_CHARTS: readonly RunChart[] = [
+  { id: 'loss', draw: (d) => <LossChart metrics={d.m} version={d.v} x={d.x} empty={waiting(d)} /> },
+  // Exact match and token accuracy are what the sequence tasks' evaluation reports.
+  { id: 'accuracy', kinds: ['answers'], draw: (d) => <AccuracyChart metrics={d.m} version={d.v} x={d.x} startStep={d.startStep} empty={waiting(d, 'evaluation')} /> },
+  // A text run's samples (gibberish turning into words) beside its bits per character.
+  { id: 'samples', kinds: ['text'], draw: (d) => <SampleTimeline metrics={d.m} version={d.v} empty={waiting(d, 'evaluation')} /> },
+  {
+    id: 'bits-per-char', kinds: ['text'],
+    draw: (d) => <EvalChart id="bits-per-char" title="Held-out bits per character" metric="bitsPerChar" metrics={d.m} version={d.v} x={d.x} startStep={d.startStep} empty={waiting(d, 'evaluation')} />,
+  },
+  ...(['mse', 'mae'] as const).map((metric): RunChart => ({
+    id: `forecast-${metric}`, kinds: ['forecast'],
+    draw: (d) => <ForecastMetricsChart metric={metric} metrics={d.m} version={d.v} x={d.x} startStep={d.startStep} empty={waiting(d, 'evaluation')} />,
+  })),
+  { id: 'memory', wide: true, draw: (d) => <MemoryChart metrics={d.m} version={d.v} x={d.x} predicted={d.predicted} empty={waiting(d)} /> },
+  { id: 'lr', draw: (d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" metrics={d.m} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} x={d.x} empty={waiting(d)} /> },
+  {
+    id: 'grad-norm',
+    draw: (d) => {
+      const clip = d.config?.train.clipGradNorm ?? null;
+      const reference = clip === null ? undefined : { y: clip, label: `clip ${clip}`, color: COLORS.val };
+      return <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" metrics={d.m} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} x={d.x} reference={reference} empty={waiting(d)} />;
+    },
+  },
+  {
+    id: 'loss-scale',
+    draw: (d) => <LossScaleChart metrics={d.m} version={d.v} x={d.x} {...(d.config ? { scaling: precisionPolicy(d.config.train).lossScaling, precision: d.config.train.precision } : {})} empty={waiting(d)} />,
+  },
+  { id: 'throughput', draw: (d) => <SeriesChart id="throughput" title="Throughput (tokens/s)" name="tokens per second" metrics={d.m} values={d.m.tokensPerSec} reduce="mean" color={COLORS.speed} version={d.v} x={d.x} empty={waiting(d)} /> },
+];
+
+/** The charts of the current run (empty ones before the first), with the x axis picker. */
 export function RunCharts() {
   const run = useLabState((s) => s.run);
+  const { xAxis } = useChartSettings();
   const m = run?.metrics ?? NO_METRICS;
   const v = m.version;
+  const config = run?.config;
   const startStep = run?.startStep ?? 0;
-  const clipNorm = run?.config.train.clipGradNorm ?? null;
   const predicted = run?.predicted;
   const idle = run === undefined;
-  const kind = evalPlanOf(run?.config.task.name ?? '').kind;
-  const now = useMemo<Drawn>(
-    () => ({ m, v, startStep, idle, predicted, ...(clipNorm === null ? {} : { clip: { y: clipNorm, label: `clip ${clipNorm}`, color: COLORS.val } }) }),
-    [m, v, startStep, idle, clipNorm, predicted],
-  );
-  const steps = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first step…');
-  const evals = (d: Drawn) => (d.idle ? 'Press Start to train.' : 'Waiting for the first evaluation…');
+  const now = useMemo<Drawn>(() => ({ m, v, x: xAxis, startStep, idle, predicted, ...(config ? { config } : {}) }), [m, v, xAxis, startStep, idle, predicted, config]);
+  const kind = evalPlanOf(config?.task.name ?? '').kind;
+  const identity = `${run?.id ?? 'none'}:${run?.state === 'running' || run?.state === 'starting' ? 'live' : 'still'}`;
   return (
-    <div className="charts">
-      <Later now={now} chart={(d) => <LossChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      {EVAL_CHARTS[kind].map((chart, i) => <Later key={`${kind}-${i}`} now={now} chart={(d) => chart(d, evals(d))} />)}
-      <Later now={now} wide chart={(d) => <MemoryChart metrics={d.m} version={d.v} predicted={d.predicted} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="lr" title="Learning rate" name="learning rate" steps={d.m.step} values={d.m.lr} reduce="last" color={COLORS.lr} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="grad-norm" title="Gradient norm (before clipping)" name="gradient norm" steps={d.m.step} values={d.m.gradNorm} reduce="mean" color={COLORS.grad} version={d.v} reference={d.clip} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <LossScaleChart metrics={d.m} version={d.v} empty={steps(d)} />} />
-      <Later now={now} chart={(d) => <SeriesChart id="throughput" title="Throughput (tokens/s)" name="tokens/s" steps={d.m.step} values={d.m.tokensPerSec} reduce="mean" color={COLORS.speed} version={d.v} empty={steps(d)} />} />
-    </div>
+    <section className="run-charts" id="charts" tabIndex={-1} aria-labelledby="charts-title">
+      <div className="section-head">
+        <h2 id="charts-title">Charts</h2>
+        <XAxisPicker id="run-x-axis" />
+      </div>
+      <div className="charts">
+        {RUN_CHARTS.filter((c) => !c.kinds || c.kinds.includes(kind)).map((c) => (
+          <Later key={c.id} now={now} wide={c.wide} identity={identity} chart={c.draw} />
+        ))}
+      </div>
+    </section>
   );
 }

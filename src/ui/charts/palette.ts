@@ -12,6 +12,7 @@ export const COLORS = {
   scale: '#6a51a3',
   skipped: '#d62728',
   speed: '#2a9d8f',
+  peak: '#7a1f5c',
   inUse: '#222222',
   allocated: '#888888',
   predicted: '#d55e00',
@@ -35,4 +36,16 @@ export const CATEGORY_LABELS: Record<MemoryCategory, string> = {
   savedActivations: 'Saved activations',
   halfCopies: 'Half copies',
   other: 'Other',
+};
+
+/** What each category counts (memory/breakdown.ts), for legends and the memory card. */
+export const CATEGORY_HELP: Record<MemoryCategory, string> = {
+  parameters: 'the fp32 master weights',
+  gradients: 'one gradient per parameter, alive at the end of the backward pass',
+  optimizerState: "the optimizer's slots (Adam's two moments, SGD's momentum buffer)",
+  savedActivations: 'what the forward pass keeps for the backward pass (only segment boundaries when layers are recomputed)',
+  halfCopies: 'segment boundaries kept packed at half size (fp16 / bf16)',
+  other:
+    'everything else alive at the peak: gradients of intermediate tensors (TF.js keeps them until the backward pass ends), ' +
+    "a recomputed segment's own activations and gradients, the running sum of accumulated gradients, the batch and temporaries",
 };

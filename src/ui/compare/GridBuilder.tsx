@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { ConfigError } from '../../engine/validation';
+import { ConfigError, type FieldIssue } from '../../engine/validation';
 import { useLab, useLabState } from '../lab/context';
 import { AXES, AXIS_KEYS, type AxisKey } from './axes';
 import { buildGrid, type GridAxis, type GridSpec } from './grid';
@@ -17,6 +17,17 @@ const DEFAULT_AXES: GridAxis[] = [
   { key: 'precision', values: 'fp32, fp16' },
 ];
 
+/** Where a grid problem is, in the builder's own words (`grid.axes.1.values` → "Values of setting 2"). */
+function gridPlace(path: string): string {
+  const values = /^grid\.axes\.(\d+)\.values$/.exec(path);
+  if (values) return `Values of setting ${Number(values[1]) + 1}`;
+  const key = /^grid\.axes\.(\d+)\.key$/.exec(path);
+  if (key) return `Setting ${Number(key[1]) + 1}`;
+  if (path === 'grid.axes') return 'Together';
+  if (path.startsWith('grid.base.')) return `The config (${path.slice('grid.base.'.length)})`;
+  return path;
+}
+
 const pageAddress = () => `${window.location.origin}${window.location.pathname}${window.location.search}`;
 
 /**
@@ -31,12 +42,12 @@ export function GridBuilder({ base, initialAxes }: Props) {
   const [name, setName] = useState('');
   const [link, setLink] = useState('');
   const spec: GridSpec | undefined = base === undefined ? undefined : { base: base as GridSpec['base'], axes: useSecond ? axes : axes.slice(0, 1) };
-  const built = useMemo(() => {
-    if (!spec) return { error: 'fix the configuration first: the grid varies the config in the panel' };
+  const built = useMemo((): { cells?: ReturnType<typeof buildGrid>; issues?: FieldIssue[] } => {
+    if (!spec) return { issues: [{ path: '', message: 'Fix the configuration first: the grid varies the config in the panel.' }] };
     try {
       return { cells: buildGrid(spec) };
     } catch (e) {
-      if (e instanceof ConfigError) return { error: e.message };
+      if (e instanceof ConfigError) return { issues: e.issues };
       throw e;
     }
   }, [JSON.stringify(spec)]); // the spec is rebuilt on every render; its text is what matters
@@ -57,7 +68,7 @@ export function GridBuilder({ base, initialAxes }: Props) {
         return (
           <div key={i} className="axis-row">
             {i === 1 && (
-              <label className="inline"><input type="checkbox" checked={useSecond} onChange={(e) => setUseSecond(e.target.checked)} /> and</label>
+              <label className="inline"><input type="checkbox" checked={useSecond} onChange={(e) => setUseSecond(e.target.checked)} aria-label="Vary a second setting" /> and</label>
             )}
             <label className="visually-hidden" htmlFor={`axis-${i}-key`}>Setting {i + 1}</label>
             <select id={`axis-${i}-key`} value={axis.key} disabled={!on} onChange={(e) => setAxis(i, { key: e.target.value as AxisKey, values: '' })}>
@@ -72,7 +83,11 @@ export function GridBuilder({ base, initialAxes }: Props) {
         <label htmlFor="grid-name">Name</label>
         <input id="grid-name" type="text" value={name} placeholder={spec ? axesName(spec) : ''} onChange={(e) => setName(e.target.value)} />
       </div>
-      {built.error ? <p className="field-error" role="alert">{built.error}</p> : <p className="note">{cells!.length} runs: {cells!.map((c) => c.label).join('; ')}</p>}
+      {built.issues ? (
+        <ul className="field-error grid-issues" role="alert">
+          {built.issues.map((i) => <li key={`${i.path}:${i.message}`}>{i.path ? <strong>{gridPlace(i.path)}: </strong> : null}{i.message}</li>)}
+        </ul>
+      ) : <p className="note">{cells!.length} runs: {cells!.map((c) => c.label).join('; ')}</p>}
       <div className="buttons">
         <button
           type="button" className="primary" disabled={!cells || busy}

@@ -70,6 +70,15 @@ export function buildGrid(raw: unknown, prefix = 'grid'): GridCell[] {
   }
   if (issues.length) throw new ConfigError(issues);
 
+  // Each value on its own first: a bad value is named once, in words, not once per cell it is in.
+  spec.axes.forEach((axis, i) => {
+    for (const value of lists[i]!) {
+      const problem = valueProblem(spec.base, axis.key, value);
+      if (problem) issues.push({ path: `${prefix}.axes.${i}.values`, message: `${AXES[axis.key].label.toLowerCase()} ${JSON.stringify(value)}: ${problem}` });
+    }
+  });
+  if (issues.length) throw new ConfigError(issues);
+
   const combos = lists.reduce<string[][]>((acc, values) => acc.flatMap((c) => values.map((v) => [...c, v])), [[]]);
   const cells: GridCell[] = [];
   for (const combo of combos) {
@@ -80,11 +89,34 @@ export function buildGrid(raw: unknown, prefix = 'grid'): GridCell[] {
       for (const s of settings) train = applyAxis(train, s.key, s.value);
       cells.push({ settings, label, config: parseLabRunConfig({ ...spec.base, train }, uiSeries) });
     } catch (e) {
+      // Values that pass alone but not together (accumulation steps that do not divide a batch size, ...).
       if (e instanceof AxisValueError) issues.push({ path: `${prefix}.axes`, message: `${label}: ${e.message}` });
-      else if (e instanceof ConfigError) issues.push(...e.issues.map((i) => ({ path: `${prefix}[${label}].${i.path}`, message: i.message })));
+      else if (e instanceof ConfigError) issues.push({ path: `${prefix}.axes`, message: `${label}: ${e.issues.map((x) => `${x.path.replace(/^train\./, '')} ${x.message}`).join('; ')}` });
       else throw e;
     }
   }
   if (issues.length) throw new ConfigError(issues);
   return cells;
+}
+
+/** Where each axis writes in the run config (a problem there is the value's own, named without its path). */
+const AXIS_PATHS: Record<AxisKey, string> = {
+  optimizer: 'train.optimizer', lr: 'train.optimizer.lr', precision: 'train.precision', checkpointing: 'train.checkpointing',
+  gradAccumSteps: 'train.gradAccumSteps', clipGradNorm: 'train.clipGradNorm', schedule: 'train.schedule',
+};
+
+/** What is wrong with one axis value applied to the base alone, in words; undefined when nothing. */
+function valueProblem(base: GridSpec['base'], key: AxisKey, value: string): string | undefined {
+  try {
+    parseLabRunConfig({ ...base, train: applyAxis({ ...(base.train as Record<string, unknown>) }, key, value) }, uiSeries);
+    return undefined;
+  } catch (e) {
+    if (e instanceof AxisValueError) return e.message;
+    if (!(e instanceof ConfigError)) throw e;
+    const own = AXIS_PATHS[key];
+    return e.issues.map((i) => {
+      const where = i.path === own ? '' : i.path.startsWith(`${own}.`) ? i.path.slice(own.length + 1) : i.path.replace(/^train\./, '');
+      return where ? `${where} ${i.message}` : i.message;
+    }).join('; ');
+  }
 }

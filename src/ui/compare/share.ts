@@ -55,17 +55,16 @@ function forbiddenKey(value: unknown, path: string): string | null {
 
 /**
  * Reads a fragment (`#config=…`, `#grid=…`, with or without the `#`). Null when the fragment
- * carries no share link at all; throws a ConfigError whose paths start with `url` otherwise.
+ * is not a share link (any other fragment); throws a ConfigError whose paths start with `url`
+ * when it is one that cannot be opened.
  */
 export function readShareFragment(fragment: string): Shared | null {
   const text = fragment.startsWith('#') ? fragment.slice(1) : fragment;
   if (text === '') return null;
   const eq = text.indexOf('=');
   const kind = eq < 0 ? text : text.slice(0, eq);
-  if (!(KINDS as readonly string[]).includes(kind)) {
-    if (eq < 0) return null; // an in-page anchor, not a share link
-    throw fail('url', `unknown link kind ${JSON.stringify(kind.slice(0, 40))}; expected #config= or #grid=`);
-  }
+  // An in-page anchor (#charts) or another page's fragment (#foo=bar) is not a share link.
+  if (!(KINDS as readonly string[]).includes(kind)) return null;
   const path = `url.${kind}`;
   const payload = text.slice(eq + 1);
   if (eq < 0 || payload === '') throw fail(path, 'is empty');

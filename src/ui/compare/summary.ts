@@ -1,40 +1,59 @@
 /**
- * The summary table's rows: one per run, each column a number that may be missing, and which
- * value is the best of each column (lower or higher, as the column says).
+ * The summary table's rows: one per run, each column a number that may be missing, shown in one
+ * unit per quantity (percent, MiB, ms), and which runs are the best of each column: every run
+ * whose value reads the same as the best, so a tie gets a ★ each.
+ *
+ * Step time and tokens/s leave out the first step of each training session, which pays the
+ * kernels' compile and warm-up: otherwise the first run of a grid would look slower for it.
  */
 import { comparedMetrics, EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
+import { duration, mibText, num, percent } from '../lab/format';
 import type { ShelfRun } from '../lab/library';
 
-export type ColumnKey = 'finalValLoss' | 'bestValLoss' | EvalMetricKey | 'peakMeasured' | 'peakPredicted' | 'tokensPerSec' | 'wallMs' | 'skipped';
+export type ColumnKey = 'finalValLoss' | 'bestValLoss' | EvalMetricKey | 'peakMeasured' | 'peakPredicted' | 'tokensPerSec' | 'stepMs' | 'wallMs' | 'skipped';
 
 export interface Column {
   key: ColumnKey;
   label: string;
-  better: 'lower' | 'higher';
+  /** Which way is better; none: no ★ (a total that depends on the steps asked for). */
+  better?: 'lower' | 'higher';
+  /** Shown unless the user hides it (the column chooser). */
+  shown: boolean;
+  format(v: number | undefined): string;
+  /** What the column counts, on hover. */
+  help: string;
 }
 
 const LOSSES: readonly Column[] = [
-  { key: 'finalValLoss', label: 'Final val loss', better: 'lower' },
-  { key: 'bestValLoss', label: 'Best val loss', better: 'lower' },
+  { key: 'finalValLoss', label: 'Final val loss', better: 'lower', shown: true, format: (v) => num(v, 4), help: 'validation loss at the last evaluation' },
+  { key: 'bestValLoss', label: 'Best val loss', better: 'lower', shown: false, format: (v) => num(v, 4), help: 'the lowest validation loss of any evaluation' },
 ];
 
 const RUN_COLUMNS: readonly Column[] = [
-  { key: 'peakMeasured', label: 'Peak memory', better: 'lower' },
-  { key: 'peakPredicted', label: 'Predicted peak', better: 'lower' },
-  { key: 'tokensPerSec', label: 'Tokens/s', better: 'higher' },
-  { key: 'wallMs', label: 'Wall time', better: 'lower' },
-  { key: 'skipped', label: 'Skipped steps', better: 'lower' },
+  { key: 'peakMeasured', label: 'Peak memory', better: 'lower', shown: true, format: mibText, help: 'the highest step peak measured (all live tensors)' },
+  { key: 'peakPredicted', label: 'Predicted peak', better: 'lower', shown: false, format: mibText, help: 'the predictor’s peak for the config' },
+  { key: 'tokensPerSec', label: 'Tokens/s', better: 'higher', shown: true, format: (v) => num(v), help: 'median over the steps, each session’s first (warm-up) step left out' },
+  { key: 'stepMs', label: 'Step time', better: 'lower', shown: true, format: (v) => (v === undefined ? '—' : `${num(v)} ms`), help: 'median step time, each session’s first (warm-up) step left out' },
+  { key: 'wallMs', label: 'Training time', shown: true, format: duration, help: 'training time so far, pauses excluded' },
+  { key: 'skipped', label: 'Skipped steps', better: 'lower', shown: false, format: (v) => (v === undefined ? '—' : String(v)), help: 'fp16 steps skipped for an overflow' },
 ];
 
 const METRIC_KEYS = Object.keys(EVAL_METRICS) as EvalMetricKey[];
 
-const metricColumn = (key: EvalMetricKey): Column => ({ key, label: EVAL_METRICS[key].title, better: EVAL_METRICS[key].better });
+/** A task metric (tasks/metrics.ts) at the last validation evaluation, in the unit the charts use. */
+const metricColumn = (key: EvalMetricKey): Column => {
+  const spec = EVAL_METRICS[key];
+  return {
+    key, label: spec.title, better: spec.better, shown: true, format: spec.format === 'percent' ? percent : (v) => num(v, 4),
+    help: `held-out ${spec.label} at the last evaluation`,
+  };
+};
 
-/** Every column a row has: the task metrics of every task among them. */
-const COLUMNS: readonly Column[] = [...LOSSES, ...METRIC_KEYS.map(metricColumn), ...RUN_COLUMNS];
+/** Every column a row has (the task metrics of every task among them): what the column chooser offers. */
+export const COLUMNS: readonly Column[] = [...LOSSES, ...METRIC_KEYS.map(metricColumn), ...RUN_COLUMNS];
 
 /**
- * The columns shown for these runs: the losses, the metrics comparisons show for their tasks
+ * The columns for these runs: the losses, the metrics comparisons show for their tasks
  * (tasks/metrics.ts: exact match, bits per character, a forecast's MAE), and the run's figures.
  */
 export function columnsFor(runs: readonly Pick<ShelfRun, 'config'>[]): Column[] {
@@ -48,37 +67,46 @@ const median = (values: readonly number[]): number | undefined => {
   return v.length ? v[Math.floor(v.length / 2)] : undefined;
 };
 
-const maxOf = (values: readonly number[]): number | undefined => {
-  const v = values.filter(Number.isFinite);
-  return v.length ? Math.max(...v) : undefined;
-};
+const maxOf = (values: readonly number[]) => values.reduce<number | undefined>((m, v) => (Number.isFinite(v) && (m === undefined || v > m) ? v : m), undefined);
 
 export function summaryRow(run: ShelfRun): SummaryRow {
   const m = run.metrics;
   // Validation lines only: a forecast also evaluates its test split at the end.
   const val = m.evals.filter((e) => e.split === 'val');
   const losses = val.map((e) => e.loss).filter(Number.isFinite);
-  const peaks = m.memory.hasBreakdown ? m.memory.peak : m.memory.inUse;
+  const warm = new Set(m.warmup);
+  const steady = (column: readonly number[]) => column.filter((_, i) => !warm.has(m.step[i]!));
+  const peaks = m.memory.peak.some(Number.isFinite) ? m.memory.peak : m.memory.inUse;
   return {
     run,
     finalValLoss: val.at(-1)?.loss,
-    bestValLoss: losses.length ? Math.min(...losses) : undefined,
+    bestValLoss: losses.length ? losses.reduce((a, b) => Math.min(a, b)) : undefined,
     ...(Object.fromEntries(METRIC_KEYS.map((k) => [k, val.at(-1)?.[k]])) as Record<EvalMetricKey, number | undefined>),
     peakMeasured: maxOf(peaks),
     peakPredicted: run.predictedPeak,
-    tokensPerSec: median(m.tokensPerSec),
+    tokensPerSec: median(steady(m.tokensPerSec)) ?? median(m.tokensPerSec),
+    stepMs: median(steady(m.stepMs)) ?? median(m.stepMs),
     wallMs: m.length ? run.activeMs : undefined,
     skipped: m.hasLossScale ? m.skipped.length : undefined,
   };
 }
 
-/** The best value of each column among the rows that have one (no mark when all are equal). */
-export function bestValues(rows: readonly SummaryRow[]): Partial<Record<ColumnKey, number>> {
-  const best: Partial<Record<ColumnKey, number>> = {};
+/**
+ * The rows that are best in each column: every row whose value, as shown, equals the best one's
+ * (ties all get it); no row when fewer than two have a value or when all read the same.
+ */
+export function bestRows(rows: readonly SummaryRow[]): Partial<Record<ColumnKey, Set<string>>> {
+  const best: Partial<Record<ColumnKey, Set<string>>> = {};
   for (const c of COLUMNS) {
-    const values = rows.map((r) => r[c.key]).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    if (values.length < 2 || new Set(values).size === 1) continue;
-    best[c.key] = c.better === 'lower' ? Math.min(...values) : Math.max(...values);
+    if (!c.better) continue;
+    const valued = rows.filter((r) => r[c.key] !== undefined && Number.isFinite(r[c.key]!));
+    if (valued.length < 2) continue;
+    const shown = valued.map((r) => c.format(r[c.key]));
+    if (new Set(shown).size === 1) continue;
+    const values = valued.map((r) => r[c.key]!);
+    const top = c.better === 'lower' ? Math.min(...values) : Math.max(...values);
+    const topShown = c.format(top);
+    best[c.key] = new Set(valued.filter((_, i) => shown[i] === topShown).map((r) => r.run.id));
   }
   return best;
 }

@@ -1,43 +1,42 @@
-import { BACKEND_ORDER, isBackendChoice, type BackendChoice } from '../../worker/protocol';
-import { useLab, useLabState } from '../lab/context';
+import { BACKEND_NAMES } from '../../worker/choose';
+import { useLabState } from '../lab/context';
 import { bytes, integer } from '../lab/format';
-import { LIVE_STATES } from './RunControls';
-
-const NAMES: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (plain JS)' };
 
 const limit = (key: string, v: number) => (/Size$/.test(key) && v >= 1024 ? bytes(v) : integer(v));
+const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 
-/** Which backend trains, why the ones before it were passed over, and what the adapter offers. */
+/** Everything about the backend: the timings behind the choice, why others were passed over, what the adapter offers. */
 export function BackendPanel() {
-  const lab = useLab();
   const backend = useLabState((s) => s.backend);
-  const run = useLabState((s) => s.run);
-  const busy = run !== undefined && (LIVE_STATES.includes(run.state) || run.state === 'paused');
   const info = backend.info;
   const fellBack = info?.attempts.some((a) => !a.ok && !a.reason?.startsWith('not tried'));
   return (
     <section className="card backend" aria-labelledby="backend-title">
       <div className="card-head">
         <h2 id="backend-title">Backend</h2>
-        <span className={`badge ${backend.status === 'ready' ? 'ok' : backend.status === 'error' ? 'bad' : ''}`} data-testid="backend-name">
-          {backend.status === 'ready' && info ? NAMES[info.backend] : backend.status === 'error' ? 'none' : 'starting…'}
-        </span>
-      </div>
-      <div className="field field-select">
-        <label htmlFor="field-backend">Backend choice</label>
-        <select id="field-backend" value={backend.choice} disabled={busy || backend.status === 'starting'} onChange={(e) => isBackendChoice(e.target.value) && lab.init(e.target.value as BackendChoice)}>
-          <option value="auto">auto: the best available</option>
-          {BACKEND_ORDER.map((b) => <option key={b} value={b}>{NAMES[b]} first</option>)}
-        </select>
+        <span className="badge">{info ? BACKEND_NAMES[info.backend] : backend.status}</span>
       </div>
       {backend.error && <p className="field-error">{backend.error}</p>}
+      {backend.probes && backend.probes.length > 0 && (
+        <table className="limits" aria-label="Timed backends">
+          <caption>One step of the config, timed on each backend</caption>
+          <tbody>
+            {backend.probes.map((p) => (
+              <tr key={p.backend}>
+                <th scope="row">{BACKEND_NAMES[p.backend]}{p.software ? ' (software GPU)' : ''}</th>
+                <td>{p.status === 'timed' ? ms(p.ms) : p.status === 'slow' ? `over ${ms(p.limitMs)} (${p.phase})` : `failed: ${p.reason}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {info && (
         <>
-          {fellBack && <p className="warning">Fell back to {NAMES[info.backend]}.</p>}
+          {fellBack && <p className="warning">Fell back to {BACKEND_NAMES[info.backend]}.</p>}
           <ul className="attempts" aria-label="Backends tried">
             {info.attempts.map((a) => (
               <li key={a.backend} className={a.ok ? 'ok' : 'skipped'}>
-                <strong>{NAMES[a.backend]}</strong>: {a.ok ? 'in use' : a.reason}
+                <strong>{BACKEND_NAMES[a.backend]}</strong>: {a.ok ? 'in use' : a.reason}
               </li>
             ))}
           </ul>
@@ -50,6 +49,7 @@ export function BackendPanel() {
               <summary>
                 Adapter: {[info.adapter.vendor, info.adapter.architecture, info.adapter.device].filter(Boolean).join(' ') || 'unnamed'}
                 {info.adapter.description ? ` — ${info.adapter.description}` : ''}
+                {info.software ? ' (software)' : ''}
               </summary>
               <table className="limits">
                 <caption>Limits</caption>

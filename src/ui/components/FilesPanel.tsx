@@ -2,7 +2,7 @@ import { useRef } from 'react';
 import type { Validation } from '../config/draft';
 import { useLab, useLabState } from '../lab/context';
 import { Notice } from './Notice';
-import { LIVE_STATES } from './RunControls';
+import { LIVE_STATES } from '../lab/runActions';
 
 interface Props {
   validation: Validation;
@@ -12,23 +12,27 @@ interface Props {
 /** Weights, metrics and config out; weights (to evaluate or continue) and configs in. */
 export function FilesPanel({ validation, onConfigFile }: Props) {
   const lab = useLab();
-  const run = useLabState((s) => s.run);
+  // Only what the buttons need: a training run's batches do not redraw the panel.
+  const hasRun = useLabState((s) => s.run !== undefined);
+  const state = useLabState((s) => s.run?.state);
+  const canExport = useLabState((s) => s.run !== undefined && (s.run.live || s.run.lastGoodStep !== undefined));
+  const hasMetrics = useLabState((s) => (s.run?.metrics.length ?? 0) > 0);
+  const runConfig = useLabState((s) => s.run?.config);
   const weightsInput = useRef<HTMLInputElement>(null);
   const configInput = useRef<HTMLInputElement>(null);
-  const live = run !== undefined && LIVE_STATES.includes(run.state);
-  const canExport = run !== undefined && (run.live || run.lastGoodStep !== undefined);
+  const live = state !== undefined && LIVE_STATES.includes(state);
   const readFile = async (input: HTMLInputElement | null) => {
     const file = input?.files?.[0];
     if (input) input.value = '';
     return file ? file.text() : undefined;
   };
   return (
-    <section className="card files" aria-labelledby="files-title">
+    <section className="card files" id="files" tabIndex={-1} aria-labelledby="files-title">
       <h2 id="files-title">Files</h2>
       <div className="buttons">
         <button type="button" disabled={!canExport} onClick={() => lab.exportWeights()}>Export weights</button>
-        <button type="button" disabled={!run || run.metrics.length === 0} onClick={() => lab.exportMetrics()}>Export metrics CSV</button>
-        <button type="button" disabled={!run && !validation.run} onClick={() => lab.exportConfig(run?.config ?? validation.run)}>Export config</button>
+        <button type="button" disabled={!hasMetrics} onClick={() => lab.exportMetrics()}>Export metrics CSV</button>
+        <button type="button" disabled={!hasRun && !validation.run} onClick={() => lab.exportConfig(runConfig ?? validation.run)}>Export config</button>
       </div>
       <div className="buttons">
         <button type="button" disabled={live} onClick={() => weightsInput.current?.click()}>Import weights</button>

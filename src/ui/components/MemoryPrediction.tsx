@@ -1,17 +1,17 @@
 import { MEMORY_CATEGORIES } from '../../worker/protocol';
-import { CATEGORY_COLORS, CATEGORY_LABELS } from '../charts/palette';
+import { CATEGORY_COLORS, CATEGORY_HELP, CATEGORY_LABELS } from '../charts/palette';
 import { useLabState } from '../lab/context';
-import { bytes, integer } from '../lab/format';
+import { integer, mibText } from '../lab/format';
 
 /** The predicted memory of the config being edited, by category: known before anything runs. */
 export function MemoryPrediction() {
   const prediction = useLabState((s) => s.prediction);
   const p = prediction?.value;
   return (
-    <div className="prediction" aria-labelledby="prediction-title">
+    <section className="prediction" aria-labelledby="prediction-title">
       <h4 id="prediction-title">
-        Predicted for this config
-        {p && <span className="badge" data-testid="predicted-peak">{p.partial ? '≥ ' : ''}{bytes(p.bytes.peak ?? MEMORY_CATEGORIES.reduce((n, c) => n + (p.bytes[c] ?? 0), 0))}</span>}
+        Predicted memory for this config
+        {p && <span className="badge" data-testid="predicted-peak">{p.partial ? '≥ ' : ''}{mibText(p.bytes.peak ?? MEMORY_CATEGORIES.reduce((n, c) => n + (p.bytes[c] ?? 0), 0))}</span>}
       </h4>
       {!p && <p className="note">{prediction ? 'Fix the configuration to see a prediction.' : 'Predicting…'}</p>}
       {p && (
@@ -23,17 +23,17 @@ export function MemoryPrediction() {
             <tbody>
               <tr><th scope="row">Parameters (count)</th><td>{integer(p.parameterCount)}</td></tr>
               {MEMORY_CATEGORIES.map((c) => (
-                <tr key={c}>
+                <tr key={c} title={CATEGORY_HELP[c]}>
                   <th scope="row"><i className="swatch" style={{ background: CATEGORY_COLORS[c] }} />{CATEGORY_LABELS[c]}</th>
-                  <td>{p.bytes[c] === undefined ? '—' : bytes(p.bytes[c])}</td>
+                  <td>{mibText(p.bytes[c])}</td>
                 </tr>
               ))}
-              <tr className="total"><th scope="row">Peak</th><td>{p.bytes.peak === undefined ? '—' : bytes(p.bytes.peak)}</td></tr>
+              <tr className="total"><th scope="row">Peak</th><td>{mibText(p.bytes.peak)}</td></tr>
             </tbody>
           </table>
           {p.note && <p className="note">Partial prediction: {p.note}.</p>}
         </>
       )}
-    </div>
+    </section>
   );
 }

@@ -1,5 +1,4 @@
 import { useMemo } from 'react';
-import type { RunConfig } from '../../engine/runConfig';
 import { evalPlanOf } from '../../tasks/metrics';
 import type { ExampleTaskConfig } from '../../tasks/types';
 import { expectedAnswer } from '../../tasks/tryInput';
@@ -13,8 +12,9 @@ import { TryItPanel, type TryItResult } from '../tryit/TryItPanel';
  * the answer with its attention, a text's continuation (the sampler), or a forecaster's windows.
  */
 export function TryIt() {
-  const run = useLabState((s) => s.run);
-  if (!run) {
+  // Only what it shows: a training run's batches do not redraw it.
+  const task = useLabState((s) => s.run?.config.task);
+  if (!task) {
     return (
       <section className="card tryit" aria-labelledby="tryit-empty">
         <h2 id="tryit-empty">Try it</h2>
@@ -22,23 +22,23 @@ export function TryIt() {
       </section>
     );
   }
-  switch (evalPlanOf(run.config.task.name).kind) {
+  switch (evalPlanOf(task.name).kind) {
     case 'text': return <SamplerPanel />;
     case 'forecast': return <ForecastPanel />;
-    case 'answers': return <AnswerTry task={(run.config as RunConfig).task as ExampleTaskConfig} />;
+    case 'answers': return <AnswerTry task={task as ExampleTaskConfig} />;
   }
 }
 
 /** An example task's input, the model's greedy answer against the expected one, and the attention behind it. */
 function AnswerTry({ task }: { task: ExampleTaskConfig }) {
   const lab = useLab();
-  const run = useLabState((s) => s.run)!;
+  const live = useLabState((s) => s.run?.live === true);
   const inspection = useLabState((s) => s.inspection);
   const result = useMemo<TryItResult | undefined>(
     () => (inspection?.value ? { ...inspection.value, expected: expectedAnswer(task, inspection.value.input) } : undefined),
     [inspection?.value, task],
   );
   const waiting = inspection !== undefined && !inspection.value && !inspection.error;
-  const error = !run.live ? 'this run has no live model: resume it, or import its weights' : inspection?.error;
-  return <TryItPanel task={task} busy={waiting || !run.live} result={result} error={error} onRun={(tokens) => lab.inspect(tokens)} />;
+  const error = !live ? 'this run has no live model: resume it, or import its weights' : inspection?.error;
+  return <TryItPanel task={task} busy={waiting || !live} result={result} error={error} onRun={(tokens) => lab.inspect(tokens)} />;
 }

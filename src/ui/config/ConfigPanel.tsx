@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { precisionPolicy, type Checkpointing, type Precision, type PrecisionSettings } from '../../engine/precision/policy';
 import { isForecastRun } from '../../engine/runConfig';
 import { TASK_INFO, TASK_NAMES, taskVocabulary, type TaskName } from '../../tasks/registry';
+import { MemoryPrediction } from '../components/MemoryPrediction';
 import { TextSourcePicker } from '../text/TextSourcePicker';
 import { ArchitectureField } from './ArchitectureField';
 import type { Draft, Validation } from './draft';
@@ -33,8 +34,10 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
   const choose = (spec: FieldSpec) => (
     <Field spec={spec} value={draft[spec.path]} errors={validation.byField.get(spec.path)} onChange={onChange} />
   );
-  const memoryFields = MEMORY_FIELDS.filter((f) => f.path !== 'train.checkpointingEvery' || draft['train.checkpointing'] === 'every n layers');
   const policy = precisionPolicy(precisionSettings(draft));
+  const memoryFields = MEMORY_FIELDS
+    .filter((f) => f.path !== 'train.checkpointingEvery' || draft['train.checkpointing'] === 'every n layers')
+    .map((f) => (f.path === 'train.checkpointing' && policy.recomputeImplied ? withRecomputeNote(f, String(draft['train.precision'])) : f));
   const scalerFields = policy.lossScaling ? LOSS_SCALER_FIELDS : LOSS_SCALER_FIELDS.slice(0, 1);
   const common = { draft, validation, onChange };
   return (
@@ -84,6 +87,7 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
       </Section>
       <Section title="Memory" fields={[...memoryFields, ...scalerFields]} {...common} />
       </fieldset>
+      <MemoryPrediction />
     </form>
   );
 });
@@ -105,6 +109,18 @@ function precisionSettings(draft: Draft): PrecisionSettings {
     precision: draft['train.precision'] as Precision,
     checkpointing: checkpointing === 'every n layers' ? Number(draft['train.checkpointingEvery']) : (checkpointing as Checkpointing),
     lossScaler: { enabled: scaling === 'on' ? true : scaling === 'off' ? false : undefined },
+  };
+}
+
+/**
+ * Under fp16 / bf16 the engine recomputes every layer even when checkpointing says "none"
+ * (precision/policy.ts decides it): the field says so rather than look as if nothing is recomputed.
+ */
+function withRecomputeNote(spec: FieldSpec, precision: string): FieldSpec {
+  return {
+    ...spec,
+    optionLabels: { none: 'none (per layer anyway under ' + precision + ')' },
+    help: `${precision} keeps activations at half size by recomputing each layer in the backward pass, so “none” trains as “layers”`,
   };
 }
 

@@ -25,7 +25,7 @@ export const Field = memo(function Field({ spec, value, errors, disabled, onChan
   } else if (spec.kind === 'select') {
     input = (
       <select {...common} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(spec.path, e.target.value)}>
-        {spec.options?.map((o) => <option key={o} value={o}>{o}</option>)}
+        {spec.options?.map((o) => <option key={o} value={o}>{spec.optionLabels?.[o] ?? o}</option>)}
       </select>
     );
   } else {

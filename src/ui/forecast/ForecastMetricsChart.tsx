@@ -1,16 +1,15 @@
 import { memo, useMemo } from 'react';
-import { Line, LineChart, ReferenceLine, ResponsiveContainer, YAxis } from 'recharts';
-import type { RunMetrics } from '../lab/metrics';
-import { num } from '../lab/format';
-import { thin } from '../lab/series';
-import { CHART_HEIGHT, DOMAIN_FROM_ZERO, DOT, MARGIN, stepAxis, Y_AXIS } from '../charts/axes';
-import { ChartCard } from '../charts/ChartCard';
-import { ChartLegend } from '../charts/Legend';
+import { EvalChart } from '../charts/EvalChart';
 import { COLORS } from '../charts/palette';
+import type { PlotReference } from '../charts/plot/Plot';
+import type { XAxisKind } from '../charts/settings';
+import { num } from '../lab/format';
+import type { RunMetrics } from '../lab/metrics';
 
 interface Props {
   metrics: RunMetrics;
   version: number;
+  x: XAxisKind;
   startStep: number;
   metric: 'mse' | 'mae';
   empty: string;
@@ -22,30 +21,23 @@ const BASELINES = { mse: ['repeatLastMse', 'linearMse'], mae: ['repeatLastMae', 
  * Validation MSE (or MAE) over training, with both baselines as reference lines: repeating the last
  * value, and the per-variate linear model fitted by least squares. Below both, the model earns its keep.
  */
-export const ForecastMetricsChart = memo(function ForecastMetricsChart({ metrics: m, version, startStep, metric, empty }: Props) {
-  const val = useMemo(() => m.evals.filter((e) => e.split === 'val' && e[metric] !== undefined), [m, version, metric]);
-  const data = useMemo(() => thin(val.map((e) => ({ step: e.step, v: e[metric]! }))), [val]);
-  const last = val.at(-1);
+export const ForecastMetricsChart = memo(function ForecastMetricsChart({ metrics: m, version, x, startStep, metric, empty }: Props) {
+  const last = useMemo(() => m.evals.filter((e) => e.split === 'val' && e[metric] !== undefined).at(-1), [m, version, metric]);
   const [repeat, linear] = BASELINES[metric].map((k) => last?.[k]);
-  const xDomain = useMemo((): [number, string] => [startStep, 'dataMax'], [startStep]);
   const label = metric.toUpperCase();
-  const legend = [
+  const references = useMemo(() => {
+    const out: PlotReference[] = [];
+    if (linear !== undefined) out.push({ y: linear, color: COLORS.exact, dash: '5 3', label: `linear ${num(linear, 4)}` });
+    if (repeat !== undefined) out.push({ y: repeat, color: COLORS.allocated, dash: '2 3', label: `repeat-last ${num(repeat, 4)}` });
+    return out;
+  }, [linear, repeat]);
+  const legend = useMemo(() => [
     { label: `model ${label}`, color: COLORS.val },
     { label: `linear ${num(linear, 4)}`, color: COLORS.exact, mark: 'dashed' as const },
     { label: `repeat-last ${num(repeat, 4)}`, color: COLORS.allocated, mark: 'dashed' as const },
-  ];
+  ], [label, linear, repeat]);
   return (
-    <ChartCard id={`forecast-${metric}`} title={`Validation ${label} and baselines`} empty={data.length === 0 ? empty : undefined}>
-      <ChartLegend items={legend} />
-      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
-        <LineChart data={data} margin={MARGIN}>
-          {stepAxis(xDomain)}
-          <YAxis {...Y_AXIS} domain={DOMAIN_FROM_ZERO} />
-          {linear !== undefined && <ReferenceLine y={linear} stroke={COLORS.exact} strokeDasharray="5 3" ifOverflow="extendDomain" />}
-          {repeat !== undefined && <ReferenceLine y={repeat} stroke={COLORS.allocated} strokeDasharray="2 3" ifOverflow="extendDomain" />}
-          <Line dataKey="v" name={`validation ${label}`} stroke={COLORS.val} strokeWidth={2} dot={DOT} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
-    </ChartCard>
+    <EvalChart id={`forecast-${metric}`} title={`Validation ${label} and baselines`} metric={metric} metrics={m} version={version} x={x} startStep={startStep}
+      references={references} legend={legend} empty={empty} />
   );
 });

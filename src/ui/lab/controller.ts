@@ -1,10 +1,14 @@
 /**
- * What the page can ask of the worker. Sends commands through a port, feeds every event to the
- * store, and turns exports into downloads.
+ * What the page can ask of the worker. Sends commands through a port, queues every event for
+ * the store (the message handler does nothing else), and, once the store has applied them,
+ * hands them to the shelf and turns exports into downloads. Before the first run it times a
+ * step on each backend (chooser.ts) and sets up the fastest.
  */
 import type { SampleOptions } from '../../engine/eval/sample';
+import { chooseBackend } from '../../worker/choose';
 import type { BackendChoice, Command, WorkerEvent } from '../../worker/protocol';
 import type { DrawGate } from '../charts/drawQueue';
+import { timeBackends, type ProbePort } from './chooser';
 import { metricsCsv } from './metrics';
 import type { LabDb } from '../storage/db';
 import { filesFor } from '../forecast/files';
@@ -17,7 +21,14 @@ export interface WorkerPort {
   listen(listener: (e: WorkerEvent) => void): void;
 }
 
-export type Download = (filename: string, text: string, mime: string) => void;
+export type Download = (filename: string, content: string | Blob, mime: string) => void;
+
+export interface ControllerOptions {
+  /** The IndexedDB that keeps runs across reloads (none in tests that do not need it). */
+  openDb?: () => Promise<LabDb>;
+  /** A probe worker for the backend choice; without one, `auto` leaves the choice to the worker's chain. */
+  spawnProbe?: () => ProbePort;
+}
 
 /** How long a draw window waits for the worker to reach a step boundary before drawing anyway. */
 const HOLD_WAIT_MS = 15_000;
@@ -31,31 +42,39 @@ export class LabController {
   private exports = new Map<number, string>();
   private held?: () => void;
   private holding?: string;
+  private choosing = 0;
 
   /** Kept runs and comparison grids. */
   readonly shelf: Shelf;
 
-  /** `openDb`: the IndexedDB that keeps runs across reloads (none in tests that do not need it). */
-  constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download, openDb?: () => Promise<LabDb>) {
+  constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download, private readonly opts: ControllerOptions = {}) {
     this.shelf = new Shelf(store, { send: (cmd) => port.post(cmd), newId, predict: (config, runId) => this.predict(config, runId) });
-    if (openDb) void this.shelf.open(openDb);
-    port.listen((e) => {
-      store.receive(e);
+    if (opts.openDb) void this.shelf.open(opts.openDb);
+    port.listen((e) => store.receive(e));
+    store.onApplied((e) => {
       this.shelf.onEvent(e);
-      if (e.type === 'started') this.predict(e.config, e.runId); // the memory chart's reference line
-      if (e.type === 'held' || (e.type === 'state' && e.state !== 'running' && e.state !== 'starting')) this.held?.();
-      if (e.type === 'exported' && this.exports.has(e.requestId)) {
-        this.exports.delete(e.requestId);
-        this.download(`${this.baseName()}-step${e.step}.weights.json`, e.text, 'application/json');
-      }
+      this.after(e);
     });
+  }
+
+  private after(e: WorkerEvent): void {
+    if (e.type === 'started') this.predict(e.config, e.runId); // the memory chart's reference line
+    if (e.type === 'held' || (e.type === 'state' && e.state !== 'running' && e.state !== 'starting')) this.held?.();
+    if (e.type === 'exported' && this.exports.has(e.requestId)) {
+      this.exports.delete(e.requestId);
+      this.download(`${this.baseName()}-step${e.step}.weights.json`, e.text, 'application/json');
+    }
   }
 
   /** Chart redraws wait for a quiet device while a run trains (see charts/drawQueue.ts). */
   readonly drawGate: DrawGate = {
+    busy: () => {
+      const state = this.store.getState().run?.state;
+      return state === 'running' || state === 'starting';
+    },
     open: () => {
       const run = this.store.getState().run;
-      if (!run || (run.state !== 'running' && run.state !== 'starting')) return Promise.resolve();
+      if (!run || (run.state !== 'running' && run.state !== 'starting')) return Promise.resolve(false);
       this.holding = run.id;
       this.port.post({ type: 'hold', runId: run.id });
       return new Promise((resolve) => {
@@ -63,7 +82,7 @@ export class LabController {
         this.held = () => {
           clearTimeout(timer);
           this.held = undefined;
-          resolve();
+          resolve(true);
         };
       });
     },
@@ -73,9 +92,29 @@ export class LabController {
     },
   };
 
-  init(choice: BackendChoice): void {
-    this.store.update((s) => ({ ...s, backend: { status: 'starting', choice } }));
-    this.port.post({ type: 'init', backend: choice });
+  /**
+   * Sets up a backend: a named one (and the ones after it if it fails), or for `auto` the one
+   * that trains one small step of `config` fastest here.
+   */
+  async init(choice: BackendChoice, config?: unknown): Promise<void> {
+    const spawn = this.opts.spawnProbe;
+    const attempt = ++this.choosing;
+    if (choice !== 'auto' || !spawn || config === undefined) {
+      this.store.update((s) => ({ ...s, backend: { status: 'starting', choice } }));
+      this.port.post({ type: 'init', backend: choice });
+      return;
+    }
+    this.store.update((s) => ({ ...s, backend: { status: 'choosing', choice } }));
+    const probes = await timeBackends(config, {
+      spawn,
+      onProgress: (probing, done) => {
+        if (attempt === this.choosing) this.store.update((s) => ({ ...s, backend: { ...s.backend, probes: [...done], ...(probing ? { probing } : { probing: undefined }) } }));
+      },
+    });
+    if (attempt !== this.choosing) return; // another choice was made meanwhile
+    const { backend, reason } = chooseBackend(probes);
+    this.store.update((s) => ({ ...s, backend: { status: 'starting', choice, probes, reason } }));
+    this.port.post({ type: 'init', backend: backend ?? 'auto', chosen: backend !== undefined });
   }
 
   /** Asks for a memory prediction of a raw config, for the draft or for a run's chart. */
@@ -174,9 +213,9 @@ export class LabController {
     this.port.post({ type: 'sample', runId: run.id, requestId, prompt, options });
   }
 
-  /** Saves text as a file (comparison exports). */
-  save(filename: string, text: string): void {
-    this.download(filename, text, 'application/json');
+  /** Saves text as a file (comparison exports, chart images). */
+  save(filename: string, text: string | Blob, mime = 'application/json'): void {
+    this.download(filename, text, mime);
   }
 
   exportMetrics(): void {

@@ -33,3 +33,11 @@ export function num(v: number | undefined, digits = 3): string {
 export const percent = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`);
 
 export const integer = (v: number) => v.toLocaleString('en-US');
+
+/** Memory in MiB, the one unit the page shows memory in: "12.3 MiB", "0.015 MiB". */
+export function mibText(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '—';
+  const v = bytes / 2 ** 20;
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : 3;
+  return `${v.toFixed(digits)} MiB`;
+}

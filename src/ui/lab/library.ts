@@ -1,12 +1,13 @@
 /**
  * The runs the page keeps (see storage/records.ts) as the store holds them: the same records
- * with their metrics as live RunMetrics, which the active run appends to in place.
+ * with their metrics as the run's one RunMetrics (store.metrics), which its batches append to.
  */
 import type { RunState } from '../../worker/protocol';
 import { SINGLE_RUNS, type Comparison, type KeptRun, type KeptStatus } from '../storage/records';
-import { RunMetrics } from './metrics';
+import type { RunMetrics } from './metrics';
+import type { RunView } from './store';
 
-export interface ShelfRun extends Omit<KeptRun, 'metrics'> {
+export interface ShelfRun extends KeptRun {
   metrics: RunMetrics;
 }
 
@@ -44,19 +45,37 @@ export function keptStatus(state: RunState): KeptStatus {
 /** Statuses of a run that may go on from its checkpoint (or from the start when it has none). */
 export const RESUMABLE: readonly KeptStatus[] = ['paused', 'stopped', 'cancelled', 'interrupted', 'queued'];
 
-export const toKept = (r: ShelfRun): KeptRun => ({ ...r, metrics: r.metrics.toData() });
+/** The page's record of a run, without its metrics (the worker stores those). */
+export function toKept(r: ShelfRun): KeptRun {
+  const { metrics: _, ...kept } = r;
+  return kept;
+}
 
 /**
  * A stored run as the page shows it after a reload: a run that was training or paused has no
  * live model any more, so it is `interrupted` and resumes from its checkpoint.
  */
-export function fromKept(k: KeptRun): ShelfRun {
+export function fromKept(k: KeptRun, metrics: RunMetrics): ShelfRun {
   const status: KeptStatus = k.status === 'running' || k.status === 'paused' ? 'interrupted' : k.status;
-  return { ...k, status, metrics: RunMetrics.fromData(k.metrics) };
+  return { ...k, status, metrics };
 }
 
 export const runsOf = (lib: LibraryState, comparisonId: string): ShelfRun[] => lib.runs.filter((r) => r.comparisonId === comparisonId);
 
 export function replaceRun(lib: LibraryState, id: string, change: (r: ShelfRun) => ShelfRun): LibraryState {
   return { ...lib, runs: lib.runs.map((r) => (r.id === id ? change(r) : r)) };
+}
+
+/** Statuses worth a "Resume from step N" banner when the run is the last one after a reload. */
+const RESTORE_RESUMABLE: readonly KeptStatus[] = ['interrupted', 'paused', 'stopped', 'cancelled'];
+
+/** The main page's view of a kept run after a reload: its charts, and where it can resume. */
+export function restoredView(r: ShelfRun): RunView {
+  const state = r.status === 'done' ? 'done' : r.status === 'failed' ? 'failed' : r.status === 'queued' ? 'paused' : 'stopped';
+  const resumable = RESTORE_RESUMABLE.includes(r.status);
+  return {
+    id: r.id, config: r.config, parameterCount: 0, startStep: 0, targetSteps: r.targetSteps, imported: false, state, step: r.step,
+    phase: 'training', activeMs: r.activeMs, activeAt: 0, metrics: r.metrics, live: false,
+    restored: { status: r.status, name: r.name, ...(resumable && r.checkpointStep !== undefined ? { checkpointStep: r.checkpointStep } : {}) },
+  };
 }

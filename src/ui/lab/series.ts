@@ -1,10 +1,10 @@
 /**
  * Chart series from full-resolution columns: smoothing (TensorBoard's debiased exponential
  * moving average) runs on every point, then at most `MAX_POINTS` buckets reach the chart, so a
- * 10,000-step run draws as fast as a 300-step one.
+ * 10,000-step run draws as fast as a 200-step one.
  */
 
-export const MAX_POINTS = 300;
+export const MAX_POINTS = 200;
 
 export type Reduce = 'mean' | 'last' | 'max';
 
@@ -57,7 +57,7 @@ function reduce(values: readonly number[], from: number, to: number, how: Reduce
 /**
  * Points `{step, key: value, ...}` for a chart: one per bucket, at the bucket's last step. Each
  * column is reduced its own way (the mean for noisy metrics, the last value for schedules, the
- * maximum for memory). NaN values are dropped from the point (recharts leaves a gap).
+ * maximum for memory). NaN values are dropped from the point (the plot leaves a gap).
  */
 export function downsample(steps: readonly number[], columns: Record<string, { values: readonly number[]; reduce: Reduce }>, max = MAX_POINTS): Point[] {
   return buckets(steps.length, max).map(([from, to]) => {
@@ -76,4 +76,16 @@ export function thin<T>(items: readonly T[], max = MAX_POINTS): T[] {
   const out: T[] = [];
   for (let i = 0; i < max; i++) out.push(items[Math.round((i * (items.length - 1)) / (max - 1))]!);
   return out;
+}
+
+/** The smallest and largest finite values, or undefined when there are none (no spread: long columns are fine). */
+export function extent(values: readonly number[]): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : undefined;
 }

@@ -1,16 +1,16 @@
 /**
- * Keeps runs across reloads and runs comparison grids. Every run the page starts is kept: its
- * record (config, status, metrics) and its last checkpoint go to IndexedDB together whenever
- * the worker sends one (start, every evaluation, pause, stop, end), so a reload finds every run
- * and resumes an interrupted one from its last saved step. A grid's runs go one after another.
+ * Keeps runs across reloads and runs comparison grids. Every run the page starts is kept: the
+ * page writes its record (name, config, status), and the worker writes its metrics, progress and
+ * checkpoints (src/worker/storage.ts), so a reload finds every run with its whole curve, and an
+ * interrupted one resumes from its last checkpoint. A grid's runs go one after another.
  */
 import type { LabRunConfig } from '../../engine/runConfig';
 import type { Command, WorkerEvent } from '../../worker/protocol';
+import { emptyMetrics, type MetricsData } from '../../worker/metricsData';
 import type { GridCell, GridSpec } from '../compare/grid';
 import type { LabDb } from '../storage/db';
 import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../storage/records';
-import { fromKept, keptStatus, replaceRun, RESUMABLE, toKept, type LibraryState, type ShelfRun } from './library';
-import { RunMetrics } from './metrics';
+import { fromKept, keptStatus, replaceRun, RESUMABLE, restoredView, toKept, type LibraryState, type ShelfRun } from './library';
 import type { LabStore } from './store';
 import { filesFor } from '../forecast/files';
 
@@ -28,10 +28,8 @@ export class Shelf {
   /** The queued run the worker trains now. */
   private active?: string;
   private cancelling = new Set<string>();
-  /** Runs started with Start or an import, kept once the worker names their config. */
+  /** Runs started from the panel, kept once the worker names their config. */
   private pendingSingles = new Set<string>();
-  /** Training time of earlier sessions of a resumed run. */
-  private baseMs = new Map<string, number>();
   /** Training time of a run as of its last progress event (earlier sessions included). */
   private progressMs = new Map<string, number>();
   /** Runs sent to the worker that have not started yet: a refusal moves the grid on. */
@@ -52,19 +50,36 @@ export class Shelf {
     return this.lib.runs.find((r) => r.id === id);
   }
 
-  /** Opens the database and shows what it holds; without one, runs live only in this page. */
+  /**
+   * Opens the database and shows what it holds, each run with its whole metric history; the
+   * latest run comes back on the main page. Without a database, runs live only in this page.
+   */
   async open(openDb: () => Promise<LabDb>): Promise<void> {
+    let kept: { comparisons: Comparison[]; runs: KeptRun[] };
     try {
       this.db = await openDb();
-      const { comparisons, runs } = await this.db.loadAll();
-      const byTime = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
-      const all = [SINGLE_RUNS, ...comparisons.filter((c) => c.id !== SINGLE_RUNS.id)].sort(byTime);
-      const selected = [...all].reverse().find((c) => runs.some((r) => r.comparisonId === c.id))?.id ?? SINGLE_RUNS.id;
-      this.setLib((l) => ({ ...l, status: 'ready', comparisons: all, runs: [...runs.map(fromKept).sort(byTime), ...l.runs], selected }));
+      kept = await this.db.loadAll();
     } catch (e) {
       this.db = null;
       this.setLib((l) => ({ ...l, status: 'unavailable', message: `runs are not kept across reloads: ${(e as Error).message || 'IndexedDB is not available'}` }));
+      return;
     }
+    const byTime = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
+    const runs: ShelfRun[] = [];
+    for (const k of kept.runs.sort(byTime)) {
+      // One run's history per task: a long history deserialises in a few milliseconds.
+      const data = await this.db.metrics(k.id).catch(() => undefined);
+      runs.push(fromKept(k, data ? this.store.metrics.load(k.id, data) : this.store.metrics.of(k.id)));
+    }
+    const all = [SINGLE_RUNS, ...kept.comparisons.filter((c) => c.id !== SINGLE_RUNS.id)].sort(byTime);
+    const latest = [...runs].sort((a, b) => (b.updatedAt ?? b.createdAt) - (a.updatedAt ?? a.createdAt))[0];
+    const selected = latest?.comparisonId ?? SINGLE_RUNS.id;
+    this.store.update((s) => ({
+      ...s,
+      library: { ...s.library, status: 'ready', comparisons: all, runs: [...runs, ...s.library.runs], selected },
+      ...(latest && !s.run ? { run: restoredView(latest) } : {}),
+    }));
+    for (const r of runs) if (r.predictedPeak === undefined || r.id === latest?.id) this.host.predict(r.config, r.id);
   }
 
   /** Writes in order; a failed write is reported and the page goes on. */
@@ -77,9 +92,9 @@ export class Shelf {
     return this.writes;
   }
 
-  private save(id: string, checkpoint?: Checkpoint): void {
+  private save(id: string): void {
     const r = this.run(id);
-    if (r) void this.persist((db) => db.saveRun(toKept(r), checkpoint));
+    if (r) void this.persist((db) => db.saveRun({ ...toKept(r), updatedAt: Date.now() }));
   }
 
   /** Writes pending before now have landed (tests, export). */
@@ -87,11 +102,14 @@ export class Shelf {
     return this.writes;
   }
 
-  /** A run started from the panel (Start or an imported file) is kept with the single runs. */
+  /**
+   * A run started from the panel (Start, or an imported file) is kept with the single runs from
+   * the moment the worker starts it (and names its config): the click itself renders nothing more.
+   */
   keepSingle(runId: string): void {
-    this.pendingSingles.add(runId);
     this.queue = [];
     this.active = undefined;
+    this.pendingSingles.add(runId);
   }
 
   onEvent(e: WorkerEvent): void {
@@ -105,20 +123,20 @@ export class Shelf {
           this.queue = [];
           this.active = undefined;
         }
-        this.baseMs.set(id, this.run(id)?.activeMs ?? 0);
         this.progressMs.delete(id);
-        return this.update(id, (r) => ({ ...r, status: 'running', step: e.startStep, targetSteps: e.targetSteps, message: undefined }));
+        return this.update(id, (r) => ({ ...r, config: e.config, status: 'running', step: e.startStep, targetSteps: e.targetSteps, message: undefined }));
       }
       case 'progress':
-        // Kept on the side, not in the store: a render per step would cost more than it shows
+        // Kept on the side, not in the store: a render per batch would cost more than it shows
         // (the table reads the live run's step from the run itself); saved with the record.
-        this.progressMs.set(id, (this.baseMs.get(id) ?? 0) + e.activeMs);
+        this.progressMs.set(id, e.activeMs);
         return;
       case 'checkpoint':
-        if (this.run(id)) this.update(id, (r) => ({ ...r, checkpointStep: e.step }), { runId: id, step: e.step, text: e.text });
+        if (this.run(id)) this.update(id, (r) => ({ ...r, checkpointStep: e.step }));
         return;
       case 'error': {
         const refused = this.launching.delete(id);
+        this.pendingSingles.delete(id);
         if ((e.fatal || refused) && this.run(id)) this.update(id, (r) => ({ ...r, status: 'failed', message: e.message }));
         if (refused && id === this.active) {
           this.active = undefined;
@@ -142,30 +160,35 @@ export class Shelf {
     }
   }
 
-  private update(id: string, change: (r: ShelfRun) => ShelfRun, checkpoint?: Checkpoint): void {
+  private update(id: string, change: (r: ShelfRun) => ShelfRun): void {
     const activeMs = this.progressMs.get(id);
     this.setLib((l) => replaceRun(l, id, (r) => change(activeMs === undefined ? r : { ...r, activeMs })));
-    this.save(id, checkpoint);
+    this.save(id);
   }
 
   private addSingle(id: string, config: LabRunConfig, targetSteps: number): void {
+    if (this.run(id)) return;
     const r: ShelfRun = {
       id, comparisonId: SINGLE_RUNS.id, name: `${config.task.name} · ${config.train.optimizer.name} · ${config.train.precision}`, config,
-      status: 'running', step: 0, targetSteps, activeMs: 0, createdAt: Date.now(), metrics: new RunMetrics(),
+      status: 'queued', step: 0, targetSteps, activeMs: 0, createdAt: Date.now(), metrics: this.store.metrics.of(id),
     };
     this.setLib((l) => ({ ...l, runs: [...l.runs, r] }));
+    this.save(id);
     this.host.predict(config, id);
   }
 
   /** A new comparison from a grid; its runs start one after another. */
   startGrid(name: string, grid: GridSpec, cells: GridCell[]): string {
     const comparison: Comparison = { id: this.host.newId('cmp'), name, createdAt: Date.now(), grid };
-    const runs: ShelfRun[] = cells.map((c, i) => ({
-      id: this.host.newId('run'), comparisonId: comparison.id, name: c.label, config: c.config, status: 'queued',
-      step: 0, targetSteps: c.config.train.steps, activeMs: 0, createdAt: comparison.createdAt + i, metrics: new RunMetrics(),
-    }));
+    const runs: ShelfRun[] = cells.map((c, i) => {
+      const id = this.host.newId('run');
+      return {
+        id, comparisonId: comparison.id, name: c.label, config: c.config, status: 'queued',
+        step: 0, targetSteps: c.config.train.steps, activeMs: 0, createdAt: comparison.createdAt + i, metrics: this.store.metrics.of(id),
+      };
+    });
     this.setLib((l) => ({ ...l, comparisons: [...l.comparisons, comparison], runs: [...l.runs, ...runs], selected: comparison.id }));
-    void this.persist((db) => db.saveAll(comparison, runs.map(toKept), []));
+    void this.persist((db) => db.saveAll(comparison, runs.map(toKept)));
     for (const r of runs) this.host.predict(r.config, r.id);
     this.enqueue(runs.map((r) => r.id));
     return comparison.id;
@@ -185,19 +208,20 @@ export class Shelf {
     const id = this.queue.shift();
     if (id === undefined) return;
     this.active = id;
-    void this.launch(id);
+    this.launch(id);
   }
 
-  /** Starts a run from its checkpoint when it has one, from the beginning otherwise. */
-  private async launch(id: string): Promise<void> {
+  /**
+   * Starts a run: the worker goes on from the checkpoint it stored for it when there is one
+   * (the checkpoint never passes through the page), from the beginning otherwise.
+   */
+  private launch(id: string): void {
     const r = this.run(id);
     if (!r) return this.next();
     this.launching.add(id);
-    const checkpoint = r.checkpointStep !== undefined && r.checkpointStep > 0 ? await this.db?.checkpoint(id) : undefined;
-    if (checkpoint) {
-      this.host.send({ type: 'importWeights', runId: id, text: checkpoint.text, config: r.config, keep: true, resumeTo: r.targetSteps, files: filesFor(r.config) });
+    if (r.checkpointStep !== undefined) {
+      this.host.send({ type: 'resumeKept', runId: id, config: r.config, resumeTo: r.targetSteps, activeMs: r.activeMs, files: filesFor(r.config) });
     } else {
-      r.metrics.truncate(0);
       this.host.send({ type: 'start', runId: id, config: r.config, keep: true, holdFirst: true, files: filesFor(r.config) });
     }
   }
@@ -238,7 +262,7 @@ export class Shelf {
     r.metrics.truncate(0);
     this.progressMs.delete(id);
     this.update(id, (x) => ({ ...x, status: 'queued', step: 0, activeMs: 0, checkpointStep: undefined, message: undefined }));
-    void this.persist((db) => db.deleteCheckpoint(id));
+    void this.persist((db) => db.clearTraining(id));
     this.enqueue([id]);
   }
 
@@ -260,6 +284,7 @@ export class Shelf {
     if (id === this.active || this.run(id)?.status === 'running') return;
     this.queue = this.queue.filter((q) => q !== id);
     this.setLib((l) => ({ ...l, runs: l.runs.filter((r) => r.id !== id) }));
+    this.store.metrics.forget(id);
     void this.persist((db) => db.deleteRun(id));
   }
 
@@ -273,6 +298,7 @@ export class Shelf {
       runs: l.runs.filter((r) => !ids.has(r.id)),
       selected: l.selected === id ? SINGLE_RUNS.id : l.selected,
     }));
+    for (const r of ids) this.store.metrics.forget(r);
     void this.persist((db) => db.deleteComparison(id));
   }
 
@@ -292,9 +318,10 @@ export class Shelf {
     return found.filter((c): c is Checkpoint => c !== undefined);
   }
 
-  /** Adds an imported comparison (already checked) with its runs and checkpoints. */
-  addComparison(comparison: Comparison, runs: KeptRun[], checkpoints: Checkpoint[]): void {
-    this.setLib((l) => ({ ...l, comparisons: [...l.comparisons, comparison], runs: [...l.runs, ...runs.map(fromKept)], selected: comparison.id }));
-    void this.persist((db) => db.saveAll(comparison, runs, checkpoints));
+  /** Adds an imported comparison (already checked) with its runs, their metrics and checkpoints. */
+  addComparison(comparison: Comparison, runs: KeptRun[], metrics: Map<string, MetricsData>, checkpoints: Checkpoint[]): void {
+    const shelved = runs.map((r) => fromKept(r, this.store.metrics.load(r.id, metrics.get(r.id) ?? emptyMetrics())));
+    this.setLib((l) => ({ ...l, comparisons: [...l.comparisons, comparison], runs: [...l.runs, ...shelved], selected: comparison.id }));
+    void this.persist((db) => db.saveAll(comparison, runs, { metrics, checkpoints }));
   }
 }

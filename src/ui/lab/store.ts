@@ -1,14 +1,17 @@
 /**
- * The page's state, fed by worker events. Metric events (step, eval, memory, progress) are
- * queued and applied in one batch per flush (a timer, 100 ms by default), so a fast run costs one
- * render per flush however many steps arrived; control events (state, errors, exports) flush at
- * once so buttons answer immediately. Events of runs the page no longer shows are dropped.
+ * The page's state, fed by worker events. A message handler only queues its event: metrics
+ * batches and progress are applied together on a timer (100 ms by default), control events
+ * (state, errors, exports) in a task of their own right after, so a handler stays well under a
+ * frame and the render happens outside it. Metrics land in their run's one RunMetrics (the
+ * MetricsBook) whichever view shows it; other events of runs the page no longer shows are dropped.
  */
 import type { LabRunConfig } from '../../engine/runConfig';
 import { addTextFacts, type TextFacts } from '../../tasks/text/source';
-import type { BackendChoice, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
+import type { ProbeOutcome } from '../../worker/choose';
+import type { BackendChoice, BackendName, ErrorKind, EventOf, MemoryPrediction, ReadyInfo, RunState, WorkerEvent } from '../../worker/protocol';
+import type { KeptStatus } from '../storage/records';
 import { EMPTY_LIBRARY, replaceRun, type LibraryState } from './library';
-import { RunMetrics } from './metrics';
+import { MetricsBook, type RunMetrics } from './metrics';
 
 export interface ErrorView {
   runId: string | null;
@@ -33,15 +36,33 @@ export interface RunView {
   /** Training time so far (pauses excluded), as of `activeAt` (page clock). */
   activeMs: number;
   activeAt: number;
+  /** Where this session's pace is measured from: the first progress report after it started. */
+  paceFrom?: { step: number; activeMs: number };
+  /** The run's one RunMetrics (store.metrics.of(id)). */
   metrics: RunMetrics;
   predicted?: MemoryPrediction | null;
   /** The worker holds a live model (it can evaluate, continue and export the current weights). */
   live: boolean;
   lastGoodStep?: number;
+  /** Shown from storage after a reload: how it was left, and the step it can resume from. */
+  restored?: { status: KeptStatus; checkpointStep?: number; name: string };
+}
+
+export interface BackendState {
+  /** `choosing`: timing a step on each backend (choose.ts); `starting`: the worker sets the choice up. */
+  status: 'choosing' | 'starting' | 'ready' | 'error';
+  choice: BackendChoice;
+  info?: ReadyInfo;
+  error?: string;
+  /** The timings behind an automatic choice, and why it fell where it did. */
+  probes?: ProbeOutcome[];
+  reason?: string;
+  /** The backend being timed now. */
+  probing?: BackendName;
 }
 
 export interface LabState {
-  backend: { status: 'starting' | 'ready' | 'error'; choice: BackendChoice; info?: ReadyInfo; error?: string };
+  backend: BackendState;
   run?: RunView;
   /** Prediction for the config being edited (null value: the config is invalid). */
   prediction?: { requestId: number; value: MemoryPrediction | null; message?: string };
@@ -61,21 +82,40 @@ export interface LabState {
   sampling?: { requestId: number; runId: string; prompt: string; text: string; done: boolean; error?: string };
 }
 
-const BATCHED = new Set<WorkerEvent['type']>(['step', 'eval', 'memory', 'progress', 'tokenizing']);
+const BATCHED = new Set<WorkerEvent['type']>(['metrics', 'progress', 'tokenizing']);
 
 export interface Scheduler {
-  schedule(flush: () => void): void;
+  /** Metric events: a flush a little later, for all that arrive meanwhile. */
+  later(flush: () => void): void;
+  /** Control events: a flush in a task of its own, right away. */
+  soon(flush: () => void): void;
 }
 
-export const timerScheduler = (ms = 100): Scheduler => ({ schedule: (flush) => void setTimeout(flush, ms) });
+/**
+ * A flush and the render it causes (React renders in a microtask queued during the flush), as a
+ * user-timing entry: what a long-task report can be read against.
+ */
+function measured(flush: () => void): () => void {
+  return () => {
+    const start = performance.now();
+    flush();
+    queueMicrotask(() => performance.measure('store update', { start, end: performance.now() }));
+  };
+}
+
+export const timerScheduler = (ms = 100): Scheduler => ({ later: (flush) => void setTimeout(measured(flush), ms), soon: (flush) => void setTimeout(measured(flush), 0) });
 
 export class LabStore {
   private state: LabState;
   private pending: WorkerEvent[] = [];
-  private scheduled = false;
+  private scheduledLater = false;
+  private scheduledSoon = false;
   private listeners = new Set<() => void>();
+  private appliedHooks: ((e: WorkerEvent) => void)[] = [];
   /** Prediction requests by id: for the draft, or for a run (its memory chart's reference line). */
   readonly predictionFor = new Map<number, 'draft' | string>();
+  /** Every run's metrics, one object per run id. */
+  readonly metrics = new MetricsBook();
 
   constructor(choice: BackendChoice, private readonly scheduler: Scheduler = timerScheduler(), private readonly now = () => performance.now()) {
     this.state = { backend: { status: 'starting', choice }, library: EMPTY_LIBRARY, texts: new Map() };
@@ -94,23 +134,39 @@ export class LabStore {
     this.emit();
   }
 
+  /** Queues a worker event; nothing is applied or drawn inside the message handler. */
   receive(event: WorkerEvent): void {
     this.pending.push(event);
-    if (!BATCHED.has(event.type)) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      this.scheduler.schedule(() => this.flush());
+    if (!BATCHED.has(event.type)) {
+      if (this.scheduledSoon) return;
+      this.scheduledSoon = true;
+      this.scheduler.soon(() => {
+        this.scheduledSoon = false;
+        this.flush();
+      });
+    } else if (!this.scheduledLater) {
+      this.scheduledLater = true;
+      this.scheduler.later(() => {
+        this.scheduledLater = false;
+        this.flush();
+      });
     }
   }
 
+  /** Runs `hook` for each event once the store has applied it (the shelf, downloads, the draw gate). */
+  onApplied(hook: (e: WorkerEvent) => void): void {
+    this.appliedHooks.push(hook);
+  }
+
+  /** Applies every queued event, in order, then hands each to the hooks; one render. */
   flush(): void {
-    this.scheduled = false;
     if (this.pending.length === 0) return;
     const events = this.pending;
     this.pending = [];
     let s = this.state;
     for (const e of events) s = this.apply(s, e);
     this.state = s;
+    for (const e of events) for (const hook of this.appliedHooks) hook(e);
     this.emit();
   }
 
@@ -123,7 +179,7 @@ export class LabStore {
       case 'ready': {
         // A new backend leaves the previous run without a live model (its last good weights stay exportable).
         const run = s.run && s.backend.info ? { ...s.run, live: false } : s.run;
-        return { ...s, run, backend: { status: 'ready', choice: s.backend.choice, info: e } };
+        return { ...s, run, backend: { ...s.backend, status: 'ready', info: e, probing: undefined } };
       }
       case 'prediction': {
         const target = this.predictionFor.get(e.requestId);
@@ -137,19 +193,23 @@ export class LabStore {
         return s.run && s.run.id === target ? { ...s, library, run: { ...s.run, predicted: e.prediction } } : { ...s, library };
       }
       case 'started': {
-        // A kept run goes on with its own metrics, from the step it starts at.
+        // The run goes on with its own metrics (kept or not), from the step it starts at.
+        const metrics = this.metrics.of(e.runId);
+        metrics.truncate(e.startStep);
         const kept = s.library.runs.find((r) => r.id === e.runId);
-        kept?.metrics.truncate(e.startStep);
         const run: RunView = {
           id: e.runId, config: e.config, parameterCount: e.parameterCount, startStep: e.startStep, targetSteps: e.targetSteps,
           imported: e.imported, ...(e.note ? { note: e.note } : {}), state: 'starting', step: e.startStep, phase: 'training',
-          activeMs: 0, activeAt: this.now(), metrics: kept?.metrics ?? new RunMetrics(), live: true,
-          ...(s.run?.id === e.runId ? { predicted: s.run.predicted } : {}),
+          activeMs: 0, activeAt: this.now(), metrics, live: true,
+          ...(s.run?.id === e.runId && s.run.predicted !== undefined ? { predicted: s.run.predicted } : {}),
         };
         const notice = kept && e.startStep > 0 ? `Resumed “${kept.name}” from step ${e.startStep}.`
           : e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
         return { ...s, run, error: undefined, notice, tokenizing: undefined };
       }
+      case 'metrics':
+        this.metrics.of(e.runId).append(e.data);
+        return s.run?.id === e.runId ? { ...s, run: { ...s.run } } : s;
       case 'inspected':
         return s.inspection?.requestId === e.requestId ? { ...s, inspection: { ...s.inspection, value: e.inspection } } : s;
       case 'inspectedWindow':
@@ -167,6 +227,8 @@ export class LabStore {
         if (!sampling || sampling.requestId !== e.requestId) return s;
         return { ...s, sampling: { ...sampling, text: sampling.text + e.text, done: e.done, ...(e.message ? { error: e.message } : {}) } };
       }
+      case 'warning':
+        return { ...s, notice: e.message };
       case 'error': {
         const view: ErrorView = { runId: e.runId, kind: e.kind, message: e.message, suggestion: e.suggestion, fatal: e.fatal, ...(e.lastGoodStep !== undefined ? { lastGoodStep: e.lastGoodStep } : {}) };
         if (e.runId === null && s.backend.status === 'starting') return { ...s, backend: { ...s.backend, status: 'error', error: e.message }, error: view };
@@ -190,16 +252,7 @@ export class LabStore {
         return { ...s, run: { ...run, state: e.state, step: e.step, targetSteps: e.targetSteps, live: run.live && e.state !== 'failed', ...(running ? { activeAt: this.now() } : {}) } };
       }
       case 'progress':
-        return { ...s, run: { ...run, step: e.step, targetSteps: e.targetSteps, phase: e.phase, activeMs: e.activeMs, activeAt: this.now() } };
-      case 'step':
-        run.metrics.addStep(e.metrics);
-        return { ...s, run: { ...run, step: Math.max(run.step, e.metrics.step + 1) } };
-      case 'eval':
-        run.metrics.addEval(e.metrics);
-        return { ...s, run: { ...run } };
-      case 'memory':
-        run.metrics.addMemory(e.step, e.memory);
-        return { ...s, run: { ...run } };
+        return { ...s, run: { ...run, step: e.step, targetSteps: e.targetSteps, phase: e.phase, activeMs: e.activeMs, activeAt: this.now(), paceFrom: run.paceFrom ?? { step: e.step, activeMs: e.activeMs } } };
       case 'exported':
         return { ...s, notice: `Exported the weights of step ${e.step}${e.fromSnapshot ? ' (the last good weights)' : ''}.` };
       default:

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseLabRunConfig } from '../../engine/runConfig';
 import { ConfigError, parseWith, type FieldIssue } from '../../engine/validation';
 import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
+import type { MetricsData } from '../../worker/metricsData';
 import { uiSeries } from '../forecast/files';
 import { gridSpecSchema } from '../compare/grid';
 import type { Checkpoint, Comparison, KeptRun } from './records';
@@ -34,6 +35,10 @@ const evalSchema = z.object({
 
 const metricsSchema = z.object({
   step: column, loss: column, lr: column, gradNorm: column, tokensPerSec: column, stepMs: column, lossScale: column, skipped: column,
+  // Files written before the lab marked warm-up steps have none.
+  warmup: column.default([]),
+  // Files written before steps carried their live tensors have none (NaN when read).
+  liveTensors: column.default([]), liveBytes: column.default([]),
   evals: z.array(evalSchema),
   memory: z.object({
     step: column, peak: column, inUse: column, allocated: column, hasBreakdown: z.boolean(),
@@ -52,6 +57,7 @@ const runSchema = z.object({
   predictedPeak: z.number().optional(),
   message: z.string().optional(),
   createdAt: z.number(),
+  updatedAt: z.number().optional(),
   metrics: metricsSchema,
   checkpoint: z.object({ step: z.number().int().min(0), text: z.string() }).optional(),
 });
@@ -63,8 +69,11 @@ const fileSchema = z.object({
   runs: z.array(runSchema).max(256),
 });
 
+/** A run as a file holds it: its record and its whole metric history. */
+export type FileRun = KeptRun & { metrics: MetricsData };
+
 /** The file's text (pretty enough to read, NaN written as null). */
-export function comparisonFileText(comparison: Comparison, runs: KeptRun[], checkpoints: Checkpoint[]): string {
+export function comparisonFileText(comparison: Comparison, runs: FileRun[], checkpoints: Checkpoint[]): string {
   const byRun = new Map(checkpoints.map((c) => [c.runId, c]));
   const file = {
     format: COMPARISON_FORMAT,
@@ -78,8 +87,16 @@ export function comparisonFileText(comparison: Comparison, runs: KeptRun[], chec
   return JSON.stringify(file) + '\n';
 }
 
+export interface ReadComparison {
+  comparison: Comparison;
+  runs: KeptRun[];
+  /** Each run's metric history, by its new id. */
+  metrics: Map<string, MetricsData>;
+  checkpoints: Checkpoint[];
+}
+
 /** Reads a comparison file; throws a ConfigError naming every bad field, keeping nothing. */
-export function parseComparisonFile(text: string, newId: (prefix: string) => string): { comparison: Comparison; runs: KeptRun[]; checkpoints: Checkpoint[] } {
+export function parseComparisonFile(text: string, newId: (prefix: string) => string): ReadComparison {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -90,15 +107,17 @@ export function parseComparisonFile(text: string, newId: (prefix: string) => str
   const issues: FieldIssue[] = [];
   const comparison: Comparison = { id: newId('cmp'), name: file.comparison.name, createdAt: Date.now(), ...(file.comparison.grid ? { grid: file.comparison.grid } : {}) };
   const runs: KeptRun[] = [];
+  const metrics = new Map<string, MetricsData>();
   const checkpoints: Checkpoint[] = [];
   file.runs.forEach((r, i) => {
     try {
       // A run's data must be at hand as for any config: a shipped corpus or series, or a file dropped here.
       const config = parseLabRunConfig(r.config, uiSeries);
       const id = newId('run');
-      const { checkpoint, ...rest } = r;
+      const { checkpoint, metrics: history, ...rest } = r;
       if (checkpoint && !isWeightsJson(checkpoint.text)) issues.push({ path: `runs.${i}.checkpoint.text`, message: 'is not a weights JSON of the lab' });
       if (checkpoint) checkpoints.push({ runId: id, step: checkpoint.step, text: checkpoint.text });
+      metrics.set(id, history);
       runs.push({ ...rest, id, config, comparisonId: comparison.id, createdAt: comparison.createdAt + i, ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -106,7 +125,7 @@ export function parseComparisonFile(text: string, newId: (prefix: string) => str
     }
   });
   if (issues.length) throw new ConfigError(issues);
-  return { comparison, runs, checkpoints };
+  return { comparison, runs, metrics, checkpoints };
 }
 
 function isWeightsJson(text: string): boolean {

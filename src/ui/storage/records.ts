@@ -1,11 +1,13 @@
 /**
- * What the lab keeps across reloads: comparisons, their runs (config, metrics, progress) and
- * each run's last checkpoint (the weights JSON text with optimizer and scaler state, written by
- * the worker), stored apart so that listing runs never loads weights.
+ * What the page keeps across reloads: comparisons and what it knows about each run (name,
+ * config, status). A run's metrics, progress and last checkpoint are written by the training
+ * worker (src/worker/storage.ts) in stores of their own, so listing runs never loads weights and
+ * the page never writes what the worker writes while it trains.
  */
 import type { LabRunConfig } from '../../engine/runConfig';
-import type { MetricsData } from '../lab/metrics';
 import type { GridSpec } from '../compare/grid';
+
+export type { Checkpoint, MetricsChunk, Progress } from '../../worker/storage';
 
 /**
  * `queued`: waiting for its turn in a grid. `interrupted`: it was training when the page went
@@ -20,9 +22,10 @@ export interface KeptRun {
   name: string;
   config: LabRunConfig;
   status: KeptStatus;
+  /** Steps done, as the page last heard (the worker's progress record is newer while it trains). */
   step: number;
   targetSteps: number;
-  /** Training time, pauses excluded. */
+  /** Training time, pauses excluded (as last heard, like `step`). */
   activeMs: number;
   /** The predictor's peak for this config (bytes). */
   predictedPeak?: number;
@@ -30,7 +33,8 @@ export interface KeptRun {
   checkpointStep?: number;
   message?: string;
   createdAt: number;
-  metrics: MetricsData;
+  /** When it last trained or changed (the page restores the latest run after a reload). */
+  updatedAt?: number;
 }
 
 export interface Comparison {
@@ -39,13 +43,6 @@ export interface Comparison {
   createdAt: number;
   /** The grid it was built from; absent for the list of single runs. */
   grid?: GridSpec;
-}
-
-export interface Checkpoint {
-  runId: string;
-  step: number;
-  /** Weights JSON as the lab exports it (optimizer and scaler state, run config, step). */
-  text: string;
 }
 
 /** Single runs started with Start are kept together in this comparison. */

@@ -19,8 +19,10 @@ export const SampleTimeline = memo(function SampleTimeline({ metrics, version, e
     () => metrics.evals.flatMap((e) => (e.sample ? [{ step: e.step, bitsPerChar: e.bitsPerChar, ...e.sample }] : [])).reverse(),
     [metrics, version],
   );
+  const latest = samples[0];
+  const summary = latest ? `${samples.length} samples, one per evaluation; the latest at step ${latest.step}, ${num(latest.bitsPerChar, 3)} bits per character.` : 'No sample yet.';
   return (
-    <ChartCard id="samples" title="Samples as it learns" empty={samples.length === 0 ? empty : undefined}>
+    <ChartCard id="samples" title="Samples as it learns" empty={samples.length === 0 ? empty : undefined} summary={summary} text>
       <ol className="sample-timeline" aria-label="Samples by step">
         {samples.map((s) => (
           <li key={s.step} data-step={s.step}>

@@ -1,83 +1,128 @@
 import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunMetrics } from '../../../src/ui/lab/metrics';
-import { TINY_CONFIG } from '../../../src/ui/config/presets';
 import { parseRunConfig } from '../../../src/engine/runConfig';
+import { TINY_CONFIG } from '../../../src/ui/config/presets';
+import { RunMetrics } from '../../../src/ui/lab/metrics';
 import { LabDb } from '../../../src/ui/storage/db';
-import type { Checkpoint, Comparison, KeptRun } from '../../../src/ui/storage/records';
+import type { Comparison, KeptRun } from '../../../src/ui/storage/records';
+import { RunDb } from '../../../src/worker/storage';
 
-let db: LabDb;
-let name = 0;
+let page: LabDb;
+let worker: RunDb;
+let n = 0;
+let name = '';
 
 const comparison: Comparison = { id: 'c1', name: 'optimizer × precision', createdAt: 1 };
 
-function kept(id: string, step: number): KeptRun {
-  const metrics = new RunMetrics();
-  for (let s = 0; s < step; s++) metrics.addStep({ step: s, loss: 2 - s / 10, lr: 0.01, gradNorm: 1, tokensPerSec: 100, stepMs: 5, lossScale: 65536 });
-  metrics.addEval({ step, split: 'val', loss: 1.5, exactMatch: 0.25, tokenAccuracy: 0.5 });
-  return {
-    id, comparisonId: 'c1', name: id, config: parseRunConfig(TINY_CONFIG), status: 'running', step, targetSteps: 40,
-    activeMs: 10 * step, createdAt: 2, checkpointStep: step, metrics: metrics.toData(),
-  };
+function metrics(from: number, to: number, withEval = true) {
+  const m = new RunMetrics();
+  for (let s = from; s < to; s++) m.addStep({ step: s, loss: 2 - s / 10, lr: 0.01, gradNorm: 1, tokensPerSec: 100, stepMs: 5, lossScale: 65536 });
+  if (withEval) m.addEval({ step: to, split: 'val', loss: 1.5, exactMatch: 0.25, tokenAccuracy: 0.5 });
+  return m.toData();
 }
 
-const checkpoint = (runId: string, step: number): Checkpoint => ({ runId, step, text: `{"step":${step}}` });
+const record = (id: string): KeptRun => ({ id, comparisonId: 'c1', name: id, config: parseRunConfig(TINY_CONFIG), status: 'running', step: 0, targetSteps: 40, activeMs: 0, createdAt: 2 });
 
 beforeEach(async () => {
-  db = await LabDb.open(`lab-test-${++name}`);
-  await db.saveAll(comparison, [kept('r1', 4), kept('r2', 2)], [checkpoint('r1', 4), checkpoint('r2', 2)]);
+  name = `lab-test-${++n}`;
+  page = await LabDb.open(name);
+  worker = await RunDb.open(name);
+  await page.saveAll(comparison, [record('r1'), record('r2')]);
+  await worker.record('r1', { metrics: metrics(0, 4), progress: { step: 4, activeMs: 40 }, checkpoint: { step: 4, text: '{"step":4}' } });
+  await worker.record('r2', { metrics: metrics(0, 2), progress: { step: 2, activeMs: 20 }, checkpoint: { step: 2, text: '{"step":2}' } });
 });
-afterEach(() => db.close());
+afterEach(() => {
+  page.close();
+  worker.close();
+});
 
 describe('run storage', () => {
-  it('keeps comparisons, runs with their metrics, and checkpoints', async () => {
-    const { comparisons, runs } = await db.loadAll();
+  it("keeps the page's records with the worker's progress, metrics and checkpoints", async () => {
+    await worker.record('r1', { metrics: metrics(4, 6, false), progress: { step: 6, activeMs: 60 } });
+    const { comparisons, runs } = await page.loadAll();
     expect(comparisons).toEqual([comparison]);
-    expect(runs.map((r) => r.id).sort()).toEqual(['r1', 'r2']);
     const r1 = runs.find((r) => r.id === 'r1')!;
-    const metrics = RunMetrics.fromData(r1.metrics);
-    expect(metrics.loss).toEqual([2, 1.9, 1.8, 1.7]);
-    expect(metrics.evals[0]!.exactMatch).toBe(0.25);
-    expect(await db.checkpoint('r1')).toEqual(checkpoint('r1', 4));
+    expect(r1).toMatchObject({ step: 6, activeMs: 60, checkpointStep: 4 }); // the worker got further than the page heard
+    const m = await page.metrics('r1');
+    expect(m.loss).toEqual([2, 1.9, 1.8, 1.7, 1.6, 1.5]);
+    expect(m.evals.map((e) => e.step)).toEqual([4]);
+    expect(await page.checkpoint('r1')).toEqual({ runId: 'r1', step: 4, text: '{"step":4}' });
   });
 
-  it('a write interrupted halfway leaves the previous run and checkpoint readable', async () => {
-    const next = kept('r1', 8);
-    // The run record goes in first; the checkpoint then fails to store (a DataCloneError, as a
-    // full disk would fail it), which must take the run record down with it.
-    const unstorable = { ...checkpoint('r1', 8), text: (() => 'not cloneable') as unknown as string };
-    await expect(db.saveRun(next, unstorable)).rejects.toThrow();
-    const { runs } = await db.loadAll();
-    const r1 = runs.find((r) => r.id === 'r1')!;
-    expect(r1.step).toBe(4);
-    expect(r1.metrics.step).toHaveLength(4);
-    expect(await db.checkpoint('r1')).toEqual(checkpoint('r1', 4));
-    // The database still works after the aborted write.
-    await db.saveRun(next, checkpoint('r1', 8));
-    expect((await db.checkpoint('r1'))?.step).toBe(8);
+  it('a write interrupted halfway leaves the previous metrics, progress and checkpoint readable', async () => {
+    // The metrics and progress go in first; the checkpoint then fails to store (a DataCloneError,
+    // as a full disk would fail it), which must take the rest of the write down with it.
+    const unstorable = { step: 8, text: (() => 'not cloneable') as unknown as string };
+    await expect(worker.record('r1', { metrics: metrics(4, 8), progress: { step: 8, activeMs: 80 }, checkpoint: unstorable })).rejects.toThrow();
+    const r1 = (await page.loadAll()).runs.find((r) => r.id === 'r1')!;
+    expect(r1).toMatchObject({ step: 4, checkpointStep: 4 });
+    expect((await page.metrics('r1')).step).toHaveLength(4);
+    expect(await page.checkpoint('r1')).toMatchObject({ step: 4 });
+    // The database still works after the aborted write, and the chunks stay in order.
+    await worker.record('r1', { metrics: metrics(4, 8), progress: { step: 8, activeMs: 80 }, checkpoint: { step: 8, text: '{"step":8}' } });
+    expect((await page.metrics('r1')).step).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await page.checkpoint('r1'))?.step).toBe(8);
   });
 
-  it('deletes a run with its checkpoint, and a comparison with all of its runs', async () => {
-    await db.deleteRun('r2');
-    expect((await db.loadAll()).runs.map((r) => r.id)).toEqual(['r1']);
-    expect(await db.checkpoint('r2')).toBeUndefined();
-    await db.deleteComparison('c1');
-    expect(await db.loadAll()).toEqual({ comparisons: [], runs: [] });
-    expect(await db.checkpoint('r1')).toBeUndefined();
+  it('truncates a run at the step it resumes from, keeping the history before it', async () => {
+    await worker.record('r1', { metrics: metrics(4, 9, false), progress: { step: 9, activeMs: 90 } });
+    await worker.truncate('r1', 4);
+    const m = await page.metrics('r1');
+    expect(m.step).toEqual([0, 1, 2, 3]);
+    expect(m.evals).toEqual([]); // the evaluation at 4 is redone
+    expect((await page.loadAll()).runs.find((r) => r.id === 'r1')!.step).toBe(4);
+    await worker.record('r1', { metrics: metrics(4, 6, false), progress: { step: 6, activeMs: 100 } });
+    expect((await page.metrics('r1')).step).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('deletes a run with everything kept of it, and a comparison with all of its runs', async () => {
+    await page.deleteRun('r2');
+    expect((await page.loadAll()).runs.map((r) => r.id)).toEqual(['r1']);
+    expect(await page.checkpoint('r2')).toBeUndefined();
+    expect((await page.metrics('r2')).step).toEqual([]);
+    await page.deleteComparison('c1');
+    expect(await page.loadAll()).toEqual({ comparisons: [], runs: [] });
+    expect(await page.checkpoint('r1')).toBeUndefined();
+    expect((await page.metrics('r1')).step).toEqual([]);
+  });
+
+  it('moves version 1 databases (metrics inside the run records) to the worker’s stores', async () => {
+    const old = `lab-v1-${n}`;
+    const v1 = await openDB(old, 1, {
+      upgrade(db) {
+        db.createObjectStore('comparisons', { keyPath: 'id' });
+        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byComparison', 'comparisonId');
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+      },
+    });
+    await v1.put('comparisons', comparison);
+    await v1.put('runs', { ...record('old'), status: 'done', step: 4, activeMs: 40, checkpointStep: 4, metrics: metrics(0, 4) });
+    await v1.put('checkpoints', { runId: 'old', step: 4, text: '{"step":4}' });
+    v1.close();
+    const upgraded = await LabDb.open(old);
+    const { runs } = await upgraded.loadAll();
+    expect(runs).toEqual([expect.objectContaining({ id: 'old', status: 'done', step: 4, checkpointStep: 4 })]);
+    expect('metrics' in runs[0]!).toBe(false);
+    expect((await upgraded.metrics('old')).loss).toEqual([2, 1.9, 1.8, 1.7]);
+    expect(await upgraded.checkpoint('old')).toMatchObject({ step: 4 });
+    upgraded.close();
   });
 });
 
 describe('metrics for storage', () => {
   it('round-trip, and truncate at a resume step', () => {
-    const m = RunMetrics.fromData(kept('r', 6).metrics);
+    const m = RunMetrics.fromData(metrics(0, 6));
     m.addMemory(5, { backendInUse: 100, parameters: 10, peak: 50 });
-    m.addStep({ step: 6, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 1, stepMs: 1, lossScale: 32768, skipped: true });
+    m.addStep({ step: 6, loss: 1, lr: 0.01, gradNorm: 1, tokensPerSec: 1, stepMs: 1, lossScale: 32768, skipped: true }, true);
     const copy = RunMetrics.fromData(structuredClone(m.toData()));
     expect(copy.toData()).toEqual(m.toData());
+    expect(copy.warmup).toEqual([6]);
     copy.truncate(5);
     expect(copy.step).toEqual([0, 1, 2, 3, 4]);
     expect(copy.lossScale).toHaveLength(5);
     expect(copy.skipped).toEqual([]);
+    expect(copy.warmup).toEqual([]);
     expect(copy.evals).toEqual([]);
     expect(copy.memory.step).toEqual([]);
     expect(copy.memory.categories.parameters).toEqual([]);
