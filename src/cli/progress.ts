@@ -1,4 +1,4 @@
-import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../engine/train/events';
 import { EVAL_METRICS, evalPlanOf } from '../tasks/metrics';
 
 const fmt = (x: number, digits = 4) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));

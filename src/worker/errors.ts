@@ -3,7 +3,7 @@
  * kind (config, oom, device-lost, diverged, other) with the engine's message and a suggestion.
  */
 import type { LabRunConfig } from '../engine/runConfig';
-import { DivergedError } from '../engine/train/trainer';
+import { DivergedError } from '../engine/train/events';
 import { ConfigError, type FieldIssue } from '../engine/validation';
 import type { ErrorKind } from './protocol';
 import { precisionPolicy } from '../engine/precision/policy';

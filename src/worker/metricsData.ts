@@ -5,7 +5,7 @@
  *
  * TF.js-free (types only): the page imports it.
  */
-import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../engine/train/events';
 import { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from './protocol';
 
 export interface MemoryColumns {

@@ -4,7 +4,7 @@
  * every checkpoint. The page's main thread handles a handful of small messages a second and
  * never a checkpoint.
  */
-import type { EvalMetrics, StepMetrics } from '../engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../engine/train/events';
 import { addMemory, addStep, emptyMetrics, isEmptyMetrics, type MetricsData } from './metricsData';
 import type { MemoryBreakdown, WorkerEvent } from './protocol';
 import type { Checkpoint, RunWrite } from './storage';

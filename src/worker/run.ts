@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LabRunConfig } from '../engine/runConfig';
-import type { StepMetrics, Trainer } from '../engine/train/trainer';
+import type { Trainer } from '../engine/train/trainer';
+import type { StepMetrics } from '../engine/train/events';
 import type { WeightsDocument } from '../engine/weights/format';
 import { stringifyWeights } from '../engine/weights/stringify';
 import type { MemoryBreakdown, RunState } from './protocol';

@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { evalLines } from '../../src/cli/progress';
 import { parseLabRunConfig, type LabRunConfig } from '../../src/engine/runConfig';
-import type { EvalMetrics } from '../../src/engine/train/trainer';
+import type { EvalMetrics } from '../../src/engine/train/events';
 import { comparedMetrics, evalPlanOf } from '../../src/tasks/metrics';
 import { columnsFor, summaryRow } from '../../src/ui/compare/summary';
 import { metricsFor, settingColumns } from '../../src/ui/compare/series';

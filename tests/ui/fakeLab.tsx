@@ -5,7 +5,7 @@ import { draftFrom } from '../../src/ui/config/draft';
 import { LabContext } from '../../src/ui/lab/context';
 import { LabController } from '../../src/ui/lab/controller';
 import { LabStore } from '../../src/ui/lab/store';
-import type { EvalMetrics, StepMetrics } from '../../src/engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../../src/engine/train/events';
 import { addStep, emptyMetrics } from '../../src/worker/metricsData';
 import type { Command, WorkerEvent } from '../../src/worker/protocol';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/engine/runConfig';
-import type { StepMetrics } from '../../src/engine/train/trainer';
+import type { StepMetrics } from '../../src/engine/train/events';
 import { TINY_CONFIG } from '../../src/ui/config/presets';
 import { metricsCsv } from '../../src/ui/lab/metrics';
 import { downsample, MAX_POINTS, smooth } from '../../src/ui/lab/series';

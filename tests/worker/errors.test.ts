@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/engine/runConfig';
-import { DivergedError } from '../../src/engine/train/trainer';
+import { DivergedError } from '../../src/engine/train/events';
 import { ConfigError } from '../../src/engine/validation';
 import { BackendFailure, classify, memoryToggles } from '../../src/worker/errors';
 import { predictedPeak } from '../../src/worker/predict';

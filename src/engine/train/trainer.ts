@@ -4,7 +4,6 @@ import { inspectExample, type Inspection } from '../eval/inspect';
 import { inspectForecast, type ForecastInspection } from '../eval/forecastInspect';
 import type { SampleOptions } from '../eval/sample';
 import { createContext, type ForwardContext } from '../model/context';
-import type { MemoryBreakdown } from '../memory/breakdown';
 import { meterFor } from '../memory/forecaster';
 import { backendFigures } from '../memory/meter';
 import { liveMemory } from '../memory/live';
@@ -27,40 +26,10 @@ import type { Example } from '../../tasks/types';
 import { firstRows, type MicroBatch } from './objective';
 import { ReadbackWindow } from './readback';
 import { queueStep, type StepInputs } from './step';
-import { ForecastStream, streamFor, TextStream, TokenStream, type EvalFields, type EvalSplit, type TaskStream } from './streams';
+import { DivergedError, type EvalMetrics, type StepMetrics, type TrainerEvent } from './events';
+import { ForecastStream, streamFor, TextStream, TokenStream, type EvalSplit, type TaskStream } from './streams';
 
 export { EVAL_SAMPLE, type EvalSample } from './streams';
-
-export interface StepMetrics {
-  step: number;
-  loss: number;
-  lr: number;
-  gradNorm: number;
-  /** Non-PAD input tokens (src and tgtIn) processed per second of wall time; for a forecaster, variate tokens (rows × nVariates). */
-  tokensPerSec: number;
-  stepMs: number;
-  /** With loss scaling: the scale this step used, and whether an overflow skipped it. */
-  lossScale?: number;
-  skipped?: boolean;
-  /** Where the step's bytes went (see memory/breakdown.ts), sampled without device reads. */
-  memory?: MemoryBreakdown;
-  /**
-   * The backend's live tensors and their bytes after the step (memory/live.ts): flat over a run
-   * that leaks nothing. Always set by the trainer; optional for lines kept from before it did.
-   */
-  liveTensors?: number;
-  liveBytes?: number;
-}
-
-/**
- * An evaluation line: `loss` and the task's metrics (tasks/metrics.ts: exact match and token
- * accuracy; bits per character, token accuracy and a sample; or a forecast's MSE, MAE and its
- * baselines' with the evaluation's memory), on the validation split, or for a forecast also the
- * test split at the end.
- */
-export type EvalMetrics = { step: number; split: EvalSplit } & EvalFields;
-
-export type TrainerEvent = { type: 'step'; metrics: StepMetrics } | { type: 'eval'; metrics: EvalMetrics };
 
 export interface TrainerOptions {
   /** Start from these weights (already checked against the config). */
@@ -85,14 +54,6 @@ export interface TrainerOptions {
    * (SwiftShader), where it measured slower than compiling on first use (README, "WebGPU in Node").
    */
   compileWarmUp?: boolean;
-}
-
-/** Raised when the loss stops being a finite number. */
-export class DivergedError extends Error {
-  constructor(readonly step: number) {
-    super(`training diverged at step ${step}: the loss is not a finite number; lower the learning rate or clip gradients`);
-    this.name = 'DivergedError';
-  }
 }
 
 /** One run: model, optimizer, data stream and schedule. Emits events; never draws or logs. */

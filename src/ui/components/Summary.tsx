@@ -1,4 +1,4 @@
-import type { EvalMetrics } from '../../engine/train/trainer';
+import type { EvalMetrics } from '../../engine/train/events';
 import type { EvalKind } from '../../tasks/metrics';
 import { evalPlanOf } from '../../tasks/metrics';
 import { useLabState } from '../lab/context';

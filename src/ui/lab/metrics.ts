@@ -5,7 +5,7 @@
  * MetricsBook: the run's charts, its row in the runs table and its overlay curves all read the
  * same object.
  */
-import type { EvalMetrics, StepMetrics } from '../../engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../../engine/train/events';
 import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
 import { MEMORY_CATEGORIES, type MemoryBreakdown } from '../../worker/protocol';
 import { addMemory, addStep, appendMetrics, copyMetrics, emptyMetrics, truncateMetrics, type MemoryColumns, type MetricsData } from '../../worker/metricsData';

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { fileSeries } from '../../../src/cli/series';
 import { parseLabRunConfig } from '../../../src/engine/runConfig';
-import { Trainer, type EvalMetrics } from '../../../src/engine/train/trainer';
+import { Trainer } from '../../../src/engine/train/trainer';
+import type { EvalMetrics } from '../../../src/engine/train/events';
 import { onBackend } from '../../helpers/backends';
 import { ROOT } from '../../helpers/imports';
 

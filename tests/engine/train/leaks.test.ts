@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../../src/engine/runConfig';
-import { Trainer, type EvalMetrics, type StepMetrics } from '../../../src/engine/train/trainer';
+import { Trainer } from '../../../src/engine/train/trainer';
+import type { EvalMetrics, StepMetrics } from '../../../src/engine/train/events';
 import { onBackend } from '../../helpers/backends';
 
 /*

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLabRunConfig, parseRunConfig, type LabRunConfig } from '../../../src/engine/runConfig';
-import { Trainer, type StepMetrics } from '../../../src/engine/train/trainer';
+import { Trainer } from '../../../src/engine/train/trainer';
+import type { StepMetrics } from '../../../src/engine/train/events';
 import { fileSeries } from '../../../src/cli/series';
 import { NODE_BACKENDS, onBackend } from '../../helpers/backends';
 
