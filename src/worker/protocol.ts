@@ -39,6 +39,8 @@ export interface MemoryBreakdown {
   peak?: number;
   backendInUse: number;
   backendAllocated?: number;
+  /** Offloaded runs: the segment boundaries waiting in host memory (not device memory, not in `peak`). */
+  host?: number;
 }
 
 export const MEMORY_CATEGORIES = ['parameters', 'gradients', 'optimizerState', 'savedActivations', 'halfCopies', 'other'] as const;
@@ -47,7 +49,8 @@ export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
 /** A prediction from the config alone. `partial`: only what follows from the parameter count. */
 export interface MemoryPrediction {
   parameterCount: number;
-  bytes: Partial<Record<MemoryCategory | 'peak', number>>;
+  /** `host`: offloaded boundaries in host memory, outside the device's `peak`. */
+  bytes: Partial<Record<MemoryCategory | 'peak' | 'host', number>>;
   partial: boolean;
   note?: string;
 }

@@ -1,5 +1,5 @@
 import type { MemoryPrediction } from '../../worker/protocol';
-import { CATEGORY_HELP } from '../charts/palette';
+import { CATEGORY_HELP, HOST_HELP } from '../charts/palette';
 import { integer, mibText } from '../lab/format';
 import type { RunMetrics } from '../lab/metrics';
 
@@ -10,6 +10,8 @@ export interface Figures {
   inUse?: number;
   /** WebGPU: every buffer its pool holds (a high-water mark). */
   allocated?: number;
+  /** Offloaded runs: the most boundary bytes that waited in host memory. */
+  host?: number;
   /** The backend's live tensors after the last step, and their bytes. */
   live?: { tensors: number; bytes: number };
 }
@@ -26,6 +28,7 @@ export function memoryFigures(m: RunMetrics): Figures {
     ...(maxOf(mem.peak) !== undefined ? { measured: maxOf(mem.peak)! } : {}),
     ...(mem.inUse.length ? { inUse: mem.inUse.at(-1)! } : {}),
     ...(allocated !== undefined && Number.isFinite(allocated) ? { allocated } : {}),
+    ...(maxOf(mem.host) !== undefined ? { host: maxOf(mem.host)! } : {}),
   };
 }
 
@@ -60,6 +63,13 @@ export function MemoryFigures({ figures, predicted }: { figures: Figures; predic
           <dd>{figures.allocated === undefined ? '— (WebGPU only)' : mibText(figures.allocated)}</dd>
           <dd className="help">every buffer the WebGPU pool holds, in use or free: it never shrinks</dd>
         </div>
+        {(figures.host !== undefined || predicted?.bytes.host !== undefined) && (
+          <div>
+            <dt>Host memory (offloaded)</dt>
+            <dd data-testid="host-memory">{mibText(figures.host)}{predicted?.bytes.host !== undefined ? ` (predicted ${mibText(predicted.bytes.host)})` : ''}</dd>
+            <dd className="help">{HOST_HELP}</dd>
+          </div>
+        )}
         <div>
           <dt>Live tensors</dt>
           <dd data-testid="live-tensors">{figures.live ? `${integer(figures.live.tensors)} (${mibText(figures.live.bytes)})` : '—'}</dd>
