@@ -142,7 +142,12 @@ export type Command =
    */
   | { type: 'addText'; requestId: number; name: string; bytes: ArrayBuffer }
   /** A text run's continuation of `prompt`, streamed back as `sampled` events. */
-  | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions };
+  | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions }
+  /**
+   * TEST ONLY (the browser suite's lost-device test; the page never sends it): destroys the
+   * WebGPU device under the running run, as a driver reset would.
+   */
+  | { type: 'testOnlyDestroyDevice' };
 
 // ---- events (worker → page) -------------------------------------------------------------
 
@@ -191,7 +196,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample', 'testOnlyDestroyDevice']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

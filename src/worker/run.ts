@@ -31,6 +31,8 @@ export interface Run {
   phase: 'training' | 'evaluating' | 'exporting';
   /** Steps queued on the device and not read back yet (the trainer's read-back window). */
   queued: number;
+  /** A trouble is being handled (the weights kept before the run is marked failed): no step starts. */
+  failing?: boolean;
   /** Whether a step was read back yet: the first is read alone, so its warm-up cost stays its own. */
   readOnce: boolean;
 }

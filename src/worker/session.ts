@@ -29,6 +29,7 @@ import { addDroppedText } from './text';
 import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
 import { ConfigError } from '../engine/validation';
+import { webgpuDevice } from '../engine/internals/webgpu';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -51,6 +52,19 @@ interface Begin {
 
 /** The longest a run waits for the page to release a hold. */
 const HOLD_MAX_MS = 5000;
+/** The longest reading the weights back after an allocation error may take (a broken device may never answer). */
+const KEEP_AT_TROUBLE_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** The later of two checkpoints (the stored one, the one in memory). */
+function newest<C extends { step: number }>(a: C | undefined, b: C | undefined): C | undefined {
+  return !a || (b && b.step > a.step) ? b : a;
+}
 
 export class Session {
   private current?: Run;
@@ -82,7 +96,7 @@ export class Session {
         }
         case 'resumeKept': {
           this.inputs.addFiles(cmd.files);
-          const saved = await this.env.store?.checkpoint(cmd.runId);
+          const saved = newest(await this.env.store?.checkpoint(cmd.runId), this.snapshotOf(cmd.runId));
           if (!saved) return await this.begin(cmd.runId, () => prepareStart(cmd.config, undefined, this.inputs.series), { keep: true, holdFirst: true, target: cmd.resumeTo });
           await this.begin(cmd.runId, () => prepareImport(saved.text, cmd.config, this.inputs.series), { imported: true, keep: true, activeMs: cmd.activeMs, target: cmd.resumeTo });
           return this.resume(cmd.runId, cmd.resumeTo);
@@ -99,6 +113,7 @@ export class Session {
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
         case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
+        case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
       const c = classify(e, this.current?.config, predictedPeak);
@@ -210,7 +225,7 @@ export class Session {
 
   private async loop(r: Run): Promise<void> {
     try {
-      while (r.state === 'running' && r.trainer && r.trainer.step < r.target) {
+      while (r.state === 'running' && !r.failing && r.trainer && r.trainer.step < r.target) {
         // A quiet device while the page draws: nothing left queued on it.
         if (this.hold.requested && r.queued > 0) await this.exclusive(() => this.readBack(r));
         await this.hold.take(() => {
@@ -220,7 +235,7 @@ export class Session {
         await this.exclusive(() => this.oneStep(r));
         await this.yield();
       }
-      if (r.state === 'failed') return;
+      if (r.state === 'failed' || r.failing) return;
       await this.exclusive(() => this.settle(r));
     } catch (e) {
       this.fail(r, e);
@@ -338,14 +353,47 @@ export class Session {
     this.post({ type: 'checkpoint', runId: r.id, step });
   }
 
+  /**
+   * Ends a run that cannot go on. After an allocation error the live weights may still be
+   * readable: they become the checkpoint (when finite). A lost device's are gone: the last stored
+   * checkpoint stays, and no one waits for the step that was in flight on it (it may never settle).
+   */
   private fail(r: Run, e: unknown): void {
-    if (r.state === 'failed') return;
+    if (r.state === 'failed' || r.failing) return;
+    r.failing = true;
     account(r);
-    void r.recorder.save();
-    const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
-    this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
-    this.setState(r, 'failed', c.message);
-    if (c.kind !== 'device-lost') release(r);
+    const lost = classify(e).kind === 'device-lost';
+    if (lost) this.chain = Promise.resolve();
+    const thrownOom = !lost && !(e instanceof BackendFailure) && classify(e).kind === 'oom';
+    const kept = thrownOom && r.trainer ? this.exclusive(() => this.keepAtTrouble(r)) : Promise.resolve();
+    void kept.then(() => {
+      void r.recorder.save();
+      const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
+      this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
+      this.setState(r, 'failed', c.message);
+      // A lost device's buffers are gone with it: its tensors are dropped, not freed.
+      if (lost) r.trainer = undefined;
+      else release(r);
+    });
+  }
+
+  /** The live weights as the checkpoint, when they can still be read and are finite; else the last one stays. */
+  private async keepAtTrouble(r: Run): Promise<void> {
+    try {
+      await withTimeout(takeSnapshot(r), KEEP_AT_TROUBLE_MS);
+    } catch {
+      return; // unreadable or not finite
+    }
+    if (!r.keep || !r.snapshot) return;
+    const { step, doc } = r.snapshot;
+    if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
+    this.post({ type: 'checkpoint', runId: r.id, step });
+  }
+
+  /** The last good weights the session still holds for a run that failed (a lost device's: maybe newer than the stored ones). */
+  private snapshotOf(runId: string): { step: number; text: string } | undefined {
+    const r = this.current;
+    return r?.id === runId && r.state === 'failed' && r.snapshot ? { step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) } : undefined;
   }
 
   private backendFailed(f: BackendFailure): void {

@@ -242,6 +242,15 @@ export class Shelf {
     if (!this.active) this.next();
   }
 
+  /** A failed run goes on from its last checkpoint (from the start without one), before any queued run. */
+  recover(id: string): void {
+    const r = this.run(id);
+    if (!r || r.status !== 'failed' || id === this.active) return;
+    this.update(id, (x) => ({ ...x, status: 'queued', message: undefined }));
+    this.queue = [id, ...this.queue.filter((q) => q !== id)];
+    if (!this.active) this.next();
+  }
+
   /** Stops a run for good: now if it trains, or before its turn if it waits. */
   cancel(id: string): void {
     const r = this.run(id);
