@@ -54,6 +54,8 @@ interface Begin {
 const HOLD_MAX_MS = 5000;
 /** The longest reading the weights back after an allocation error may take (a broken device may never answer). */
 const KEEP_AT_TROUBLE_MS = 10_000;
+/** How long a failed step waits for the device watcher to name the cause (a lost device's reads just abort). */
+const CAUSE_GRACE_MS = 200;
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -354,27 +356,34 @@ export class Session {
   }
 
   /**
-   * Ends a run that cannot go on. After an allocation error the live weights may still be
+   * Ends a run that cannot go on. A step that fails on a lost device throws something vague (a
+   * read aborted): the device watcher names the cause a moment later, so the run waits a little
+   * for it before saying what happened. After an allocation error the live weights may still be
    * readable: they become the checkpoint (when finite). A lost device's are gone: the last stored
    * checkpoint stays, and no one waits for the step that was in flight on it (it may never settle).
    */
   private fail(r: Run, e: unknown): void {
     if (r.state === 'failed' || r.failing) return;
-    r.failing = true;
+    const failing = (r.failing = { cause: e });
     account(r);
-    const lost = classify(e).kind === 'device-lost';
-    if (lost) this.chain = Promise.resolve();
-    const thrownOom = !lost && !(e instanceof BackendFailure) && classify(e).kind === 'oom';
-    const kept = thrownOom && r.trainer ? this.exclusive(() => this.keepAtTrouble(r)) : Promise.resolve();
-    void kept.then(() => {
-      void r.recorder.save();
-      const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
-      this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
-      this.setState(r, 'failed', c.message);
-      // A lost device's buffers are gone with it: its tensors are dropped, not freed.
-      if (lost) r.trainer = undefined;
-      else release(r);
-    });
+    void new Promise((resolve) => setTimeout(resolve, e instanceof BackendFailure ? 0 : CAUSE_GRACE_MS))
+      .then(() => {
+        const cause = failing.cause;
+        const lost = classify(cause).kind === 'device-lost';
+        if (lost) this.chain = Promise.resolve();
+        const thrownOom = !lost && !(cause instanceof BackendFailure) && classify(cause).kind === 'oom';
+        return thrownOom && r.trainer ? this.exclusive(() => this.keepAtTrouble(r)) : undefined;
+      })
+      .then(() => {
+        const cause = failing.cause;
+        void r.recorder.save();
+        const c = classify(cause, r.config, predictedPeak, r.snapshot?.step);
+        this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
+        this.setState(r, 'failed', c.message);
+        // A lost device's buffers are gone with it: its tensors are dropped, not freed.
+        if (c.kind === 'device-lost') r.trainer = undefined;
+        else release(r);
+      });
   }
 
   /** The live weights as the checkpoint, when they can still be read and are finite; else the last one stays. */
@@ -398,9 +407,10 @@ export class Session {
 
   private backendFailed(f: BackendFailure): void {
     const r = this.current;
-    if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
-    else this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
     this.backend = undefined; // the next command sets a backend up again
+    if (r?.failing && r.state !== 'failed') r.failing.cause = f; // the cause of what the step threw
+    else if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
+    else if (!r || r.state !== 'failed') this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
   }
 
   private setState(r: Run, state: RunState, message?: string): void {
