@@ -144,6 +144,11 @@ export type Command =
   /** A text run's continuation of `prompt`, streamed back as `sampled` events. */
   | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions }
   /**
+   * Frees the spare buffers of the WebGPU pool (the lab's `torch.cuda.empty_cache`): answered by
+   * `memoryReleased` on WebGPU, by nothing elsewhere. Lands between steps.
+   */
+  | { type: 'releaseCachedMemory' }
+  /**
    * TEST ONLY (the browser suite's lost-device test; the page never sends it): destroys the
    * WebGPU device under the running run, as a driver reset would.
    */
@@ -176,6 +181,8 @@ export type WorkerEvent =
   | { type: 'warning'; runId: string | null; message: string }
   | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
   | { type: 'inspectedWindow'; runId: string; requestId: number; inspection: ForecastInspection }
+  /** The WebGPU pool after `releaseCachedMemory`: bytes freed, and the buffers in use and held now. */
+  | { type: 'memoryReleased'; runId: null; releasedBytes: number; inUse: number; allocated: number }
   | { type: 'textAdded'; runId: null; requestId: number; name: string; facts?: TextFacts; message?: string }
   /** Tokenizing a text run's text (learning bpe merges) before it starts: `done` of `total` merges. */
   | { type: 'tokenizing'; runId: string; done: number; total: number }
@@ -196,7 +203,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample', 'testOnlyDestroyDevice']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample', 'releaseCachedMemory', 'testOnlyDestroyDevice']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

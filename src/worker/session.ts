@@ -29,7 +29,7 @@ import { addDroppedText } from './text';
 import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
 import { ConfigError } from '../engine/validation';
-import { webgpuDevice } from '../engine/internals/webgpu';
+import { releaseCachedMemory, webgpuDevice, webgpuPoolBytes } from '../engine/internals/webgpu';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -115,6 +115,7 @@ export class Session {
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
         case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
+        case 'releaseCachedMemory': return await this.exclusive(async () => this.releasePool());
         case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
@@ -206,6 +207,13 @@ export class Session {
       this.run(r);
     }
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
+  }
+
+  /** Frees the WebGPU pool's spare buffers and says what it holds now (nothing to do elsewhere). */
+  private releasePool(): void {
+    const releasedBytes = releaseCachedMemory();
+    const pool = webgpuPoolBytes();
+    if (pool) this.post({ type: 'memoryReleased', runId: null, releasedBytes, ...pool });
   }
 
   /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */

@@ -19,7 +19,7 @@ function legendItems(breakdown: boolean, peak: boolean, allocated: boolean, pred
     ...(breakdown ? MEMORY_CATEGORIES.map((c): LegendItem => ({ label: CATEGORY_LABELS[c], color: CATEGORY_COLORS[c], mark: 'area', title: CATEGORY_HELP[c] })) : []),
     ...(peak ? [{ label: 'measured peak', color: COLORS.peak, title: 'The highest the step reached: every live tensor of the engine, counted by TF.js' }] : []),
     { label: 'in use after the step (backend)', color: COLORS.inUse, title: "The backend's own count once the step is over: weights, optimizer state and what it keeps for the next step" },
-    ...(allocated ? [{ label: 'allocated (WebGPU pool)', color: COLORS.allocated, mark: 'dashed', title: 'Every buffer the WebGPU pool holds, free or not: a high-water mark that never shrinks' } as const] : []),
+    ...(allocated ? [{ label: 'allocated (WebGPU pool)', color: COLORS.allocated, mark: 'dashed', title: 'Every buffer the WebGPU pool holds, free or not: a high-water mark that shrinks only when cached memory is released' } as const] : []),
     ...(host ? [{ label: 'host memory (offloaded, not on the device)', color: COLORS.host, mark: 'area', title: HOST_HELP } as const] : []),
     ...(predicted ? [{ label: 'predicted peak', color: COLORS.predicted, mark: 'dashed', title: 'The predictor’s peak for this config, known before training' } as const] : []),
   ];

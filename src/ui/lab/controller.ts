@@ -147,6 +147,11 @@ export class LabController {
     void this.init(backend);
   }
 
+  /** Frees the WebGPU pool's spare buffers (the lab's `torch.cuda.empty_cache`). */
+  releaseCachedMemory(): void {
+    this.port.post({ type: 'releaseCachedMemory' });
+  }
+
   start(config: unknown): string {
     const runId = newRunId();
     this.store.update((s) => ({ ...s, error: undefined, notice: undefined }));

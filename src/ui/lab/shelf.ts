@@ -150,6 +150,8 @@ export class Shelf {
         this.update(id, (r) => ({ ...r, status: cancelled ? 'cancelled' : keptStatus(e.state), step: e.step, targetSteps: e.targetSteps }));
         const over = e.state === 'done' || e.state === 'stopped' || e.state === 'failed';
         if (over && id === this.active) {
+          // Grids run in a row: the pool gives back what the last run left spare (WebGPU; nothing elsewhere).
+          if (this.run(id)?.comparisonId !== SINGLE_RUNS.id) this.host.send({ type: 'releaseCachedMemory' });
           this.active = undefined;
           this.next();
         }
