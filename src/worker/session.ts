@@ -30,6 +30,7 @@ import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
 import { ConfigError } from '../engine/validation';
 import { releaseCachedMemory, webgpuDevice, webgpuPoolBytes } from '../engine/internals/webgpu';
+import { liveMemory } from '../engine/memory/live';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -115,7 +116,8 @@ export class Session {
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
         case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
-        case 'releaseCachedMemory': return await this.exclusive(async () => this.releasePool());
+        case 'releaseCachedMemory': return await this.exclusive(async () => this.memoryNow(releaseCachedMemory()));
+        case 'measureMemory': return await this.exclusive(async () => this.memoryNow());
         case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
@@ -209,11 +211,14 @@ export class Session {
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
   }
 
-  /** Frees the WebGPU pool's spare buffers and says what it holds now (nothing to do elsewhere). */
-  private releasePool(): void {
-    const releasedBytes = releaseCachedMemory();
+  /** The backend's memory now; `releasedBytes`: what a release of the WebGPU pool just freed. */
+  private memoryNow(releasedBytes?: number): void {
+    const live = liveMemory();
     const pool = webgpuPoolBytes();
-    if (pool) this.post({ type: 'memoryReleased', runId: null, releasedBytes, ...pool });
+    this.post({
+      type: 'memoryNow', runId: null, liveTensors: live.tensors, liveBytes: live.bytes, inUse: pool?.inUse ?? live.bytes,
+      ...(pool ? { allocated: pool.allocated, ...(releasedBytes !== undefined ? { releasedBytes } : {}) } : {}),
+    });
   }
 
   /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */

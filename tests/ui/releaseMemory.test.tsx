@@ -46,7 +46,7 @@ describe('Release cached GPU memory', () => {
     expect(bytes('backend-in-use')).toBe(MiB);
     await userEvent.click(screen.getByRole('button', { name: 'Release cached GPU memory' }));
     expect(sent.at(-1)).toEqual({ type: 'releaseCachedMemory' });
-    emit({ type: 'memoryReleased', runId: null, releasedBytes: 2 * MiB, inUse: MiB, allocated: MiB });
+    emit({ type: 'memoryNow', runId: null, liveTensors: 10, liveBytes: MiB, releasedBytes: 2 * MiB, inUse: MiB, allocated: MiB });
     expect(bytes('backend-allocated')).toBe(MiB);
     expect(screen.getByTestId('backend-allocated').textContent).toContain('2.00 MiB released');
   });

@@ -209,8 +209,9 @@ export class LabStore {
           : e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
         return { ...s, run, error: undefined, notice, tokenizing: undefined, pool: undefined };
       }
-      case 'memoryReleased':
-        return { ...s, pool: { releasedBytes: e.releasedBytes, inUse: e.inUse, allocated: e.allocated } };
+      case 'memoryNow':
+        // Only a release changes what the memory card shows (a bare reading is a leak check's).
+        return e.releasedBytes === undefined || e.allocated === undefined ? s : { ...s, pool: { releasedBytes: e.releasedBytes, inUse: e.inUse, allocated: e.allocated } };
       case 'metrics':
         this.metrics.of(e.runId).append(e.data);
         return s.run?.id === e.runId ? { ...s, run: { ...s.run } } : s;
