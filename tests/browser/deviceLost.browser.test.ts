@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { Page, Worker } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWeightsText } from '../../src/engine/weights/format';
 import type { Browser } from './harness';
-import { mainAction, openApp, setField, waitForBackend, waitForState } from './lab/driver';
+import { mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState } from './lab/driver';
 
 /**
  * A lost device does not lose the run: the tiny preset trains on WebGPU (SwiftShader), the
@@ -28,12 +28,6 @@ afterAll(async () => {
 
 const stepShown = (page: Page) => page.evaluate(() => Number(document.querySelector('[data-testid=step]')?.textContent));
 
-/** The training worker (the page asked for WebGPU by name, so no probe workers exist). */
-function trainingWorker(page: Page): Worker {
-  const workers = page.workers();
-  expect(workers).toHaveLength(1);
-  return workers[0]!;
-}
 
 describe('a lost WebGPU device', () => {
   it('stops the run with a clear message, keeps the last checkpoint, and continues on wasm to the target step', async () => {
@@ -47,7 +41,7 @@ describe('a lost WebGPU device', () => {
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, 2 * EVAL_EVERY + 1, { timeout: 300_000, polling: 100 });
 
     // As a driver reset would: the worker's own message handler gets the test-only command.
-    await trainingWorker(page).evaluate(() => (self as unknown as { onmessage(e: { data: unknown }): void }).onmessage({ data: { type: 'testOnlyDestroyDevice' } }));
+    await sendToTrainingWorker(page, { type: 'testOnlyDestroyDevice' });
     expect(await waitForState(page, ['failed'], 60_000)).toMatch(/failed/i);
     const banner = page.locator('.banner-error');
     await banner.waitFor();
