@@ -76,4 +76,23 @@ describe('a lost WebGPU device', () => {
     expect(steps.at(-1)).toBe(STEPS);
     expect(errors.filter((e) => !/GPU|device|WebGPU/i.test(e))).toEqual([]);
   }, 600_000);
+
+  it('"Retry on WebGPU" gets a new device, and the run reaches its target step on it', async () => {
+    const { page } = browser;
+    await page.goto(`${url}?preset=tiny&backend=webgpu`);
+    expect(await waitForBackend(page)).toBe('WebGPU');
+    await setField(page, 'Steps', String(STEPS));
+    await setField(page, 'Evaluate every (steps)', String(EVAL_EVERY));
+    await page.getByText('valid', { exact: true }).waitFor();
+    await mainAction(page).click();
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, EVAL_EVERY + 1, { timeout: 300_000, polling: 100 });
+    await sendToTrainingWorker(page, { type: 'testOnlyDestroyDevice' });
+    const banner = page.locator('.banner-error');
+    await banner.waitFor();
+    expect(await banner.locator('strong').textContent()).toBe('The GPU device was lost');
+    await banner.getByRole('button', { name: 'Retry on WebGPU' }).click();
+    expect(await waitForBackend(page)).toBe('WebGPU');
+    expect(await waitForState(page, ['done', 'failed'], 300_000)).toMatch(/done/i);
+    expect(await page.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe(String(STEPS));
+  }, 600_000);
 });
