@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerEvent } from '../../src/worker/protocol';
 import type { Browser } from './harness';
-import { mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState } from './lab/driver';
+import { ARTIFACTS, mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState } from './lab/driver';
 
 /**
  * Memory over a page visit, in the built page: "Release cached GPU memory" frees the WebGPU
@@ -71,6 +72,25 @@ describe('Release cached GPU memory (WebGPU on SwiftShader)', () => {
 });
 
 const STEPS = 16;
+
+describe('an offloaded run (wasm)', () => {
+  it('draws a host-memory band above the device memory, with its figure and prediction', async () => {
+    const { page } = browser;
+    await page.goto(`${url}?preset=tiny&backend=wasm`);
+    expect(await waitForBackend(page)).toBe('WebAssembly');
+    await setField(page, 'Steps', '6');
+    await page.getByRole('form', { name: 'Run configuration' }).getByLabel('Offload', { exact: true }).selectOption('activations');
+    await page.getByTestId('predicted-host').waitFor();
+    await mainAction(page).click();
+    expect(await waitForState(page, ['done', 'failed'], 120_000)).toMatch(/done/i);
+    const memory = page.locator('[data-chart="memory"]');
+    await memory.scrollIntoViewIfNeeded();
+    await memory.getByText('host memory (offloaded, not on the device)').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart="memory"] path.plot-area').length === 7, null, { timeout: 10_000 });
+    expect(await page.getByTestId('host-memory').textContent()).toMatch(/^\d+\.\d+ MiB \(predicted \d+\.\d+ MiB\)$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'memory-offload-host-band.png'), fullPage: true });
+  }, 200_000);
+});
 
 describe('one page visit: a 2×2 grid, then a try-it (wasm)', () => {
   it("ends with the live tensors the worker had when the grid's first run finished", async () => {
