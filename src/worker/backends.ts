@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -14,6 +13,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { useBackend } from '../engine/backend';
 import { registerHalfKernels } from '../engine/kernels/half';
 import { sizeWasmThreadPool } from '../engine/internals/wasmThreads';
+import { watchDevice } from '../engine/internals/webgpu';
 import { isSoftwareAdapter } from './choose';
 import { BackendFailure } from './errors';
 import { BACKEND_ORDER, type AdapterReport, type BackendAttempt, type BackendChoice, type BackendName, type ReadyInfo } from './protocol';
@@ -77,19 +77,35 @@ async function initWebGPU(fail: Fail): Promise<Extra> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no WebGPU adapter: navigator.gpu.requestAdapter() returned null (blocklisted or disabled GPU)');
   if (!tf.findBackendFactory('webgpu')) throw new Error('the WebGPU backend did not register');
+  if (deviceLost) renewWebGPUBackend();
   await useBackend('webgpu');
-  const device = (tf.backend() as WebGPUBackend).device;
-  void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') fail(new BackendFailure('device-lost', info.message || 'no reason given'));
-  });
-  device.addEventListener('uncapturederror', (ev) => {
-    const error = (ev as GPUUncapturedErrorEvent).error;
-    if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) {
-      fail(new BackendFailure('oom', error.message || 'the GPU could not allocate a buffer'));
-    }
+  stopWatching = watchDevice((t) => {
+    if (t.kind === 'lost') deviceLost = true;
+    fail(new BackendFailure(t.kind === 'lost' ? 'device-lost' : 'oom', t.message));
   });
   return describeAdapter(adapter);
 }
+
+/** Whether the WebGPU backend's device was lost: the next set-up makes a new backend (and device). */
+let deviceLost = false;
+/** Stops watching the current device: switching backends on purpose is no trouble. */
+let stopWatching = () => {};
+
+/** A fresh WebGPU backend from TF.js's factory: the old one holds a device that is gone. */
+function renewWebGPUBackend(): void {
+  const factory = tf.findBackendFactory('webgpu');
+  if (!factory) return;
+  try {
+    tf.removeBackend('webgpu');
+  } catch {
+    // disposing buffers of a lost device: nothing left to free
+  }
+  tf.registerBackend('webgpu', factory, WEBGPU_PRIORITY);
+  deviceLost = false;
+}
+
+/** tfjs-backend-webgpu's own registration priority. */
+const WEBGPU_PRIORITY = 3;
 
 /**
  * XNNPACK threads for the wasm backend (used only when the page is cross-origin isolated): every
@@ -154,6 +170,7 @@ export async function initOne(backend: BackendName, fail: Fail): Promise<Extra> 
 
 /** Tries the backends from `choice` on (all of them for `auto`) and keeps the first that works. */
 export async function initBackendChain(choice: BackendChoice, fail: Fail, chosen = false): Promise<ReadyInfo> {
+  stopWatching();
   const from = choice === 'auto' ? 0 : BACKEND_ORDER.indexOf(choice);
   const attempts: BackendAttempt[] = BACKEND_ORDER.slice(0, from).map((backend) => ({
     backend, ok: false, reason: `not tried: the ${choice} backend was ${chosen ? 'chosen by timing' : 'requested'}`,

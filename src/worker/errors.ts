@@ -26,6 +26,7 @@ export class BackendFailure extends Error {
 const OOM = /out of memory|\bOOM\b|allocation failed|failed to allocate|cannot enlarge memory|memory\.grow|maximum memory size|createBuffer.*(too large|exceeds)|exceeds the (max|maximum)/i;
 const LOST = /device (was )?lost|device is lost|GPUDevice.*destroyed|context lost|CONTEXT_LOST/i;
 
+const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 type Peak = (run: LabRunConfig) => number | undefined;
@@ -79,10 +80,14 @@ export function classify(e: unknown, run?: LabRunConfig, peak?: (run: LabRunConf
   if (kind === 'oom') {
     const toggles = run ? memoryToggles(run, peak) : [];
     const list = toggles.length ? ` Settings that need less memory: ${toggles.join('; ')}.` : ' Use a smaller model or batch.';
-    return { kind, message: `Out of memory: ${message}`, suggestion: `${list.trim()}${keep}` };
+    const resume = lastGoodStep === undefined ? '' : ` The weights of step ${lastGoodStep} are kept: continue from there on another backend or on WebGPU, or export them.`;
+    return { kind, message: `Out of memory: ${message}`, suggestion: `${list.trim()}${resume}` };
   }
   if (kind === 'device-lost') {
-    return { kind, message: `The GPU device was lost: ${message}`, suggestion: `The GPU was reset (a driver update, a crash, or too much memory).${keep || ' Reload the page to get a new device.'}` };
+    const resume = lastGoodStep === undefined
+      ? ' Continue on another backend or retry on WebGPU: the run starts again from its seed.'
+      : ` The weights of step ${lastGoodStep} are kept: continue on another backend or retry on WebGPU from there, or export them.`;
+    return { kind, message: /^the GPU device was lost/i.test(message) ? sentence(message) : `The GPU device was lost: ${message}`, suggestion: `The GPU was reset (a driver update, a crash, or too much memory).${resume}` };
   }
   return { kind, message, suggestion: `This looks like a bug in the lab; the console of the worker has details.${keep}` };
 }

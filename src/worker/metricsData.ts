@@ -17,6 +17,8 @@ export interface MemoryColumns {
   inUse: number[];
   /** WebGPU: bytes in every buffer its pool holds (NaN elsewhere). */
   allocated: number[];
+  /** Offloaded runs: bytes of segment boundaries waiting in host memory (NaN where none, or in older histories). */
+  host: number[];
   /** Whether the engine reported a per-category breakdown (else only the backend's figures). */
   hasBreakdown: boolean;
 }
@@ -55,7 +57,7 @@ export function emptyMetrics(): MetricsData {
   return {
     step: [], loss: [], lr: [], gradNorm: [], tokensPerSec: [], stepMs: [], lossScale: [], skipped: [], warmup: [], liveTensors: [], liveBytes: [], evals: [],
     memory: {
-      step: [], peak: [], inUse: [], allocated: [], hasBreakdown: false,
+      step: [], peak: [], inUse: [], allocated: [], host: [], hasBreakdown: false,
       categories: Object.fromEntries(MEMORY_CATEGORIES.map((c) => [c, []])) as unknown as Record<MemoryCategory, number[]>,
     },
   };
@@ -85,6 +87,7 @@ export function addMemory(m: MetricsData, step: number, b: MemoryBreakdown): voi
   mem.peak.push(b.peak ?? Number.NaN);
   mem.inUse.push(b.backendInUse);
   mem.allocated.push(b.backendAllocated ?? Number.NaN);
+  mem.host.push(b.host ?? Number.NaN);
 }
 
 /** Appends `from` to `to` in place (a batch to a history, a stored chunk to the chunks before it). */
@@ -101,6 +104,8 @@ export function appendMetrics(to: MetricsData, from: MetricsData): void {
   push(to.warmup, from.warmup ?? []);
   for (const e of from.evals) to.evals.push({ ...e });
   for (const c of MEMORY_VALUE_COLUMNS) push(to.memory[c], from.memory[c]);
+  const host = from.memory.host ?? [];
+  push(to.memory.host, host.length === from.memory.step.length ? host : from.memory.step.map(() => Number.NaN));
   for (const c of MEMORY_CATEGORIES) push(to.memory.categories[c], from.memory.categories[c] ?? []);
   to.memory.hasBreakdown ||= from.memory.hasBreakdown;
 }
@@ -122,6 +127,7 @@ export function truncateMetrics(m: MetricsData, from: number): void {
   m.evals.splice(0, m.evals.length, ...m.evals.filter((e) => e.step < from));
   const memKeep = cut(m.memory.step);
   for (const c of MEMORY_VALUE_COLUMNS) m.memory[c].length = memKeep;
+  m.memory.host.length = Math.min(m.memory.host.length, memKeep);
   for (const c of MEMORY_CATEGORIES) m.memory.categories[c].length = memKeep;
 }
 

@@ -17,6 +17,7 @@ export function predictRun(run: LabRunConfig): MemoryPrediction {
     const m = isForecastRun(run) ? predictForecasterMemory(run) : predictMemory(run);
     const bytes: MemoryPrediction['bytes'] = { peak: m.peak };
     for (const c of MEMORY_CATEGORIES) bytes[c] = m[c];
+    if (m.host !== undefined) bytes.host = m.host;
     return { parameterCount: count, bytes, partial: false };
   } catch (e) {
     const fp32 = count * 4;

@@ -39,6 +39,8 @@ export interface MemoryBreakdown {
   peak?: number;
   backendInUse: number;
   backendAllocated?: number;
+  /** Offloaded runs: the segment boundaries waiting in host memory (not device memory, not in `peak`). */
+  host?: number;
 }
 
 export const MEMORY_CATEGORIES = ['parameters', 'gradients', 'optimizerState', 'savedActivations', 'halfCopies', 'other'] as const;
@@ -47,7 +49,8 @@ export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
 /** A prediction from the config alone. `partial`: only what follows from the parameter count. */
 export interface MemoryPrediction {
   parameterCount: number;
-  bytes: Partial<Record<MemoryCategory | 'peak', number>>;
+  /** `host`: offloaded boundaries in host memory, outside the device's `peak`. */
+  bytes: Partial<Record<MemoryCategory | 'peak' | 'host', number>>;
   partial: boolean;
   note?: string;
 }
@@ -139,7 +142,19 @@ export type Command =
    */
   | { type: 'addText'; requestId: number; name: string; bytes: ArrayBuffer }
   /** A text run's continuation of `prompt`, streamed back as `sampled` events. */
-  | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions };
+  | { type: 'sample'; runId: string; requestId: number; prompt: string; options: SampleOptions }
+  /**
+   * Frees the spare buffers of the WebGPU pool (the lab's `torch.cuda.empty_cache`; nothing to
+   * free elsewhere): answered by `memoryNow`. Lands between steps.
+   */
+  | { type: 'releaseCachedMemory' }
+  /** The backend's live tensors and bytes now, between steps: answered by `memoryNow` (a leak check's reading). */
+  | { type: 'measureMemory' }
+  /**
+   * TEST ONLY (the browser suite's lost-device test; the page never sends it): destroys the
+   * WebGPU device under the running run, as a driver reset would.
+   */
+  | { type: 'testOnlyDestroyDevice' };
 
 // ---- events (worker → page) -------------------------------------------------------------
 
@@ -168,6 +183,11 @@ export type WorkerEvent =
   | { type: 'warning'; runId: string | null; message: string }
   | { type: 'inspected'; runId: string; requestId: number; inspection: Inspection }
   | { type: 'inspectedWindow'; runId: string; requestId: number; inspection: ForecastInspection }
+  /**
+   * The backend's memory now (answers `measureMemory` and `releaseCachedMemory`): live tensors and
+   * their bytes, bytes in use, and on WebGPU every byte its pool holds and what the release freed.
+   */
+  | { type: 'memoryNow'; runId: null; liveTensors: number; liveBytes: number; inUse: number; allocated?: number; releasedBytes?: number }
   | { type: 'textAdded'; runId: null; requestId: number; name: string; facts?: TextFacts; message?: string }
   /** Tokenizing a text run's text (learning bpe merges) before it starts: `done` of `total` merges. */
   | { type: 'tokenizing'; runId: string; done: number; total: number }
@@ -188,7 +208,7 @@ export type WorkerEvent =
 
 export type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample']);
+const COMMANDS = new Set<Command['type']>(['init', 'predict', 'start', 'pause', 'resume', 'stop', 'evaluate', 'export', 'importWeights', 'resumeKept', 'probe', 'inspect', 'inspectWindow', 'hold', 'release', 'addText', 'sample', 'releaseCachedMemory', 'measureMemory', 'testOnlyDestroyDevice']);
 
 /** Whether a message is a command of this protocol (the worker ignores anything else). */
 export function isCommand(m: unknown): m is Command {

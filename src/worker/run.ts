@@ -32,6 +32,8 @@ export interface Run {
   phase: 'training' | 'evaluating' | 'exporting';
   /** Steps queued on the device and not read back yet (the trainer's read-back window). */
   queued: number;
+  /** The run is failing (the cause being named, the weights kept): no step starts. */
+  failing?: { cause: unknown };
   /** Whether a step was read back yet: the first is read alone, so its warm-up cost stays its own. */
   readOnce: boolean;
 }

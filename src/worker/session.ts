@@ -29,6 +29,8 @@ import { addDroppedText } from './text';
 import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
 import { ConfigError } from '../engine/validation';
+import { releaseCachedMemory, webgpuDevice, webgpuPoolBytes } from '../engine/internals/webgpu';
+import { liveMemory } from '../engine/memory/live';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -51,6 +53,21 @@ interface Begin {
 
 /** The longest a run waits for the page to release a hold. */
 const HOLD_MAX_MS = 5000;
+/** The longest reading the weights back after an allocation error may take (a broken device may never answer). */
+const KEEP_AT_TROUBLE_MS = 10_000;
+/** How long a failed step waits for the device watcher to name the cause (a lost device's reads just abort). */
+const CAUSE_GRACE_MS = 200;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** The later of two checkpoints (the stored one, the one in memory). */
+function newest<C extends { step: number }>(a: C | undefined, b: C | undefined): C | undefined {
+  return !a || (b && b.step > a.step) ? b : a;
+}
 
 export class Session {
   private current?: Run;
@@ -82,7 +99,7 @@ export class Session {
         }
         case 'resumeKept': {
           this.inputs.addFiles(cmd.files);
-          const saved = await this.env.store?.checkpoint(cmd.runId);
+          const saved = newest(await this.env.store?.checkpoint(cmd.runId), this.snapshotOf(cmd.runId));
           if (!saved) return await this.begin(cmd.runId, () => prepareStart(cmd.config, undefined, this.inputs.series), { keep: true, holdFirst: true, target: cmd.resumeTo });
           await this.begin(cmd.runId, () => prepareImport(saved.text, cmd.config, this.inputs.series), { imported: true, keep: true, activeMs: cmd.activeMs, target: cmd.resumeTo });
           return this.resume(cmd.runId, cmd.resumeTo);
@@ -99,6 +116,9 @@ export class Session {
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
         case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
+        case 'releaseCachedMemory': return await this.exclusive(async () => this.memoryNow(releaseCachedMemory()));
+        case 'measureMemory': return await this.exclusive(async () => this.memoryNow());
+        case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
       const c = classify(e, this.current?.config, predictedPeak);
@@ -191,6 +211,16 @@ export class Session {
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
   }
 
+  /** The backend's memory now; `releasedBytes`: what a release of the WebGPU pool just freed. */
+  private memoryNow(releasedBytes?: number): void {
+    const live = liveMemory();
+    const pool = webgpuPoolBytes();
+    this.post({
+      type: 'memoryNow', runId: null, liveTensors: live.tensors, liveBytes: live.bytes, inUse: pool?.inUse ?? live.bytes,
+      ...(pool ? { allocated: pool.allocated, ...(releasedBytes !== undefined ? { releasedBytes } : {}) } : {}),
+    });
+  }
+
   /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */
   private addText(requestId: number, name: string, bytes: ArrayBuffer): void {
     try {
@@ -210,7 +240,7 @@ export class Session {
 
   private async loop(r: Run): Promise<void> {
     try {
-      while (r.state === 'running' && r.trainer && r.trainer.step < r.target) {
+      while (r.state === 'running' && !r.failing && r.trainer && r.trainer.step < r.target) {
         // A quiet device while the page draws: nothing left queued on it.
         if (this.hold.requested && r.queued > 0) await this.exclusive(() => this.readBack(r));
         await this.hold.take(() => {
@@ -220,7 +250,7 @@ export class Session {
         await this.exclusive(() => this.oneStep(r));
         await this.yield();
       }
-      if (r.state === 'failed') return;
+      if (r.state === 'failed' || r.failing) return;
       await this.exclusive(() => this.settle(r));
     } catch (e) {
       this.fail(r, e);
@@ -338,21 +368,62 @@ export class Session {
     this.post({ type: 'checkpoint', runId: r.id, step });
   }
 
+  /**
+   * Ends a run that cannot go on. A step that fails on a lost device throws something vague (a
+   * read aborted): the device watcher names the cause a moment later, so the run waits a little
+   * for it before saying what happened. After an allocation error the live weights may still be
+   * readable: they become the checkpoint (when finite). A lost device's are gone: the last stored
+   * checkpoint stays, and no one waits for the step that was in flight on it (it may never settle).
+   */
   private fail(r: Run, e: unknown): void {
-    if (r.state === 'failed') return;
+    if (r.state === 'failed' || r.failing) return;
+    const failing = (r.failing = { cause: e });
     account(r);
-    void r.recorder.save();
-    const c = classify(e, r.config, predictedPeak, r.snapshot?.step);
-    this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
-    this.setState(r, 'failed', c.message);
-    if (c.kind !== 'device-lost') release(r);
+    void new Promise((resolve) => setTimeout(resolve, e instanceof BackendFailure ? 0 : CAUSE_GRACE_MS))
+      .then(() => {
+        const cause = failing.cause;
+        const lost = classify(cause).kind === 'device-lost';
+        if (lost) this.chain = Promise.resolve();
+        const thrownOom = !lost && !(cause instanceof BackendFailure) && classify(cause).kind === 'oom';
+        return thrownOom && r.trainer ? this.exclusive(() => this.keepAtTrouble(r)) : undefined;
+      })
+      .then(() => {
+        const cause = failing.cause;
+        void r.recorder.save();
+        const c = classify(cause, r.config, predictedPeak, r.snapshot?.step);
+        this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
+        this.setState(r, 'failed', c.message);
+        // A lost device's buffers are gone with it: its tensors are dropped, not freed.
+        if (c.kind === 'device-lost') r.trainer = undefined;
+        else release(r);
+      });
+  }
+
+  /** The live weights as the checkpoint, when they can still be read and are finite; else the last one stays. */
+  private async keepAtTrouble(r: Run): Promise<void> {
+    try {
+      await withTimeout(takeSnapshot(r), KEEP_AT_TROUBLE_MS);
+    } catch {
+      return; // unreadable or not finite
+    }
+    if (!r.keep || !r.snapshot) return;
+    const { step, doc } = r.snapshot;
+    if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
+    this.post({ type: 'checkpoint', runId: r.id, step });
+  }
+
+  /** The last good weights the session still holds for a run that failed (a lost device's: maybe newer than the stored ones). */
+  private snapshotOf(runId: string): { step: number; text: string } | undefined {
+    const r = this.current;
+    return r?.id === runId && r.state === 'failed' && r.snapshot ? { step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) } : undefined;
   }
 
   private backendFailed(f: BackendFailure): void {
     const r = this.current;
-    if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
-    else this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
     this.backend = undefined; // the next command sets a backend up again
+    if (r?.failing && r.state !== 'failed') r.failing.cause = f; // the cause of what the step threw
+    else if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
+    else if (!r || r.state !== 'failed') this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
   }
 
   private setState(r: Run, state: RunState, message?: string): void {

@@ -208,3 +208,21 @@ describe('comparison files', () => {
     expect(messageOf(() => parseComparisonFile(JSON.stringify({ ...ok, runs: [{ ...badRun, config: TINY_CONFIG, checkpoint: { step: 1, text: '{}' } }] }), String))).toBe('runs.0.checkpoint.text: is not a weights JSON of the lab');
   });
 });
+
+describe('the WebGPU pool between runs', () => {
+  it('is released after each run of a grid, before the next starts; a single run leaves it as it is', async () => {
+    const p = await page();
+    const single = p.lab.start(TINY_CONFIG);
+    await train(p, single, 0, 10, 'done');
+    expect(p.sent.filter((c) => c.type === 'releaseCachedMemory')).toEqual([]);
+    const id = p.lab.shelf.startGrid('g', GRID, buildGrid(GRID));
+    const runs = runsOf(p.store.getState().library, id);
+    await tick();
+    await train(p, runs[0]!.id, 0, 40, 'done');
+    await tick();
+    const types = p.sent.map((c) => c.type);
+    const released = types.lastIndexOf('releaseCachedMemory');
+    expect(released).toBeGreaterThan(types.indexOf('start', types.indexOf('start') + 1)); // after the grid's first start
+    expect(p.sent[released + 1]).toMatchObject({ type: 'start', runId: runs[1]!.id });
+  });
+});

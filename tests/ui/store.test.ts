@@ -126,7 +126,7 @@ describe('lab store', () => {
     store.receive(step('a', 0, { lossScale: 65536, skipped: true }));
     const data = emptyMetrics();
     addStep(data, { step: 1, loss: 2 / (1 + 1 / 100), lr: 0.01, gradNorm: 1, tokensPerSec: 1000, stepMs: 5, lossScale: 32768, skipped: false, liveTensors: 12, liveBytes: 4096 });
-    const memory: MemoryBreakdown = { parameters: 40, gradients: 40, optimizerState: 80, savedActivations: 100, halfCopies: 0, other: 10, peak: 270, backendInUse: 200, backendAllocated: 300 };
+    const memory: MemoryBreakdown = { parameters: 40, gradients: 40, optimizerState: 80, savedActivations: 100, halfCopies: 0, other: 10, peak: 270, backendInUse: 200, backendAllocated: 300, host: 64 };
     addMemory(data, 1, memory);
     data.evals.push({ step: 2, split: 'val', loss: 1.5, exactMatch: 0.25, tokenAccuracy: 0.5 });
     store.receive({ type: 'metrics', runId: 'a', data });
@@ -136,10 +136,10 @@ describe('lab store', () => {
     expect(m.hasLossScale).toBe(true);
     expect(m.memory.hasBreakdown).toBe(true);
     const csv = metricsCsv(m).trim().split('\n');
-    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,liveTensors,liveBytes,exactMatch,tokenAccuracy,bitsPerChar,mse,mae,repeatLastMse,linearMse,repeatLastMae,linearMae,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated');
-    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,,,,,,,,,,');
-    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,12,4096,,,,,,,,,,40,40,80,100,0,10,270,200,300');
-    expect(csv[3]).toBe('val,2,1.5,,,,,,,,,0.25,0.5,,,,,,,,,,,,,,,,');
+    expect(csv[0]).toBe('split,step,loss,lr,gradNorm,tokensPerSec,stepMs,lossScale,skipped,liveTensors,liveBytes,exactMatch,tokenAccuracy,bitsPerChar,mse,mae,repeatLastMse,linearMse,repeatLastMae,linearMae,mem_parameters,mem_gradients,mem_optimizerState,mem_savedActivations,mem_halfCopies,mem_other,mem_peak,mem_backendInUse,mem_backendAllocated,mem_host');
+    expect(csv[1]).toBe('train,0,2,0.01,1,1000,5,65536,1,,,,,,,,,,,,,,,,,,,,,');
+    expect(csv[2]).toBe('train,1,1.9801980198019802,0.01,1,1000,5,32768,0,12,4096,,,,,,,,,,40,40,80,100,0,10,270,200,300,64');
+    expect(csv[3]).toBe('val,2,1.5,,,,,,,,,0.25,0.5,,,,,,,,,,,,,,,,,');
   });
 });
 

@@ -15,6 +15,7 @@ export const COLORS = {
   peak: '#7a1f5c',
   inUse: '#222222',
   allocated: '#888888',
+  host: '#e8c547',
   predicted: '#d55e00',
   grid: '#e6e8eb',
   axis: '#6b7280',
@@ -49,3 +50,6 @@ export const CATEGORY_HELP: Record<MemoryCategory, string> = {
     'everything else alive at the peak: gradients of intermediate tensors (TF.js keeps them until the backward pass ends), ' +
     "a recomputed segment's own activations and gradients, the running sum of accumulated gradients, the batch and temporaries",
 };
+
+/** What the host band counts: not device memory (memory/breakdown.ts `host`). */
+export const HOST_HELP = 'offloaded segment boundaries waiting in host (CPU) memory between the forward and backward passes: not device memory, not part of the peak';

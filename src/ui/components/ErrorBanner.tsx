@@ -13,7 +13,11 @@ const TITLES: Record<ErrorKind, string> = {
 export function ErrorBanner() {
   const lab = useLab();
   const error = useLabState((s) => s.error);
+  const backend = useLabState((s) => s.backend.info?.backend);
   if (!error) return null;
+  // The device failed under the run, not the run itself: it goes on from its last checkpoint.
+  const recoverable = error.fatal && backend !== undefined && backend !== 'wasm' && (error.kind === 'device-lost' || error.kind === 'oom');
+  const runId = error.runId;
   return (
     <div className={`banner banner-error kind-${error.kind}`} role="alert">
       <div className="banner-body">
@@ -22,6 +26,14 @@ export function ErrorBanner() {
         <p className="banner-suggestion">{error.suggestion}</p>
       </div>
       <div className="banner-actions">
+        {recoverable && runId !== null && (
+          <>
+            <button type="button" onClick={() => lab.recover(runId, 'wasm')} title="Set up the wasm backend (the CPU) and go on from the last checkpoint">Continue on another backend</button>
+            {backend === 'webgpu' && (
+              <button type="button" onClick={() => lab.recover(runId, 'webgpu')} title="Ask for a new GPU device and go on from the last checkpoint">Retry on WebGPU</button>
+            )}
+          </>
+        )}
         {error.lastGoodStep !== undefined && (
           <button type="button" onClick={() => lab.exportWeights()}>Export last good weights (step {error.lastGoodStep})</button>
         )}

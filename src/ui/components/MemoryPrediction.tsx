@@ -1,5 +1,5 @@
 import { MEMORY_CATEGORIES } from '../../worker/protocol';
-import { CATEGORY_COLORS, CATEGORY_HELP, CATEGORY_LABELS } from '../charts/palette';
+import { CATEGORY_COLORS, CATEGORY_HELP, CATEGORY_LABELS, COLORS, HOST_HELP } from '../charts/palette';
 import { useLabState } from '../lab/context';
 import { integer, mibText } from '../lab/format';
 
@@ -29,6 +29,12 @@ export function MemoryPrediction() {
                 </tr>
               ))}
               <tr className="total"><th scope="row">Peak</th><td>{mibText(p.bytes.peak)}</td></tr>
+              {p.bytes.host !== undefined && (
+                <tr title={HOST_HELP} data-testid="predicted-host">
+                  <th scope="row"><i className="swatch" style={{ background: COLORS.host }} />Host memory (not on the device)</th>
+                  <td>{mibText(p.bytes.host)}</td>
+                </tr>
+              )}
             </tbody>
           </table>
           {p.note && <p className="note">Partial prediction: {p.note}.</p>}

@@ -37,7 +37,7 @@ export const ConfigPanel = memo(function ConfigPanel({ draft, validation, locked
   const policy = precisionPolicy(precisionSettings(draft));
   const memoryFields = MEMORY_FIELDS
     .filter((f) => f.path !== 'train.checkpointingEvery' || draft['train.checkpointing'] === 'every n layers')
-    .map((f) => (f.path === 'train.checkpointing' && policy.recomputeImplied ? withRecomputeNote(f, String(draft['train.precision'])) : f));
+    .map((f) => (f.path === 'train.checkpointing' && policy.recomputeImplied ? withRecomputeNote(f, draft) : f));
   const scalerFields = policy.lossScaling ? LOSS_SCALER_FIELDS : LOSS_SCALER_FIELDS.slice(0, 1);
   const common = { draft, validation, onChange };
   return (
@@ -108,15 +108,25 @@ function precisionSettings(draft: Draft): PrecisionSettings {
   return {
     precision: draft['train.precision'] as Precision,
     checkpointing: checkpointing === 'every n layers' ? Number(draft['train.checkpointingEvery']) : (checkpointing as Checkpointing),
+    offload: draft['train.offload'] === 'activations' ? 'activations' : 'none',
     lossScaler: { enabled: scaling === 'on' ? true : scaling === 'off' ? false : undefined },
   };
 }
 
 /**
- * Under fp16 / bf16 the engine recomputes every layer even when checkpointing says "none"
- * (precision/policy.ts decides it): the field says so rather than look as if nothing is recomputed.
+ * Under fp16 / bf16, or with offloading, the engine recomputes every layer even when
+ * checkpointing says "none" (precision/policy.ts decides it): the field says so rather than look
+ * as if nothing is recomputed.
  */
-function withRecomputeNote(spec: FieldSpec, precision: string): FieldSpec {
+function withRecomputeNote(spec: FieldSpec, draft: Draft): FieldSpec {
+  const precision = String(draft['train.precision']);
+  if (precision === 'fp32') {
+    return {
+      ...spec,
+      optionLabels: { none: 'none (per layer anyway when offloading)' },
+      help: 'offloading moves the boundaries of recomputed segments to host memory, so “none” trains as “layers”',
+    };
+  }
   return {
     ...spec,
     optionLabels: { none: 'none (per layer anyway under ' + precision + ')' },

@@ -145,6 +145,7 @@ export function draftFrom(config: unknown): Draft {
     'train.precision': str(get(config, 'train.precision') ?? 'fp32'),
     'train.checkpointing': 'none',
     'train.checkpointingEvery': '2',
+    'train.offload': str(get(config, 'train.offload') ?? 'none'),
     'train.lossScaler.enabled': 'auto',
   };
   for (const spec of activeFields(d)) {

@@ -127,6 +127,10 @@ export const MEMORY_FIELDS: FieldSpec[] = [
   { path: 'train.gradAccumSteps', label: 'Gradient accumulation (micro-batches)', kind: 'number', integer: true, min: 1, placeholder: trainDefault('gradAccumSteps'), help: 'must divide the batch size' },
   { path: 'train.checkpointing', label: 'Checkpointing', kind: 'select', options: ['none', 'layers', 'every n layers'], help: 'recompute layers in the backward pass' },
   { path: 'train.checkpointingEvery', label: 'Layers per segment', kind: 'number', integer: true, min: 1 },
+  {
+    path: 'train.offload', label: 'Offload', kind: 'select', options: ['none', 'activations'],
+    help: "activations: each recomputed segment's boundary waits in host memory between the passes, off the device (as DeepSpeed offloads); same gradients, some time to copy",
+  },
 ];
 
 export const LOSS_SCALER_FIELDS: FieldSpec[] = [

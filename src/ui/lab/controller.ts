@@ -43,6 +43,8 @@ export class LabController {
   private held?: () => void;
   private holding?: string;
   private choosing = 0;
+  /** A run that lost its device or memory, to go on from its checkpoint once the new backend is ready. */
+  private recovering?: string;
 
   /** Kept runs and comparison grids. */
   readonly shelf: Shelf;
@@ -58,6 +60,11 @@ export class LabController {
   }
 
   private after(e: WorkerEvent): void {
+    if (e.type === 'ready' && this.recovering) {
+      this.shelf.recover(this.recovering);
+      this.recovering = undefined;
+    }
+    if (e.type === 'error' && e.runId === null) this.recovering = undefined; // the backend did not come up
     if (e.type === 'started') this.predict(e.config, e.runId); // the memory chart's reference line
     if (e.type === 'held' || (e.type === 'state' && e.state !== 'running' && e.state !== 'starting')) this.held?.();
     if (e.type === 'exported' && this.exports.has(e.requestId)) {
@@ -128,6 +135,21 @@ export class LabController {
   clearPrediction(): void {
     const requestId = ++this.requestId;
     this.store.update((s) => ({ ...s, prediction: { requestId, value: null } }));
+  }
+
+  /**
+   * After a lost device or an out-of-memory error: sets up `backend` (wasm: "Continue on another
+   * backend"; webgpu: "Retry on WebGPU", a new device) and goes on from the run's last checkpoint.
+   */
+  recover(runId: string, backend: 'wasm' | 'webgpu'): void {
+    this.store.update((s) => ({ ...s, error: undefined }));
+    this.recovering = runId;
+    void this.init(backend);
+  }
+
+  /** Frees the WebGPU pool's spare buffers (the lab's `torch.cuda.empty_cache`). */
+  releaseCachedMemory(): void {
+    this.port.post({ type: 'releaseCachedMemory' });
   }
 
   start(config: unknown): string {

@@ -131,11 +131,12 @@ const cell = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? ''
 /**
  * The metrics as CSV, one row per optimizer step (`split` train) and per evaluation (`split`
  * val, or a forecast's test), like the command line's --metrics lines: a column for every task
- * metric (tasks/metrics.ts), empty where the task has none; memory columns in bytes where reported.
+ * metric (tasks/metrics.ts), empty where the task has none; memory columns in bytes where reported
+ * (`mem_host`: an offloaded run's boundaries in host memory).
  */
 export function metricsCsv(m: RunMetrics): string {
   const mem = new Map(m.memory.step.map((s, i) => [s, i]));
-  const memCols = [...MEMORY_CATEGORIES, 'peak', 'backendInUse', 'backendAllocated'];
+  const memCols = [...MEMORY_CATEGORIES, 'peak', 'backendInUse', 'backendAllocated', 'host'];
   const evalCols = Object.keys(EVAL_METRICS) as EvalMetricKey[];
   const header = ['split', 'step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'stepMs', 'lossScale', 'skipped', 'liveTensors', 'liveBytes', ...evalCols, ...memCols.map((c) => `mem_${c}`)];
   const rows: string[][] = [];
@@ -145,7 +146,7 @@ export function metricsCsv(m: RunMetrics): string {
     const j = mem.get(s);
     const memory = j === undefined
       ? memCols.map(() => '')
-      : [...MEMORY_CATEGORIES.map((c) => (m.memory.hasBreakdown ? cell(m.memory.categories[c][j]) : '')), cell(m.memory.peak[j]), cell(m.memory.inUse[j]), cell(m.memory.allocated[j])];
+      : [...MEMORY_CATEGORIES.map((c) => (m.memory.hasBreakdown ? cell(m.memory.categories[c][j]) : '')), cell(m.memory.peak[j]), cell(m.memory.inUse[j]), cell(m.memory.allocated[j]), cell(m.memory.host[j])];
     const scale = m.lossScale[i]!;
     rows.push(['train', String(s), cell(m.loss[i]), cell(m.lr[i]), cell(m.gradNorm[i]), cell(m.tokensPerSec[i]), cell(m.stepMs[i]), cell(scale), Number.isNaN(scale) ? '' : skipped.has(s) ? '1' : '0', cell(m.liveTensors[i]), cell(m.liveBytes[i]), ...evalCols.map(() => ''), ...memory]);
   }

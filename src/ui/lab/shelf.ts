@@ -150,6 +150,8 @@ export class Shelf {
         this.update(id, (r) => ({ ...r, status: cancelled ? 'cancelled' : keptStatus(e.state), step: e.step, targetSteps: e.targetSteps }));
         const over = e.state === 'done' || e.state === 'stopped' || e.state === 'failed';
         if (over && id === this.active) {
+          // Grids run in a row: the pool gives back what the last run left spare (WebGPU; nothing elsewhere).
+          if (this.run(id)?.comparisonId !== SINGLE_RUNS.id) this.host.send({ type: 'releaseCachedMemory' });
           this.active = undefined;
           this.next();
         }
@@ -239,6 +241,15 @@ export class Shelf {
     if (r.status !== 'queued') this.update(id, (x) => ({ ...x, status: 'queued' }));
     this.queue = this.queue.filter((q) => q !== id);
     this.queue.unshift(id);
+    if (!this.active) this.next();
+  }
+
+  /** A failed run goes on from its last checkpoint (from the start without one), before any queued run. */
+  recover(id: string): void {
+    const r = this.run(id);
+    if (!r || r.status !== 'failed' || id === this.active) return;
+    this.update(id, (x) => ({ ...x, status: 'queued', message: undefined }));
+    this.queue = [id, ...this.queue.filter((q) => q !== id)];
     if (!this.active) this.next();
   }
 

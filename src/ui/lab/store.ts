@@ -78,6 +78,8 @@ export interface LabState {
   texts: ReadonlyMap<string, { requestId: number; facts?: TextFacts; message?: string }>;
   /** A text run's tokenizer being learned before it starts. */
   tokenizing?: { runId: string; done: number; total: number };
+  /** The WebGPU pool after the last "Release cached GPU memory" (cleared when a run starts). */
+  pool?: { releasedBytes: number; inUse: number; allocated: number };
   /** The text sampler's last request and the text streamed in so far. */
   sampling?: { requestId: number; runId: string; prompt: string; text: string; done: boolean; error?: string };
 }
@@ -205,8 +207,11 @@ export class LabStore {
         };
         const notice = kept && e.startStep > 0 ? `Resumed “${kept.name}” from step ${e.startStep}.`
           : e.imported ? `Imported weights at step ${e.startStep}${e.note ? ` (${e.note})` : ''}.` : undefined;
-        return { ...s, run, error: undefined, notice, tokenizing: undefined };
+        return { ...s, run, error: undefined, notice, tokenizing: undefined, pool: undefined };
       }
+      case 'memoryNow':
+        // Only a release changes what the memory card shows (a bare reading is a leak check's).
+        return e.releasedBytes === undefined || e.allocated === undefined ? s : { ...s, pool: { releasedBytes: e.releasedBytes, inUse: e.inUse, allocated: e.allocated } };
       case 'metrics':
         this.metrics.of(e.runId).append(e.data);
         return s.run?.id === e.runId ? { ...s, run: { ...s.run } } : s;

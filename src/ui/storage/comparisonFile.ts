@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseLabRunConfig } from '../../engine/runConfig';
 import { ConfigError, parseWith, type FieldIssue } from '../../engine/validation';
 import { EVAL_METRICS, type EvalMetricKey } from '../../tasks/metrics';
-import type { MetricsData } from '../../worker/metricsData';
+import { copyMetrics, type MetricsData } from '../../worker/metricsData';
 import { uiSeries } from '../forecast/files';
 import { gridSpecSchema } from '../compare/grid';
 import type { Checkpoint, Comparison, KeptRun } from './records';
@@ -42,6 +42,8 @@ const metricsSchema = z.object({
   evals: z.array(evalSchema),
   memory: z.object({
     step: column, peak: column, inUse: column, allocated: column, hasBreakdown: z.boolean(),
+    // Files written before runs could offload have no host column (NaN when read).
+    host: column.default([]),
     categories: z.object({ parameters: column, gradients: column, optimizerState: column, savedActivations: column, halfCopies: column, other: column }),
   }),
 }).refine((m) => [m.loss, m.lr, m.gradNorm, m.tokensPerSec, m.stepMs, m.lossScale].every((c) => c.length === m.step.length), { message: 'every per-step column must have one value per step' });
@@ -117,7 +119,7 @@ export function parseComparisonFile(text: string, newId: (prefix: string) => str
       const { checkpoint, metrics: history, ...rest } = r;
       if (checkpoint && !isWeightsJson(checkpoint.text)) issues.push({ path: `runs.${i}.checkpoint.text`, message: 'is not a weights JSON of the lab' });
       if (checkpoint) checkpoints.push({ runId: id, step: checkpoint.step, text: checkpoint.text });
-      metrics.set(id, history);
+      metrics.set(id, copyMetrics(history)); // older files' missing columns become NaN
       runs.push({ ...rest, id, config, comparisonId: comparison.id, createdAt: comparison.createdAt + i, ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;

@@ -149,3 +149,17 @@ export async function openApp(viewport: { width: number; height: number }): Prom
     },
   };
 }
+
+/**
+ * Sends a command straight to the training worker (the worker named "training": wasm threads and
+ * probes are workers too), through its own message handler: for what the page never sends
+ * (the protocol's test-only commands, a leak check's reading).
+ */
+export async function sendToTrainingWorker(page: Page, command: unknown): Promise<void> {
+  for (const worker of page.workers()) {
+    if ((await worker.evaluate(() => (self as unknown as { name: string }).name)) !== 'training') continue;
+    await worker.evaluate((c) => (self as unknown as { onmessage(e: { data: unknown }): void }).onmessage({ data: c }), command);
+    return;
+  }
+  throw new Error(`no training worker among ${page.workers().length} workers`);
+}
