@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWeightsText } from '../../src/engine/weights/format';
 import type { Browser } from './harness';
-import { mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState } from './lab/driver';
+import { mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState, armRunEnd } from './lab/driver';
 
 /**
  * A lost device does not lose the run: the tiny preset trains on WebGPU (SwiftShader), the
@@ -66,9 +66,10 @@ describe('a lost WebGPU device', () => {
       const seen: number[] = ((window as unknown as { __steps: number[] }).__steps = []);
       new MutationObserver(() => seen.push(Number(document.querySelector('[data-testid=step]')?.textContent))).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
+    const ended = await armRunEnd(page);
     await banner.getByRole('button', { name: 'Continue on another backend' }).click();
     expect(await waitForBackend(page)).toBe('WebAssembly');
-    expect(await waitForState(page, ['done', 'failed'], 300_000)).toMatch(/done/i);
+    expect(await ended(300_000)).toMatch(/done/i);
     expect(await page.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe(String(STEPS));
     expect(await page.locator('.banner-error').count()).toBe(0);
     const steps = await page.evaluate(() => (window as unknown as { __steps: number[] }).__steps.filter(Number.isFinite));
@@ -90,9 +91,10 @@ describe('a lost WebGPU device', () => {
     const banner = page.locator('.banner-error');
     await banner.waitFor();
     expect(await banner.locator('strong').textContent()).toBe('The GPU device was lost');
+    const ended = await armRunEnd(page);
     await banner.getByRole('button', { name: 'Retry on WebGPU' }).click();
     expect(await waitForBackend(page)).toBe('WebGPU');
-    expect(await waitForState(page, ['done', 'failed'], 300_000)).toMatch(/done/i);
+    expect(await ended(300_000)).toMatch(/done/i);
     expect(await page.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe(String(STEPS));
   }, 600_000);
 });

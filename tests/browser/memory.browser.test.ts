@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerEvent } from '../../src/worker/protocol';
 import type { Browser } from './harness';
-import { ARTIFACTS, mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, waitForState } from './lab/driver';
+import { ARTIFACTS, mainAction, openApp, sendToTrainingWorker, setField, waitForBackend, armRunEnd } from './lab/driver';
 
 /**
  * Memory over a page visit, in the built page: "Release cached GPU memory" frees the WebGPU
@@ -56,8 +56,9 @@ describe('Release cached GPU memory (WebGPU on SwiftShader)', () => {
     await setField(page, 'Steps', '12');
     await setField(page, 'Evaluate every (steps)', '6');
     await page.getByText('valid', { exact: true }).waitFor();
+    const ended = await armRunEnd(page);
     await mainAction(page).click();
-    expect(await waitForState(page, ['done', 'failed'], 300_000)).toMatch(/done/i);
+    expect(await ended(300_000)).toMatch(/done/i);
     await page.getByTestId('backend-allocated').scrollIntoViewIfNeeded();
     const allocated = await bytesOf(page, 'backend-allocated');
     const inUse = await bytesOf(page, 'backend-in-use');
@@ -81,8 +82,9 @@ describe('an offloaded run (wasm)', () => {
     await setField(page, 'Steps', '6');
     await page.getByRole('form', { name: 'Run configuration' }).getByLabel('Offload', { exact: true }).selectOption('activations');
     await page.getByTestId('predicted-host').waitFor();
+    const ended = await armRunEnd(page);
     await mainAction(page).click();
-    expect(await waitForState(page, ['done', 'failed'], 120_000)).toMatch(/done/i);
+    expect(await ended(120_000)).toMatch(/done/i);
     const memory = page.locator('[data-chart="memory"]');
     await memory.scrollIntoViewIfNeeded();
     await memory.getByText('host memory (offloaded, not on the device)').waitFor();

@@ -7,8 +7,7 @@ import { parseWeightsText } from '../../src/engine/weights/format';
 import type { Browser } from './harness';
 import {
   ARTIFACTS, chartDrawsBetween, framesBetween, handlersBetween, linePoints, longTasksBetween, mainAction, now, openApp, setField, waitForBackend, waitForState,
-  watchLongTasks, watchMessageHandlers,
-} from './lab/driver';
+  watchLongTasks, watchMessageHandlers, armRunEnd } from './lab/driver';
 
 /**
  * The lab page as a newcomer meets it (issue 12), in the built app on headless Chromium, whose
@@ -120,8 +119,9 @@ describe('the lab page as a newcomer meets it', () => {
       burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 500));
       const t0 = await now(page);
+      const ended = await armRunEnd(page);
       await mainAction(page).click();
-      expect(await waitForState(page, ['done', 'failed'], 300_000)).toBe('done');
+      expect(await ended(300_000)).toBe('done');
       const t1 = await now(page);
       const long = await longTasksBetween(page, t0, t1);
       expect(long, `long tasks while training (${Math.round(t0)}–${Math.round(t1)} ms); slowest chart draws (ms): ${await chartDrawsBetween(page, t0, t1)}; frames: ${await framesBetween(page, t0, t1)}`).toEqual([]);
@@ -205,8 +205,9 @@ describe('the lab page as a newcomer meets it', () => {
     await page.goto(`${url}?preset=tiny`); // the backend chosen by timing, as a newcomer gets it
     await waitForBackend(page);
     await setUp(page, 60, 20);
+    const ended = await armRunEnd(page);
     await mainAction(page).click();
-    expect(await waitForState(page, ['done', 'failed'], 240_000)).toBe('done');
+    expect(await ended(240_000)).toBe('done');
     for (const [width, height] of [[1440, 900], [800, 900], [390, 844]] as const) {
       await page.setViewportSize({ width, height });
       await page.evaluate(() => window.scrollTo(0, 0));

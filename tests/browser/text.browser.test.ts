@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from './harness';
-import { ARTIFACTS, openApp, setField, summaryValue, waitForBackend, waitForState } from './lab/driver';
+import { ARTIFACTS, openApp, setField, summaryValue, waitForBackend, armRunEnd } from './lab/driver';
 
 /**
  * A text run in the built page (wasm backend): the characters preset on a dropped text (a binary
@@ -45,8 +45,9 @@ describe('a text run in the page (wasm)', () => {
     await setField(page, 'Steps', String(STEPS));
     await setField(page, 'Evaluate every (steps)', '10');
     await page.getByText('valid', { exact: true }).waitFor();
+    const ended = await armRunEnd(page);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    expect(await waitForState(page, ['done', 'failed'], 300_000)).toBe('done');
+    expect(await ended(300_000)).toBe('done');
 
     await page.locator('[data-chart="samples"]').scrollIntoViewIfNeeded();
     await page.waitForFunction(() => document.querySelectorAll('[data-chart="samples"] li').length === 3, null, { timeout: 30_000 });

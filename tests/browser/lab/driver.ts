@@ -93,6 +93,32 @@ export async function waitForState(page: Page, states: string[], timeout: number
   return (await page.locator('.progress .state').textContent()) ?? '';
 }
 
+/**
+ * Arms a watch for the end of the run the next click starts: 'done' or 'failed' counts only
+ * once the state has been something else, so a restored or failed run's label shown before the
+ * click is not taken for the new run's end. Returns the wait for that end.
+ */
+export async function armRunEnd(page: Page): Promise<(timeout: number) => Promise<string>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __runEnd: string | null };
+    w.__runEnd = null;
+    let started = false;
+    const observer = new MutationObserver(() => {
+      const state = (document.querySelector('.progress .state')?.textContent ?? '').toLowerCase();
+      if (state !== 'done' && state !== 'failed') started = state !== '';
+      else if (started) {
+        w.__runEnd = state;
+        observer.disconnect();
+      }
+    });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  return async (timeout) => {
+    await page.waitForFunction(() => (window as unknown as { __runEnd: string | null }).__runEnd !== null, null, { timeout, polling: 250 });
+    return page.evaluate(() => (window as unknown as { __runEnd: string }).__runEnd);
+  };
+}
+
 /** The y pixel coordinates of a chart line, left to right (SVG y grows downwards). */
 export async function lineYs(page: Page, chart: string, stroke: string): Promise<number[]> {
   const d = await page.locator(`[data-chart="${chart}"] path.plot-line[stroke="${stroke}"]`).first().getAttribute('d');
