@@ -23,9 +23,9 @@ function readCube(raw: unknown, field: 'x' | 'y', steps: number, n: number, rows
   if (raw.length === 0) fail(path, 'must have at least one window');
   if (rows !== undefined && raw.length !== rows) fail(path, `has ${raw.length} windows but batch.x has ${rows}`);
   const out = new Float32Array(raw.length * steps * n);
-  raw.forEach((window: unknown, r) => {
-    if (!Array.isArray(window) || window.length !== steps) fail(`${path}[${r}]`, `must hold ${steps} rows (the model's ${what}) (got ${show(window)})`);
-    (window as unknown[]).forEach((row: unknown, s) => {
+  raw.forEach((windowRows: unknown, r) => {
+    if (!Array.isArray(windowRows) || windowRows.length !== steps) fail(`${path}[${r}]`, `must hold ${steps} rows (the model's ${what}) (got ${show(windowRows)})`);
+    (windowRows as unknown[]).forEach((row: unknown, s) => {
       if (!Array.isArray(row) || row.length !== n) fail(`${path}[${r}][${s}]`, `must hold ${n} values (the model's nVariates) (got ${show(row)})`);
       (row as unknown[]).forEach((v: unknown, j) => {
         if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${path}[${r}][${s}][${j}]`, `must be a finite number (got ${show(v)})`);

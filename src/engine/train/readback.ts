@@ -62,7 +62,7 @@ export class ReadbackWindow {
   }
 
   /**
-   * Reads the window. `stepMs` shares the wall time since its first step was queued evenly.
+   * Reads every queued step. `stepMs` shares the wall time since its first step was queued evenly.
    * `diverged` is the index of the first step whose loss was not finite without a scaler: it
    * and every later step of the window landed nowhere (the device's stop flag).
    */

@@ -71,7 +71,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   private readonly roundWeightGradient: ForwardContext['roundWeightGradient'];
   private readonly scaler: LossScaler | null;
   /** Steps queued since the last read, and the device's scaler and stop flag. */
-  private readonly window: ReadbackWindow;
+  private readonly readback: ReadbackWindow;
   private warmUpState: 'due' | 'auto' | 'done' | 'off';
   /** Milliseconds the compile-only warm-up took (null until it ran). */
   warmUpMs: number | null = null;
@@ -92,7 +92,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const { enabled: _enabled, ...scalerConfig } = t.lossScaler;
     this.scaler = this.policy.lossScaling ? new LossScaler(scalerConfig) : null;
     if (opts.lossScalerState !== undefined && this.scaler) this.scaler.load(opts.lossScalerState);
-    this.window = new ReadbackWindow(optimizer, this.scaler, this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null);
+    this.readback = new ReadbackWindow(optimizer, this.scaler, this.scaler ? new DeviceLossScaler(scalerConfig, this.scaler.state()) : null);
     // An offloaded step awaits its reads to host memory, which a compile-only pass never fills.
     this.warmUpState = this.policy.offload ? 'off' : opts.compileWarmUp === undefined ? 'auto' : opts.compileWarmUp ? 'due' : 'off';
     this.stream = streamFor(run, startStep, opts);
@@ -146,12 +146,12 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
 
   /** Bytes of the step state kept on the device between steps (stop flag, loss scale, growth count). */
   get deviceStateBytes(): number {
-    return this.window.stateBytes;
+    return this.readback.stateBytes;
   }
 
   /** Steps queued on the device whose loss has not been read back yet. */
   get pendingSteps(): number {
-    return this.window.size;
+    return this.readback.size;
   }
 
   /** The inputs of the step about to run on `micro` (its dropout streams, lr and scaler). */
@@ -172,7 +172,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
       runner: this.stackRunner,
       lr,
       clipGradNorm: t.clipGradNorm,
-      scaler: this.window.deviceScaler,
+      scaler: this.readback.deviceScaler,
       meter,
     };
   }
@@ -190,7 +190,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     if (tf.getBackend() !== 'webgpu' || (state === 'auto' && webgpuOnFallbackAdapter())) return 0;
     const started = performance.now();
     const micro = this.stream.peek();
-    const { readout } = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.window.gate, false));
+    const { readout } = await compileOnly(() => queueStep(this.stepInputs(micro, this.stepIndex, 0), this.readback.gate, false));
     readout.dispose();
     this.warmUpMs = performance.now() - started;
     return this.warmUpMs;
@@ -209,11 +209,11 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
     const step = this.stepIndex;
     const lr = learningRate(t.schedule, t.optimizer.lr, step, t.steps);
     const meter = meterFor(this.run.model, this.policy, micro);
-    const { readout, hostBytes } = await queueStep(this.stepInputs(micro, step, lr, meter), this.window.gate);
+    const { readout, hostBytes } = await queueStep(this.stepInputs(micro, step, lr, meter), this.readback.gate);
     const parameters = this.model.parameterBytes();
     const memory = meter.breakdown({ parameters, gradients: parameters, optimizerState: this.optimizer.stateBytes() });
     if (this.policy.offload) memory.host = hostBytes;
-    this.window.push({ step, lr, tokens: micro.reduce((n, b) => n + this.stream.tokens(b), 0), memory, readout }, startedAt);
+    this.readback.push({ step, lr, tokens: micro.reduce((n, b) => n + this.stream.tokens(b), 0), memory, readout }, startedAt);
     this.stepIndex++;
   }
 
@@ -224,7 +224,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
    * a loss scaler a non-finite loss throws DivergedError: nothing from that step on landed.
    */
   async flush(): Promise<StepMetrics[]> {
-    const { steps, stepMs, diverged } = await this.window.read();
+    const { steps, stepMs, diverged } = await this.readback.read();
     const out: StepMetrics[] = [];
     // Taken once everything queued is read and settled: after each of these steps.
     const live = liveMemory();
@@ -334,7 +334,7 @@ export class Trainer<R extends LabRunConfig = RunConfig> {
   }
 
   dispose(): void {
-    this.window.dispose();
+    this.readback.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }
