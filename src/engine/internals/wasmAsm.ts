@@ -1,5 +1,5 @@
 /*
- * A few words of WebAssembly, enough to assemble the engine's small SIMD kernels (simdRound.ts,
+ * A few words of WebAssembly, enough to assemble the engine's small SIMD kernels (simdHalf.ts,
  * simdMatMul.ts) in TypeScript: no build step and no binary in the repository. Every kernel
  * module imports tfjs-backend-wasm's own heap as its memory, so it works on tensors where they lie.
  */
@@ -55,17 +55,23 @@ export const F32_STORE = (offset = 0) => [0x38, 2, ...leb(offset)];
 const SIMD = (op: number) => [0xfd, ...leb(op)];
 export const V128_LOAD = (offset = 0) => [...SIMD(0x00), 4, ...leb(offset)];
 export const V128_STORE = (offset = 0) => [...SIMD(0x0b), 4, ...leb(offset)];
-export const I32X4_SPLAT = SIMD(0x11);
+/** v128.const of four equal i32 lanes (a constant in the code, not a splat at run time). */
+export const I32X4_CONST = (v: number) => [...SIMD(0x0c), ...[0, 1, 2, 3].flatMap(() => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff])];
 export const F32X4_SPLAT = SIMD(0x13);
 export const F32X4_EXTRACT_LANE = (lane: number) => [...SIMD(0x1f), lane];
 export const I32X4_GT_S = SIMD(0x3b);
-export const I32X4_LE_S = SIMD(0x3d);
 export const I32X4_GE_S = SIMD(0x3f);
 export const V128_AND = SIMD(0x4e);
 export const V128_OR = SIMD(0x50);
 export const V128_BITSELECT = SIMD(0x52);
 export const I32X4_SHR_U = SIMD(0xad);
+export const I16X8_NARROW_I32X4_U = SIMD(0x86);
+export const I32X4_EXTEND_LOW_I16X8_U = SIMD(0xa9);
+export const I32X4_EXTEND_HIGH_I16X8_U = SIMD(0xaa);
+export const I32X4_SHL = SIMD(0xab);
 export const I32X4_ADD = SIMD(0xae);
+export const I32X4_SUB = SIMD(0xb1);
+export const I32X4_MAX_S = SIMD(0xb8);
 export const F32X4_ADD = SIMD(0xe4);
 export const F32X4_SUB = SIMD(0xe5);
 export const F32X4_MUL = SIMD(0xe6);

@@ -14,6 +14,9 @@ import { fastMatMul, routeFor, type Args, type Kernel, type MatMulRoute } from '
  *    columns in place.
  * 4. `SplitV` (q, k and v out of one projection) slices element by element; the override copies
  *    each row's piece as one block.
+ * 5. `Tile` computes every output element's source index (about 30 ns an element); it is what
+ *    `tf.where` with a scalar condition (the optimizer's device-decided step) broadcasts through.
+ *    The override copies whole blocks.
  *
  * Temporaries made inside a kernel never reach the engine's bookkeeping, so tf.memory() and
  * tf.profile count exactly the tensors they counted before. A kernel takes the heap's typed
@@ -103,27 +106,76 @@ function fastSplitV(stockSplit: MultiKernel): MultiKernel {
   };
 }
 
+/** Copies the `length` values at `start` so that they appear `times` times in a row, doubling each pass. */
+function repeatBlock(data: Float32Array | Int32Array | Uint8Array, start: number, length: number, times: number): void {
+  const total = length * times;
+  for (let filled = length; filled < total; ) {
+    const n = Math.min(filled, total - filled);
+    data.copyWithin(start + filled, start, start + n);
+    filled += n;
+  }
+}
+
+/**
+ * Tile in blocks: each input row is placed where it lands in the output and repeated along the
+ * last axis; then, from the innermost axis out, each finished block is repeated along its axis.
+ */
+function fastTile(stockTile: Kernel): Kernel {
+  return (args) => {
+    const x = args.inputs.x!;
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    const rank = x.shape.length;
+    if (!['float32', 'int32', 'bool'].includes(x.dtype) || rank === 0 || size(x.shape) === 0 || reps.some((r) => r < 1)) return stockTile(args);
+    const wasm = args.backend as BackendWasm;
+    const outShape = x.shape.map((d, i) => d * reps[i]!);
+    const out = wasm.makeOutput(outShape, x.dtype);
+    const src = wasm.typedArrayFromHeap(x) as Float32Array | Int32Array | Uint8Array;
+    const dst = wasm.typedArrayFromHeap(out) as Float32Array | Int32Array | Uint8Array;
+    // outStrides[a]: the output elements one step along axis a spans.
+    const outStrides = outShape.map((_, a) => size(outShape.slice(a + 1)));
+    const rowLength = x.shape[rank - 1]!;
+    const prefix = new Array<number>(rank - 1).fill(0);
+    for (let row = 0; row < src.length / rowLength; row++) {
+      const at = prefix.reduce((sum, i, a) => sum + i * outStrides[a]!, 0);
+      dst.set(src.subarray(row * rowLength, (row + 1) * rowLength), at);
+      repeatBlock(dst, at, rowLength, reps[rank - 1]!);
+      for (let a = rank - 2; a >= 0 && ++prefix[a]! === x.shape[a]; a--) prefix[a] = 0;
+    }
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      const blocks = size(x.shape.slice(0, axis));
+      const outer = new Array<number>(axis).fill(0);
+      for (let b = 0; b < blocks; b++) {
+        const at = outer.reduce((sum, i, a) => sum + i * outStrides[a]!, 0);
+        repeatBlock(dst, at, x.shape[axis]! * outStrides[axis]!, reps[axis]!);
+        for (let a = axis - 1; a >= 0 && ++outer[a]! === x.shape[a]; a--) outer[a] = 0;
+      }
+    }
+    return out;
+  };
+}
+
 const config = (kernelName: string, kernelFunc: Kernel | MultiKernel): KernelConfig => ({ kernelName, backendName: BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc });
 
 /** The stock kernels, taken once, before the first override replaces them. */
-let stockKernels: { matMul: Kernel; sum: Kernel; splitV: MultiKernel } | null = null;
+let stockKernels: { matMul: Kernel; sum: Kernel; splitV: MultiKernel; tile: Kernel } | null = null;
 let installedRoute: MatMulRoute | null = null;
 
 /**
- * Replaces the wasm backend's BatchMatMul, Identity, Sum and SplitV with the fast forms above,
+ * Replaces the wasm backend's BatchMatMul, Identity, Sum, SplitV and Tile with the fast forms above,
  * the matmuls routed for XNNPACK's thread count unless `route` says otherwise. Call it once the
  * wasm backend is initialised (the stock kernels' setup must have run); a call with the route
  * already installed does nothing.
  */
 export function installWasmKernels(route: MatMulRoute = routeFor(getThreadsCount())): void {
   if (installedRoute && installedRoute.batched === route.batched && installedRoute.twoD === route.twoD) return;
-  stockKernels ??= { matMul: stock('BatchMatMul'), sum: stock('Sum'), splitV: stock('SplitV') as unknown as MultiKernel };
+  stockKernels ??= { matMul: stock('BatchMatMul'), sum: stock('Sum'), splitV: stock('SplitV') as unknown as MultiKernel, tile: stock('Tile') };
   const s = stockKernels;
   const overrides = [
     config('BatchMatMul', fastMatMul(s.matMul, route)),
     config('Identity', sharedIdentity),
     config('Sum', fastSum(s.sum)),
     config('SplitV', fastSplitV(s.splitV)),
+    config('Tile', fastTile(s.tile)),
   ];
   for (const o of overrides) {
     tf.unregisterKernel(o.kernelName, BACKEND);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { roundHalfBits } from '../../../src/engine/kernels/half/bits';
-import { simdRound } from '../../../src/engine/internals/simdRound';
+import { packHalfBits, roundHalfBits, unpackHalfBits } from '../../../src/engine/kernels/half/bits';
+import { simdHalf } from '../../../src/engine/internals/simdHalf';
 import { heapMemory } from '../../../src/engine/internals/wasmAsm';
 import { installWasmKernels } from '../../../src/engine/internals/wasmKernels';
 import { routeFor, type MatMulRoute } from '../../../src/engine/internals/wasmMatMul';
@@ -14,6 +14,15 @@ import { onBackend } from '../../helpers/backends';
  */
 
 const ROUTES: MatMulRoute[] = [routeFor(1), routeFor(4), { batched: 'xnnpack', twoD: 'xnnpack' }];
+
+const TILES: { shape: number[]; reps: number[]; dtype: 'float32' | 'int32' | 'bool' }[] = [
+  { shape: [1, 1], reps: [384, 128], dtype: 'bool' },
+  { shape: [2, 3], reps: [2, 2], dtype: 'float32' },
+  { shape: [2, 1, 3], reps: [1, 4, 2], dtype: 'int32' },
+  { shape: [3], reps: [5], dtype: 'float32' },
+  { shape: [2, 3, 4], reps: [1, 1, 1], dtype: 'float32' },
+  { shape: [1], reps: [128], dtype: 'bool' },
+];
 
 const wasmBackend = async () => {
   await onBackend('wasm');
@@ -124,6 +133,22 @@ describe('the wasm kernel overrides', () => {
     tf.dispose([x, ...pieces]);
   });
 
+  it.each(TILES)('Tile of $dtype $shape by $reps puts every element where the definition says', async ({ shape, reps, dtype }) => {
+    await wasmBackend();
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    const values = Array.from({ length: size(shape) }, (_, i) => (dtype === 'bool' ? i % 2 : i * 7 - 3));
+    const x = tf.tensor(values, shape, dtype);
+    const y = tf.tile(x, reps);
+    const outShape = shape.map((d, i) => d * reps[i]!);
+    expect(y.shape).toEqual(outShape);
+    expect(y.dtype).toBe(dtype);
+    // out[o_0, …, o_{r−1}] = x[o_0 mod s_0, …, o_{r−1} mod s_{r−1}], both in row-major order.
+    const expected = Array.from({ length: size(outShape) }, (_, flat) =>
+      values[shape.reduce((source, d, a) => source * d + (Math.floor(flat / size(outShape.slice(a + 1))) % outShape[a]!) % d, 0)]!);
+    expect([...(await y.data())].map(Number)).toEqual(expected);
+    tf.dispose([x, y]);
+  });
+
   it.each(ROUTES)('matmuls, sums and splits leave no data behind on the route %j: temporaries and views are all released', async (route) => {
     const wasm = await wasmBackend();
     installWasmKernels(route);
@@ -140,6 +165,7 @@ describe('the wasm kernel overrides', () => {
         tf.matMul(a.reshape([30, 7]), w, false, true);
         tf.matMul(a.reshape([30, 7]), a.reshape([30, 7]), true, false);
         tf.split(a, [3, 4], -1);
+        tf.where(tf.scalar(true), a, c.reshape([6, 5, 4]).pad([[0, 0], [0, 0], [0, 3]]));
       });
     }
     installWasmKernels(routeFor(1));
@@ -148,24 +174,50 @@ describe('the wasm kernel overrides', () => {
     tf.dispose([a, b, c, w]);
   });
 
-  it.each(['fp16', 'bf16'] as const)('%s rounding runs in SIMD on the heap, bit for bit as the JS loop rounds', async (format) => {
+  it.each(['fp16', 'bf16'] as const)('%s rounding, packing and unpacking run in SIMD on the heap, bit for bit as the JS loops', async (format) => {
     const wasm = await wasmBackend();
-    const round = simdRound(heapMemory(wasm.wasm));
-    expect(round).not.toBeNull();
-    // Every case of the rounding: NaN, ±inf, overflow, the largest half, normals with ties,
-    // subnormals with ties, and values that round to ±0 (18 values: four vectors and a tail).
-    const values = [NaN, Infinity, -Infinity, 65520, -65519.99, 65504, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -2.5, 6e-5, 2 ** -24 * 1.5, -(2 ** -24) * 2.5, 2 ** -25, -(2 ** -26), 3e38, 1e-40, 0.1, -0];
-    const x = tf.tensor1d(values);
-    const y = tf.zerosLike(x);
+    const half = simdHalf(heapMemory(wasm.wasm));
+    expect(half).not.toBeNull();
+    // Every case: NaN, ±inf, overflow and its tie, the largest half, normals with ties, the
+    // subnormal boundary (rounding up to the smallest normal), subnormals with ties, values that
+    // round to ±0, float32 subnormals; then random bit patterns. 4,100 values: whole groups of
+    // eight, and a tail the SIMD code must leave alone.
+    const edges = [NaN, Infinity, -Infinity, 65520, -65519.99, 65504, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -2.5, 6e-5, 2 ** -24 * 1.5,
+      -(2 ** -24) * 2.5, 2 ** -25, -(2 ** -26), 3e38, 1e-40, 0.1, -0, 2 ** -14 - 2 ** -26, 2 ** -14 - 2 ** -25, 2 ** -14, -(2 ** -15) * 3];
+    const bits = new Uint32Array(4100);
+    bits.set(new Uint32Array(new Float32Array(edges).buffer));
+    let h = 12345;
+    for (let i = edges.length; i < bits.length; i++) bits[i] = h = (Math.imul(h, 1103515245) + 12345) >>> 0;
+    bits[4099] = 0x7f800001; // a signalling NaN's pattern, in the tail
+    const n = bits.length;
+    const whole = n - (n % half!.group);
+    const x = tf.tensor1d(new Float32Array(bits.buffer));
     const offset = (t: tf.Tensor) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
-    const whole = values.length - (values.length % 4);
-    round!(offset(x), offset(y), whole, format);
-    const src = new Uint32Array(new Float32Array(values).buffer);
-    const expected = new Uint32Array(values.length);
-    roundHalfBits(src, expected, format);
-    const got = new Uint32Array(((await y.data()) as Float32Array).buffer);
-    expect([...got.subarray(0, whole)]).toEqual([...expected.subarray(0, whole)]);
-    expect([...got.subarray(whole)].every((b) => b === 0)).toBe(true); // the tail is the caller's
-    tf.dispose([x, y]);
+    const wordsOf = async (t: tf.Tensor) => new Uint32Array((await t.data()).slice().buffer);
+
+    const rounded = tf.zerosLike(x);
+    half!.round(offset(x), offset(rounded), n, format);
+    const expectedRound = new Uint32Array(n);
+    roundHalfBits(bits, expectedRound, format);
+    const gotRound = await wordsOf(rounded);
+    expect([...gotRound.subarray(0, whole)]).toEqual([...expectedRound.subarray(0, whole)]);
+    expect([...gotRound.subarray(whole)].every((b) => b === 0)).toBe(true); // the tail is the caller's
+
+    const packed = tf.zeros([n / 2], 'int32');
+    half!.pack(offset(x), offset(packed), n, format);
+    const expectedPack = new Uint32Array(n / 2);
+    packHalfBits(bits, expectedPack, format);
+    const gotPack = await wordsOf(packed);
+    expect([...gotPack.subarray(0, whole / 2)]).toEqual([...expectedPack.subarray(0, whole / 2)]);
+    expect([...gotPack.subarray(whole / 2)].every((b) => b === 0)).toBe(true);
+
+    // Unpacking: every 16-bit pattern once, from the JS loop's packing of them.
+    const patterns = tf.tensor1d(Int32Array.from({ length: 32768 }, (_, i) => (2 * i) | ((2 * i + 1) << 16)), 'int32');
+    const unpacked = tf.zeros([65536]);
+    half!.unpack(offset(patterns), offset(unpacked), 65536, format);
+    const expectedUnpack = new Uint32Array(65536);
+    unpackHalfBits(new Uint32Array((await patterns.data()).slice().buffer), expectedUnpack, format);
+    expect([...(await wordsOf(unpacked))]).toEqual([...expectedUnpack]);
+    tf.dispose([x, rounded, packed, patterns, unpacked]);
   });
 });

@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { packHalfBits, roundHalfBits, unpackHalfBits } from './bits';
-import { simdRound } from '../../internals/simdRound';
+import { simdHalf, type HeapHalf } from '../../internals/simdHalf';
 import { heapMemory } from '../../internals/wasmAsm';
 import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type UnpackHalfAttrs } from './contract';
 
@@ -17,45 +17,50 @@ function heapBits(backend: BackendWasm, t: TensorInfo): Uint32Array {
   return new Uint32Array(v.buffer, v.byteOffset, v.length);
 }
 
-/**
- * Allocates the output first, then takes both views: an allocation can grow the wasm memory,
- * which detaches every view taken before it.
- */
-function run(
-  backend: unknown, input: TensorInfo, shape: number[], dtype: 'float32' | 'int32',
-  body: (src: Uint32Array, dst: Uint32Array) => void,
-): TensorInfo {
-  const wasm = backend as BackendWasm;
-  const out = wasm.makeOutput(shape, dtype);
-  body(heapBits(wasm, input), heapBits(wasm, out));
-  return out;
-}
-
 /** The heap's byte offset of a tensor's data (TF.js internals, as typedArrayFromHeap reads it). */
 const offsetOf = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
+
+/**
+ * Runs `simd` on the whole groups of n values, from the heap offsets of `input` and `out`, and
+ * `rest` (bits.ts's loop) on what is left; a group of eight values takes `words.in` words of the
+ * input and `words.out` of the output. The views are taken after `out` was allocated: an
+ * allocation can grow the wasm memory, which detaches every view taken before it.
+ */
+function convert(
+  wasm: BackendWasm, input: TensorInfo, out: TensorInfo, n: number, words: { in: number; out: number },
+  simd: ((half: HeapHalf, src: number, dst: number, n: number) => void) | null, rest: (src: Uint32Array, dst: Uint32Array) => void,
+): TensorInfo {
+  const half = simd && simdHalf(heapMemory(wasm.wasm));
+  const groups = half ? Math.floor(n / half.group) : 0;
+  if (half && groups > 0) simd!(half, offsetOf(wasm, input), offsetOf(wasm, out), groups * half.group);
+  rest(heapBits(wasm, input).subarray(groups * words.in), heapBits(wasm, out).subarray(groups * words.out));
+  return out;
+}
 
 function roundHalf({ inputs, backend, attrs }: Args): TensorInfo {
   const { format } = attrs as unknown as HalfAttrs;
   const x = inputs.x!;
   const wasm = backend as BackendWasm;
-  const simd = simdRound(heapMemory(wasm.wasm));
-  return run(backend, x, x.shape, 'float32', (src, dst) => {
-    // Whole vectors of four in SIMD, the rest in JS.
-    const whole = simd ? src.length - (src.length % 4) : 0;
-    if (simd && whole > 0) simd(offsetOf(wasm, x), dst.byteOffset, whole, format);
-    roundHalfBits(src.subarray(whole), dst.subarray(whole), format);
-  });
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  return convert(wasm, x, wasm.makeOutput(x.shape, 'float32'), n, { in: 8, out: 8 },
+    (half, src, dst, count) => half.round(src, dst, count, format), (src, dst) => roundHalfBits(src, dst, format));
 }
 
 function packHalf({ inputs, backend, attrs }: Args): TensorInfo {
   const { format } = attrs as unknown as HalfAttrs;
-  const n = inputs.x!.shape.reduce((a, b) => a * b, 1);
-  return run(backend, inputs.x!, [packedLength(n)], 'int32', (src, dst) => packHalfBits(src, dst, format));
+  const x = inputs.x!;
+  const wasm = backend as BackendWasm;
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  return convert(wasm, x, wasm.makeOutput([packedLength(n)], 'int32'), n, { in: 8, out: 4 },
+    (half, src, dst, count) => half.pack(src, dst, count, format), (src, dst) => packHalfBits(src, dst, format));
 }
 
 function unpackHalf({ inputs, backend, attrs }: Args): TensorInfo {
   const { format, shape } = attrs as unknown as UnpackHalfAttrs;
-  return run(backend, inputs.packed!, shape, 'float32', (src, dst) => unpackHalfBits(src, dst, format));
+  const wasm = backend as BackendWasm;
+  const n = shape.reduce((a, b) => a * b, 1);
+  return convert(wasm, inputs.packed!, wasm.makeOutput(shape, 'float32'), n, { in: 4, out: 8 },
+    (half, src, dst, count) => half.unpack(src, dst, count, format), (src, dst) => unpackHalfBits(src, dst, format));
 }
 
 const config = (kernelName: string, kernelFunc: (args: Args) => TensorInfo): KernelConfig =>
