@@ -29,9 +29,8 @@ import { TaskInputs } from './inputs';
 import { addDroppedText } from './text';
 import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
-import { ConfigError } from '../engine/validation';
-import { releaseCachedMemory, webgpuDevice, webgpuPoolBytes } from '../engine/internals/webgpu';
-import { liveMemory } from '../engine/memory/live';
+import { releaseCachedMemory, webgpuDevice } from '../engine/internals/webgpu';
+import { memoryNow } from './memoryNow';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -115,9 +114,9 @@ export class Session {
         case 'export': return await this.export(cmd.runId, cmd.requestId);
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
-        case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
-        case 'releaseCachedMemory': return await this.exclusive(async () => this.memoryNow(releaseCachedMemory()));
-        case 'measureMemory': return await this.exclusive(async () => this.memoryNow());
+        case 'addText': return this.post(addDroppedText(cmd.requestId, cmd.name, cmd.bytes));
+        case 'releaseCachedMemory': return await this.exclusive(async () => this.post(memoryNow(releaseCachedMemory())));
+        case 'measureMemory': return await this.exclusive(async () => this.post(memoryNow()));
         case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
@@ -212,26 +211,6 @@ export class Session {
       this.run(r);
     }
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
-  }
-
-  /** The backend's memory now; `releasedBytes`: what a release of the WebGPU pool just freed. */
-  private memoryNow(releasedBytes?: number): void {
-    const live = liveMemory();
-    const pool = webgpuPoolBytes();
-    this.post({
-      type: 'memoryNow', runId: null, liveTensors: live.tensors, liveBytes: live.bytes, inUse: pool?.inUse ?? live.bytes,
-      ...(pool ? { allocated: pool.allocated, ...(releasedBytes !== undefined ? { releasedBytes } : {}) } : {}),
-    });
-  }
-
-  /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */
-  private addText(requestId: number, name: string, bytes: ArrayBuffer): void {
-    try {
-      this.post({ type: 'textAdded', runId: null, requestId, name, facts: addDroppedText(name, bytes) });
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      this.post({ type: 'textAdded', runId: null, requestId, name, message: e.message });
-    }
   }
 
   private run(r: Run): void {
