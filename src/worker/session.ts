@@ -17,7 +17,8 @@
  */
 import { parameterCountOf } from '../engine/modelKind';
 import { Trainer } from '../engine/train/trainer';
-import { BackendFailure, classify } from './errors';
+import { classify, type BackendFailure } from './errors';
+import { backendFailed, fail, snapshotOf, type FailureHost } from './failure';
 import { Hold } from './hold';
 import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
@@ -28,9 +29,8 @@ import { TaskInputs } from './inputs';
 import { addDroppedText } from './text';
 import { tryModel } from './tryModel';
 import { stringifyWeights } from '../engine/weights/stringify';
-import { ConfigError } from '../engine/validation';
-import { releaseCachedMemory, webgpuDevice, webgpuPoolBytes } from '../engine/internals/webgpu';
-import { liveMemory } from '../engine/memory/live';
+import { releaseCachedMemory, webgpuDevice } from '../engine/internals/webgpu';
+import { memoryNow } from './memoryNow';
 
 export interface SessionEnv {
   /** Sets up a backend (a chain of fallbacks in the browser); `fail` reports a later device loss or OOM. */
@@ -53,17 +53,6 @@ interface Begin {
 
 /** The longest a run waits for the page to release a hold. */
 const HOLD_MAX_MS = 5000;
-/** The longest reading the weights back after an allocation error may take (a broken device may never answer). */
-const KEEP_AT_TROUBLE_MS = 10_000;
-/** How long a failed step waits for the device watcher to name the cause (a lost device's reads just abort). */
-const CAUSE_GRACE_MS = 200;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 /** The later of two checkpoints (the stored one, the one in memory). */
 function newest<C extends { step: number }>(a: C | undefined, b: C | undefined): C | undefined {
   return !a || (b && b.step > a.step) ? b : a;
@@ -76,6 +65,16 @@ export class Session {
   private readonly hold = new Hold();
   /** The CSV files and texts the page sent for its tasks. */
   private readonly inputs = new TaskInputs();
+  /** What failure.ts may do to this session when a run cannot go on. */
+  private readonly failureHost: FailureHost = {
+    post: (e) => this.post(e),
+    exclusive: (work) => this.exclusive(work),
+    dropChain: () => {
+      this.chain = Promise.resolve();
+    },
+    setState: (r, state, message) => this.setState(r, state, message),
+    storeCheckpoint: (r) => this.storeCheckpoint(r),
+  };
 
   constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
 
@@ -99,7 +98,7 @@ export class Session {
         }
         case 'resumeKept': {
           this.inputs.addFiles(cmd.files);
-          const saved = newest(await this.env.store?.checkpoint(cmd.runId), this.snapshotOf(cmd.runId));
+          const saved = newest(await this.env.store?.checkpoint(cmd.runId), snapshotOf(this.current, cmd.runId));
           if (!saved) return await this.begin(cmd.runId, () => prepareStart(cmd.config, undefined, this.inputs.series), { keep: true, holdFirst: true, target: cmd.resumeTo });
           await this.begin(cmd.runId, () => prepareImport(saved.text, cmd.config, this.inputs.series), { imported: true, keep: true, activeMs: cmd.activeMs, target: cmd.resumeTo });
           return this.resume(cmd.runId, cmd.resumeTo);
@@ -115,9 +114,9 @@ export class Session {
         case 'export': return await this.export(cmd.runId, cmd.requestId);
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
-        case 'addText': return this.addText(cmd.requestId, cmd.name, cmd.bytes);
-        case 'releaseCachedMemory': return await this.exclusive(async () => this.memoryNow(releaseCachedMemory()));
-        case 'measureMemory': return await this.exclusive(async () => this.memoryNow());
+        case 'addText': return this.post(addDroppedText(cmd.requestId, cmd.name, cmd.bytes));
+        case 'releaseCachedMemory': return await this.exclusive(async () => this.post(memoryNow(releaseCachedMemory())));
+        case 'measureMemory': return await this.exclusive(async () => this.post(memoryNow()));
         case 'testOnlyDestroyDevice': return webgpuDevice().destroy();
       }
     } catch (e) {
@@ -147,7 +146,10 @@ export class Session {
     const r = this.current;
     if (r && LIVE.includes(r.state)) throw new Error('pause or stop the run before switching the backend');
     if (r?.trainer) await this.exclusive(async () => release(r));
-    this.backend = this.env.initBackend(choice, (f) => this.backendFailed(f), chosen);
+    this.backend = this.env.initBackend(choice, (f) => {
+      this.backend = undefined; // the next command sets a backend up again
+      backendFailed(this.failureHost, this.current, f);
+    }, chosen);
     const info = await this.backend.catch((e: unknown) => {
       this.backend = undefined;
       throw e;
@@ -211,26 +213,6 @@ export class Session {
     else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
   }
 
-  /** The backend's memory now; `releasedBytes`: what a release of the WebGPU pool just freed. */
-  private memoryNow(releasedBytes?: number): void {
-    const live = liveMemory();
-    const pool = webgpuPoolBytes();
-    this.post({
-      type: 'memoryNow', runId: null, liveTensors: live.tensors, liveBytes: live.bytes, inUse: pool?.inUse ?? live.bytes,
-      ...(pool ? { allocated: pool.allocated, ...(releasedBytes !== undefined ? { releasedBytes } : {}) } : {}),
-    });
-  }
-
-  /** Decodes and keeps a dropped text; answers with its facts or what is wrong with it. */
-  private addText(requestId: number, name: string, bytes: ArrayBuffer): void {
-    try {
-      this.post({ type: 'textAdded', runId: null, requestId, name, facts: addDroppedText(name, bytes) });
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      this.post({ type: 'textAdded', runId: null, requestId, name, message: e.message });
-    }
-  }
-
   private run(r: Run): void {
     if (r.trainer!.step >= r.target) return this.setState(r, 'done');
     r.since = performance.now();
@@ -253,7 +235,7 @@ export class Session {
       if (r.state === 'failed' || r.failing) return;
       await this.exclusive(() => this.settle(r));
     } catch (e) {
-      this.fail(r, e);
+      fail(this.failureHost, r, e);
     }
   }
 
@@ -355,75 +337,22 @@ export class Session {
     this.phase(r, 'training');
   }
 
-  /**
-   * Keeps the last good weights; for a kept run (`store`) they are stored with the metrics up to
-   * them (one transaction), and the page hears which step is saved once the write landed.
-   */
+  /** Keeps the last good weights; for a kept run (`store`) they are stored too. */
   private async snapshot(r: Run, store = true): Promise<void> {
     if (r.state === 'failed') return; // failed meanwhile (a lost device): the last good weights stay
     await takeSnapshot(r);
-    if (!store || !r.keep || !r.snapshot) return;
-    const { step, doc } = r.snapshot;
-    if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
-    this.post({ type: 'checkpoint', runId: r.id, step });
+    if (store) await this.storeCheckpoint(r);
   }
 
   /**
-   * Ends a run that cannot go on. A step that fails on a lost device throws something vague (a
-   * read aborted): the device watcher names the cause a moment later, so the run waits a little
-   * for it before saying what happened. After an allocation error the live weights may still be
-   * readable: they become the checkpoint (when finite). A lost device's are gone: the last stored
-   * checkpoint stays, and no one waits for the step that was in flight on it (it may never settle).
+   * Stores a kept run's snapshot with the metrics up to it (one transaction); the page hears
+   * which step is saved once the write landed.
    */
-  private fail(r: Run, e: unknown): void {
-    if (r.state === 'failed' || r.failing) return;
-    const failing = (r.failing = { cause: e });
-    account(r);
-    void new Promise((resolve) => setTimeout(resolve, e instanceof BackendFailure ? 0 : CAUSE_GRACE_MS))
-      .then(() => {
-        const cause = failing.cause;
-        const lost = classify(cause).kind === 'device-lost';
-        if (lost) this.chain = Promise.resolve();
-        const thrownOom = !lost && !(cause instanceof BackendFailure) && classify(cause).kind === 'oom';
-        return thrownOom && r.trainer ? this.exclusive(() => this.keepAtTrouble(r)) : undefined;
-      })
-      .then(() => {
-        const cause = failing.cause;
-        void r.recorder.save();
-        const c = classify(cause, r.config, predictedPeak, r.snapshot?.step);
-        this.post({ type: 'error', runId: r.id, ...c, fatal: true, ...(r.snapshot ? { lastGoodStep: r.snapshot.step } : {}) });
-        this.setState(r, 'failed', c.message);
-        // A lost device's buffers are gone with it: its tensors are dropped, not freed.
-        if (c.kind === 'device-lost') r.trainer = undefined;
-        else release(r);
-      });
-  }
-
-  /** The live weights as the checkpoint, when they can still be read and are finite; else the last one stays. */
-  private async keepAtTrouble(r: Run): Promise<void> {
-    try {
-      await withTimeout(takeSnapshot(r), KEEP_AT_TROUBLE_MS);
-    } catch {
-      return; // unreadable or not finite
-    }
+  private async storeCheckpoint(r: Run): Promise<void> {
     if (!r.keep || !r.snapshot) return;
     const { step, doc } = r.snapshot;
     if (this.env.store) await r.recorder.save({ step, text: stringifyWeights(doc) });
     this.post({ type: 'checkpoint', runId: r.id, step });
-  }
-
-  /** The last good weights the session still holds for a run that failed (a lost device's: maybe newer than the stored ones). */
-  private snapshotOf(runId: string): { step: number; text: string } | undefined {
-    const r = this.current;
-    return r?.id === runId && r.state === 'failed' && r.snapshot ? { step: r.snapshot.step, text: stringifyWeights(r.snapshot.doc) } : undefined;
-  }
-
-  private backendFailed(f: BackendFailure): void {
-    const r = this.current;
-    this.backend = undefined; // the next command sets a backend up again
-    if (r?.failing && r.state !== 'failed') r.failing.cause = f; // the cause of what the step threw
-    else if (r && r.state !== 'failed' && r.trainer) this.fail(r, f);
-    else if (!r || r.state !== 'failed') this.post({ type: 'error', runId: r?.id ?? null, ...classify(f), fatal: true });
   }
 
   private setState(r: Run, state: RunState, message?: string): void {

