@@ -22,17 +22,18 @@ const offsetOf = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.data
 
 /**
  * Runs `simd` on the whole groups of n values, from the heap offsets of `input` and `out`, and
- * `rest` (bits.ts's loop) on what is left; a group of eight values takes `words.in` words of the
- * input and `words.out` of the output. The views are taken after `out` was allocated: an
- * allocation can grow the wasm memory, which detaches every view taken before it.
+ * `rest` (bits.ts's loop) on what is left, or on everything where SIMD cannot be made; a group of
+ * eight values takes `words.in` words of the input and `words.out` of the output. The views are
+ * taken after `out` was allocated: an allocation can grow the wasm memory, which detaches every
+ * view taken before it.
  */
 function convert(
   wasm: BackendWasm, input: TensorInfo, out: TensorInfo, n: number, words: { in: number; out: number },
-  simd: ((half: HeapHalf, src: number, dst: number, n: number) => void) | null, rest: (src: Uint32Array, dst: Uint32Array) => void,
+  simd: (half: HeapHalf, src: number, dst: number, n: number) => void, rest: (src: Uint32Array, dst: Uint32Array) => void,
 ): TensorInfo {
-  const half = simd && simdHalf(heapMemory(wasm.wasm));
+  const half = simdHalf(heapMemory(wasm.wasm));
   const groups = half ? Math.floor(n / half.group) : 0;
-  if (half && groups > 0) simd!(half, offsetOf(wasm, input), offsetOf(wasm, out), groups * half.group);
+  if (half && groups > 0) simd(half, offsetOf(wasm, input), offsetOf(wasm, out), groups * half.group);
   rest(heapBits(wasm, input).subarray(groups * words.in), heapBits(wasm, out).subarray(groups * words.out));
   return out;
 }
