@@ -26,22 +26,27 @@ afterAll(async () => {
   await close();
 });
 
-const stepShown = (page: Page) => page.evaluate(() => Number(document.querySelector('[data-testid=step]')?.textContent));
+/**
+ * Starts the tiny preset on WebGPU from the page, lets it pass step `step`, then destroys its
+ * device as a driver reset would: the worker's own message handler gets the test-only command.
+ */
+async function loseDeviceAfter(page: Page, step: number): Promise<void> {
+  await page.goto(`${url}?preset=tiny&backend=webgpu`);
+  expect(await waitForBackend(page)).toBe('WebGPU');
+  await setField(page, 'Steps', String(STEPS));
+  await setField(page, 'Evaluate every (steps)', String(EVAL_EVERY));
+  await page.getByText('valid', { exact: true }).waitFor();
+  await mainAction(page).click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, step, { timeout: 300_000, polling: 100 });
+  await sendToTrainingWorker(page, { type: 'testOnlyDestroyDevice' });
+}
 
+const stepShown = (page: Page) => page.evaluate(() => Number(document.querySelector('[data-testid=step]')?.textContent));
 
 describe('a lost WebGPU device', () => {
   it('stops the run with a clear message, keeps the last checkpoint, and continues on wasm to the target step', async () => {
     const { page, errors } = browser;
-    await page.goto(`${url}?preset=tiny&backend=webgpu`);
-    expect(await waitForBackend(page)).toBe('WebGPU');
-    await setField(page, 'Steps', String(STEPS));
-    await setField(page, 'Evaluate every (steps)', String(EVAL_EVERY));
-    await page.getByText('valid', { exact: true }).waitFor();
-    await mainAction(page).click();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, 2 * EVAL_EVERY + 1, { timeout: 300_000, polling: 100 });
-
-    // As a driver reset would: the worker's own message handler gets the test-only command.
-    await sendToTrainingWorker(page, { type: 'testOnlyDestroyDevice' });
+    await loseDeviceAfter(page, 2 * EVAL_EVERY + 1);
     expect(await waitForState(page, ['failed'], 60_000)).toMatch(/failed/i);
     const banner = page.locator('.banner-error');
     await banner.waitFor();
@@ -80,14 +85,7 @@ describe('a lost WebGPU device', () => {
 
   it('"Retry on WebGPU" gets a new device, and the run reaches its target step on it', async () => {
     const { page } = browser;
-    await page.goto(`${url}?preset=tiny&backend=webgpu`);
-    expect(await waitForBackend(page)).toBe('WebGPU');
-    await setField(page, 'Steps', String(STEPS));
-    await setField(page, 'Evaluate every (steps)', String(EVAL_EVERY));
-    await page.getByText('valid', { exact: true }).waitFor();
-    await mainAction(page).click();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, EVAL_EVERY + 1, { timeout: 300_000, polling: 100 });
-    await sendToTrainingWorker(page, { type: 'testOnlyDestroyDevice' });
+    await loseDeviceAfter(page, EVAL_EVERY + 1);
     const banner = page.locator('.banner-error');
     await banner.waitFor();
     expect(await banner.locator('strong').textContent()).toBe('The GPU device was lost');
