@@ -54,7 +54,7 @@ export interface VsTorchResult {
   speedup: number;
   fp16: { fp32Ms: number; fp16Ms: number; ratio: number };
   checkpointing: { plainMs: number; layersMs: number; ratio: number };
-  /** torch.utils.checkpoint per layer against PyTorch's plain step, for context (no target). */
+  /** torch.utils.checkpoint on the layers the lab's "layers" recomputes, against PyTorch's plain step, for context (no target). */
   torchCheckpointing: { plainMs: number; checkpointedMs: number; ratio: number };
   targets: Target[];
 }

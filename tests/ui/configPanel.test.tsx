@@ -163,7 +163,7 @@ describe('what the page says and how the keyboard drives it', () => {
     await userEvent.selectOptions(field('Precision'), 'fp16');
     expect((field('Checkpointing') as unknown as HTMLSelectElement).selectedOptions[0]!.textContent).toBe('none (per layer anyway under fp16)');
     const help = document.getElementById(field('Checkpointing').getAttribute('aria-describedby')!.split(' ').find((x) => x.endsWith('-help'))!)!;
-    expect(help.textContent).toBe('fp16 keeps activations at half size by recomputing each layer in the backward pass, so “none” trains as “layers”');
+    expect(help.textContent).toBe("fp16 keeps activations at half size by recomputing each layer (but each stack's last) in the backward pass, so “none” trains as “layers”");
   });
 
   it('starts and pauses with Space when focus is not in a field, and leaves Space to the fields', async () => {

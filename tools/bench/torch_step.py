@@ -32,18 +32,19 @@ def reply(obj):
     sys.stdout.flush()
 
 
-def stack_layers(model):
-    """Every encoder and decoder layer of a LabTransformer, whatever its architecture."""
+def recomputed_layers(model):
+    """The layers the lab's "layers" recomputes: every layer of each stack (the encoder and the
+    decoder, or the one stack) but the stack's last, which keeps its tape, as
+    checkpoint_sequential called on each stack does."""
     t = model.transformer
-    if model.arch == "encoder-decoder":
-        return list(t.encoder.layers) + list(t.decoder.layers)
-    return list(t.layers)
+    stacks = [t.encoder.layers, t.decoder.layers] if model.arch == "encoder-decoder" else [t.layers]
+    return [layer for stack in stacks for layer in list(stack)[:-1]]
 
 
 def make_checkpointable(layers, flag, checkpoint):
     """Each layer recomputes its forward in backward while flag["on"] is true (PyTorch's own
-    torch.utils.checkpoint, per layer like the lab's "layers"). The layer object stays what it
-    was, so nn.Transformer's isinstance checks and the parameter names are unchanged."""
+    torch.utils.checkpoint, per layer). The layer object stays what it was, so nn.Transformer's
+    isinstance checks and the parameter names are unchanged."""
     for layer in layers:
         plain = layer.forward
 
@@ -71,7 +72,7 @@ class Worker:
         self.clip = msg.get("clipGradNorm")
         self.flag = {"on": False}
         from torch.utils.checkpoint import checkpoint
-        make_checkpointable(stack_layers(self.model), self.flag, checkpoint)
+        make_checkpointable(recomputed_layers(self.model), self.flag, checkpoint)
         self.micro = self.split(msg["batch"], int(msg.get("gradAccumSteps", 1)))
 
     def split(self, batch, k):

@@ -157,6 +157,8 @@ const value = (m: MicroSamples, q: Quantity): number => {
       return m.decoderStack.backward;
     case 'keptBackward':
       return m.keptBackward;
+    case 'encKeptBackward':
+      return m.encoderKeptBackward;
   }
 };
 

@@ -14,7 +14,7 @@ import { recomputingRunner, runnerFor, type BoundaryKeeper } from './checkpoint'
  * and a read from a GPU is asynchronous, so an offloaded step splits them: the forward pass is
  * recorded (internals/tape.ts `recordForward`), `offload()` awaits the reads and frees the device
  * copies, and then the recorded backward pass runs. Boundaries come back by an upload, which needs
- * no wait. The final stack's last segment is recomputed too, rather than keeping its tape: a tape
+ * no wait. Each stack's last segment is recomputed too, rather than keeping its tape: a tape
  * alive between the passes is what offloading exists to avoid.
  */
 

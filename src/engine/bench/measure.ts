@@ -114,8 +114,13 @@ export interface MicroSamples {
    */
   encoderStack: { forward: number; backward: number };
   decoderStack: { forward: number; backward: number };
-  /** The end of the backward pass of the segment that keeps its tape (0 without recompute). */
+  /**
+   * The end of the backward pass of the segment that keeps its tape, in the stack whose backward
+   * comes first (0 without recompute).
+   */
   keptBackward: number;
+  /** The same for an encoder–decoder model's encoder (0 without it or without recompute). */
+  encoderKeptBackward: number;
   /** tf.profile's peak over the forward and backward passes. */
   peak: number;
   /** The meter's samples in order, above `before`. */
@@ -156,7 +161,7 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
   const lastProbe = backwardEnd - 1; // the embedding probe nearest the end of the backward pass
   // A forecaster runs one encoder stack over its variate tokens.
   const stacks: StackShape[] = isForecaster(cfg)
-    ? [{ kind: 'encoder', layers: cfg.nLayers, length: cfg.nVariates, final: true }]
+    ? [{ kind: 'encoder', layers: cfg.nLayers, length: cfg.nVariates }]
     : stacksOf(cfg, microShape(batch as Batch));
   const planOf = (kind: 'encoder' | 'decoder') => {
     const stack = stacks.find((st) => st.kind === kind);
@@ -178,16 +183,15 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
     };
   };
   /**
-   * The final stack's kept segment at the end of its backward pass, its tape not yet freed: from
-   * the sample before its first layer's backward pass (a layer's probe fires at the end of it),
-   * through the gradients that run after the probe, to the runner's mark.
+   * A stack's kept segment at the end of its backward pass, its tape not yet freed: from the
+   * sample before its first layer's backward pass (a layer's probe fires at the end of it),
+   * through the gradients that run after the probe, to the runner's next mark.
    */
-  const keptBackward = (): number => {
-    const stack = stacks.find((st) => st.final)!;
-    const plan = segmentPlan(stack, segment, policy.offload);
-    if (plan.keptLayers === 0) return 0;
+  const keptBackward = (stack: StackShape | undefined): number => {
+    const plan = stack && segmentPlan(stack, segment, policy.offload);
+    if (!stack || !plan || plan.keptLayers === 0) return 0;
     const probe = find(STACK_PREFIXES[stack.kind].map((p) => `backward:${p}${stack.layers - plan.keptLayers}`));
-    const end = find(['kept-backward-end']);
+    const end = marks.findIndex((m, i) => i > probe && m.label === 'kept-backward-end');
     return maxOf(snapshots.slice(marks[probe - 1]!.kernel, marks[end]!.kernel), marks[end]!.bytes) - before;
   };
   return {
@@ -199,7 +203,9 @@ export async function measureMicroBatch(model: TransformerModel<LabModelConfig>,
     end: maxOf(snapshots.slice(marks[lastProbe]!.kernel, marks[backwardEnd]!.kernel), marks[lastProbe]!.bytes) - before,
     encoderStack: stackPeaks('encoder'),
     decoderStack: stackPeaks('decoder'),
-    keptBackward: keptBackward(),
+    // The stack run last is the first to go backward.
+    keptBackward: keptBackward(stacks[stacks.length - 1]),
+    encoderKeptBackward: stacks.length === 2 ? keptBackward(stacks[0]) : 0,
     peak: maxOf(snapshots.slice(0, marks[backwardEnd]!.kernel)) - before,
     trace: marks.map(({ label, bytes }) => ({ label, bytes: bytes - before })),
   };

@@ -30,7 +30,7 @@ export function forecast(ctx: ForwardContext, p: ParamLookup, cfg: ForecasterCon
   const tokens = tf.transpose(input, [0, 2, 1]); // [B, N, L]
   const embedded = ctx.dropout(linear(ctx, tokens, p('embed.weight'), p('embed.bias')), 'embed'); // [B, N, d]
   const layers = Array.from({ length: cfg.nLayers }, (_, i) => encoderLayer(ctx, cfg, `encoder.layers.${i}`));
-  const h = norm(p, 'encoder.norm', run(layers, embedded, [], p, true), cfg.layerNormEps); // [B, N, d]
+  const h = norm(p, 'encoder.norm', run(layers, embedded, [], p), cfg.layerNormEps); // [B, N, d]
   const projected = tf.transpose(linear(ctx, h, p('projector.weight'), p('projector.bias')), [0, 2, 1]); // [B, H, N]
   const y = mean && std ? tf.add(tf.mul(projected, std), mean) : projected;
   return tf.reshape(y, [b, cfg.horizon, n]) as tf.Tensor3D;

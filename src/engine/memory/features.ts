@@ -24,7 +24,7 @@ import { segmentPlan, stacksOf, type MicroShape } from './shapes';
  * (checkpointed segments; shapes.ts `segmentPlan`) also `.S.` × recomputed segments, `.n.` ×
  * layers of the first segment (the one recomputed last, when the most gradients are alive),
  * `.np.` the same with post-LN, `.K.` / `.Kp.` × layers of the segment that keeps its tape (the
- * final stack's last), `.m.` once if two segments or more are recomputed, `.r.` once if any is,
+ * stack's last), `.m.` once if two segments or more are recomputed, `.r.` once if any is,
  * and `.1.` / `.1p.` once per stack (its extras and their gradients, the transients of its first
  * layer's gradient).
  * Outside the stacks: `src.` / `tgt.` embeddings (NV one-hot rows, Nd, N, T, position tables
@@ -35,14 +35,16 @@ import { segmentPlan, stacksOf, type MicroShape } from './shapes';
 export type Features = Record<string, number>;
 
 /** The figures of one micro-batch that the predictor models (bytes above what was alive before it). */
-export const QUANTITIES = ['forward', 'kept', 'end', 'encForward', 'encBackward', 'decForward', 'decBackward', 'keptBackward'] as const;
+export const QUANTITIES = ['forward', 'kept', 'end', 'encForward', 'encBackward', 'decForward', 'decBackward', 'keptBackward', 'encKeptBackward'] as const;
 /**
  * - forward: live at the end of the forward pass (every output and every saved tensor);
  * - kept: live when the backward pass starts (what the forward saved, and the batch);
  * - end: live at the end of the backward pass (every intermediate gradient too);
  * - encForward / encBackward, decForward / decBackward: a stack's first recomputed segment,
  *   at the end of its recompute's forward and of its backward;
- * - keptBackward: the end of the backward pass of the segment that keeps its tape.
+ * - keptBackward: the end of the backward pass of the segment that keeps its tape in the stack
+ *   whose backward comes first (the decoder, or a model's one stack);
+ * - encKeptBackward: the same for an encoder–decoder model's encoder, after the decoder's backward.
  */
 export type Quantity = (typeof QUANTITIES)[number];
 
@@ -53,10 +55,13 @@ export type Quantity = (typeof QUANTITIES)[number];
 export function quantitiesOf(cfg: ModelConfig, segment: number, offload = false): Quantity[] {
   const plans = stacksOf(cfg, { rows: 0, srcLen: 0, tgtLen: 0 }).map((stack) => ({ kind: stack.kind, ...segmentPlan(stack, segment, offload) }));
   const recomputes = (kind: 'encoder' | 'decoder') => plans.some((p) => p.kind === kind && p.recomputed > 0);
+  const keeps = (i: number) => (plans[i]?.keptLayers ?? 0) > 0;
   return QUANTITIES.filter((q) => {
     if (q === 'encForward' || q === 'encBackward') return recomputes('encoder');
     if (q === 'decForward' || q === 'decBackward') return recomputes('decoder');
-    if (q === 'keptBackward') return plans.some((p) => p.keptLayers > 0);
+    // The stack whose backward comes first is the last one run.
+    if (q === 'keptBackward') return keeps(plans.length - 1);
+    if (q === 'encKeptBackward') return plans.length === 2 && keeps(0);
     return true;
   });
 }
@@ -70,8 +75,8 @@ export const modeOf = (segment: number, offload: boolean): Mode => (segment === 
 export const quantitiesOfArchitecture = (arch: Architecture, mode: Mode): Quantity[] =>
   QUANTITIES.filter((q) => {
     if (q === 'forward' || q === 'kept' || q === 'end') return true;
-    if (mode === 'plain' || (q === 'keptBackward' && mode === 'off')) return false;
-    return arch === 'encoder-decoder' || (q !== 'decForward' && q !== 'decBackward');
+    if (mode === 'plain' || ((q === 'keptBackward' || q === 'encKeptBackward') && mode === 'off')) return false;
+    return arch === 'encoder-decoder' || (q !== 'decForward' && q !== 'decBackward' && q !== 'encKeptBackward');
   });
 
 /** Counts of elements per feature. */

@@ -14,7 +14,7 @@ import { segmentPlan } from './shapes';
  */
 function forecasterBoundaryBytes(cfg: ForecasterConfig, policy: PrecisionPolicy, rows: number, packed: boolean): number {
   const values = rows * cfg.nVariates * cfg.dModel;
-  const { recomputed } = segmentPlan({ layers: cfg.nLayers, final: true }, policy.segmentSize, policy.offload);
+  const { recomputed } = segmentPlan({ layers: cfg.nLayers }, policy.segmentSize, policy.offload);
   return recomputed * (policy.boundaryStorage !== 'fp32' && packed ? 4 * Math.ceil(values / 2) : 4 * values);
 }
 

@@ -8,7 +8,7 @@ import { segmentPlan } from './shapes';
  * `rows` windows. Its stack runs over the N variate tokens, so the token features apply with
  * T = N and no mask: `enc.L.Nd` = layers·rows·N·dModel, `enc.L.A` = layers·rows·heads·N², and so
  * on, with the same multipliers (`.L.`, `.post.`, `.S.`, `.n.`, `.np.`, `.K.`, `.Kp.`, `.m.`, `.r.`,
- * `.1.`, `.1p.`); its one stack is the final one, whose last segment keeps its tape.
+ * `.1.`, `.1p.`); its one stack's last segment keeps its tape.
  * Outside the stack: `x` rows·L·N (the inputs, their normalised and transposed copies, the
  * embedding's input), `y` rows·H·N (the projection, its transpose, the forecast, the targets and
  * the errors), `st` rows·N (a window's mean and std), `Ld` and `Hd` (the embedding and projector
@@ -25,7 +25,7 @@ export const FORECASTER_QUANTITIES = (mode: Mode): ForecasterQuantity[] => {
 
 /** The quantities of this forecaster with recomputed segments of `segment` layers (0: none), offloaded or not. */
 export function forecasterQuantitiesOf(cfg: ForecasterConfig, segment: number, offload = false): ForecasterQuantity[] {
-  const plan = segmentPlan({ layers: cfg.nLayers, final: true }, segment, offload);
+  const plan = segmentPlan({ layers: cfg.nLayers }, segment, offload);
   return FORECASTER_QUANTITIES(modeOf(segment, offload)).filter((q) => (q === 'encForward' || q === 'encBackward' ? plan.recomputed > 0 : true));
 }
 
@@ -47,7 +47,7 @@ export function forecasterFeatures(cfg: ForecasterConfig, rows: number, segment:
     Nd: tokens * d, NF: tokens * cfg.dFF, A: rows * cfg.nHeads * n * n, N: tokens, d2: d * d, dF: d * cfg.dFF, d, F: cfg.dFF, '1': 1,
   };
   const layers = cfg.nLayers;
-  const plan = segmentPlan({ layers, final: true }, segment, offload);
+  const plan = segmentPlan({ layers }, segment, offload);
   for (const [key, value] of Object.entries(per)) {
     add(`enc.L.${key}`, layers * value);
     if (!cfg.normFirst) add(`enc.post.${key}`, layers * value);

@@ -140,7 +140,7 @@ export class MemoryMeter {
       },
     });
     const observer = { keptBackwardEnd: () => void this.sample('kept-backward-end') };
-    return (layers, x, extras, p, final) => run(layers.map(wrap), x, extras, p, final, observer);
+    return (layers, x, extras, p) => run(layers.map(wrap), x, extras, p, observer);
   }
 
   /**

@@ -113,6 +113,7 @@ export function predictMemory(run: RunConfig): MemoryBreakdown {
     micro.decForward ?? 0,
     micro.decBackward ?? 0,
     micro.keptBackward ?? 0,
+    micro.encKeptBackward ?? 0,
   );
   const resident = parameters + optimizerState;
   // Micro-batches after the first run on top of the running gradient sum.

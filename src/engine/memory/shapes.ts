@@ -18,15 +18,11 @@ export function microShape(b: { src?: number[][]; tgtIn?: number[][]; tgtOut: nu
   return { rows: b.tgtOut.length, srcLen: b.src?.[0]?.length ?? 0, tgtLen: b.tgtIn?.[0]?.length ?? 0 };
 }
 
-/**
- * One stack of layers as the model runs it: how many layers, over how many positions, and
- * whether its backward pass comes first (model/forward.ts `StackRunner`).
- */
+/** One stack of layers as the model runs it (model/forward.ts `StackRunner`): how many layers, over how many positions. */
 export interface StackShape {
   kind: 'encoder' | 'decoder';
   layers: number;
   length: number;
-  final: boolean;
 }
 
 /** The stacks of a model for a micro-batch: the encoder's, the decoder's, or a single one. */
@@ -34,36 +30,36 @@ export function stacksOf(cfg: ModelConfig, shape: MicroShape): StackShape[] {
   switch (architecture(cfg)) {
     case 'encoder-decoder':
       return [
-        { kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen, final: false },
-        { kind: 'decoder', layers: cfg.nDecoderLayers, length: shape.tgtLen, final: true },
+        { kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen },
+        { kind: 'decoder', layers: cfg.nDecoderLayers, length: shape.tgtLen },
       ];
     // Decoder-only and encoder-only models run `nn.TransformerEncoderLayer`s (causal or not).
     case 'decoder-only':
-      return [{ kind: 'encoder', layers: cfg.nDecoderLayers, length: shape.tgtLen, final: true }];
+      return [{ kind: 'encoder', layers: cfg.nDecoderLayers, length: shape.tgtLen }];
     case 'encoder-only':
-      return [{ kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen, final: true }];
+      return [{ kind: 'encoder', layers: cfg.nEncoderLayers, length: shape.srcLen }];
   }
 }
 
 /**
  * How a checkpointed stack runs its segments of `size` layers (autograd/checkpoint.ts): every
- * segment is recomputed from a kept boundary, except the final stack's last one, which keeps its
- * tape instead (its backward pass comes first). All zero when the stack runs plainly.
+ * segment is recomputed from a kept boundary, except the last, which keeps its tape instead
+ * (offloading recomputes that one too). All zero when the stack runs plainly.
  */
 export interface SegmentPlan {
   /** Segments recomputed in the backward pass, each with its boundary kept. */
   recomputed: number;
   /** Layers of the first recomputed segment (recomputed last, with the most gradients alive). */
   firstLayers: number;
-  /** Layers of the segment that keeps its tape (the final stack's last). */
+  /** Layers of the segment that keeps its tape (the stack's last). */
   keptLayers: number;
 }
 
-export function segmentPlan(stack: Pick<StackShape, 'layers' | 'final'>, size: number, offload = false): SegmentPlan {
+export function segmentPlan(stack: Pick<StackShape, 'layers'>, size: number, offload = false): SegmentPlan {
   if (size === 0 || stack.layers === 0) return { recomputed: 0, firstLayers: 0, keptLayers: 0 };
   const segments = Math.ceil(stack.layers / size);
   // Offloading recomputes every segment (autograd/offload.ts): no tape stays between the passes.
-  const keeps = stack.final && !offload;
+  const keeps = !offload;
   const keptLayers = keeps ? stack.layers - (segments - 1) * size : 0;
   const recomputed = keeps ? segments - 1 : segments;
   return { recomputed, firstLayers: recomputed === 0 ? 0 : Math.min(size, stack.layers), keptLayers };

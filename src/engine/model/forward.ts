@@ -24,13 +24,8 @@ export interface StackLayer {
   apply(p: ParamLookup, x: tf.Tensor, extras: tf.Tensor[]): tf.Tensor;
 }
 
-/**
- * Runs a stack of layers; the checkpointing module swaps in a runner that recomputes segments.
- * `final`: the stack's backward pass comes first, before any other stack's (the decoder of an
- * encoder–decoder model, or the one stack of the others), so nothing is recomputed between its
- * forward and its backward pass.
- */
-export type StackRunner = (layers: StackLayer[], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, final: boolean, observer?: StackObserver) => tf.Tensor;
+/** Runs a stack of layers; the checkpointing module swaps in a runner that recomputes segments. */
+export type StackRunner = (layers: StackLayer[], x: tf.Tensor, extras: tf.Tensor[], p: ParamLookup, observer?: StackObserver) => tf.Tensor;
 
 /** What a memory meter watches in a runner beyond its layers (memory/meter.ts). */
 export interface StackObserver {
@@ -129,7 +124,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** The encoder of an encoder–decoder model: memory [B, Ts, d] after `transformer.encoder.norm`. */
 export function encode(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig, src: tf.Tensor2D, run: StackRunner = runPlainly): tf.Tensor {
   const layers = range(cfg.nEncoderLayers).map((i) => encoderLayer(ctx, cfg, `transformer.encoder.layers.${i}`));
-  const h = run(layers, embed(ctx, p, cfg, 'src', src), [keyPaddingBias(src)], p, false);
+  const h = run(layers, embed(ctx, p, cfg, 'src', src), [keyPaddingBias(src)], p);
   return norm(p, 'transformer.encoder.norm', h, cfg.layerNormEps);
 }
 
@@ -146,7 +141,7 @@ export function decode(
   const t = tgtIn.shape[1];
   const selfBias = causalBias(t).add(keyPaddingBias(tgtIn)); // [B, 1, T, T]
   const layers = range(cfg.nDecoderLayers).map((i) => decoderLayer(ctx, cfg, `transformer.decoder.layers.${i}`));
-  const h = run(layers, embed(ctx, p, cfg, 'tgt', tgtIn), [selfBias, memory, keyPaddingBias(src)], p, true);
+  const h = run(layers, embed(ctx, p, cfg, 'tgt', tgtIn), [selfBias, memory, keyPaddingBias(src)], p);
   return norm(p, 'transformer.decoder.norm', h, cfg.layerNormEps);
 }
 
@@ -156,7 +151,7 @@ function singleStack(ctx: ForwardContext, p: ParamLookup, cfg: ModelConfig, toke
   const padBias = keyPaddingBias(tokens);
   const bias = causal ? causalBias(tokens.shape[1]).add(padBias) : padBias;
   const layers = range(n).map((i) => encoderLayer(ctx, cfg, `transformer.layers.${i}`));
-  const h = run(layers, embed(ctx, p, cfg, causal ? 'tgt' : 'src', tokens), [bias], p, true);
+  const h = run(layers, embed(ctx, p, cfg, causal ? 'tgt' : 'src', tokens), [bias], p);
   return norm(p, 'transformer.norm', h, cfg.layerNormEps);
 }
 

@@ -130,7 +130,7 @@ function withRecomputeNote(spec: FieldSpec, draft: Draft): FieldSpec {
   return {
     ...spec,
     optionLabels: { none: 'none (per layer anyway under ' + precision + ')' },
-    help: `${precision} keeps activations at half size by recomputing each layer in the backward pass, so “none” trains as “layers”`,
+    help: `${precision} keeps activations at half size by recomputing each layer (but each stack's last) in the backward pass, so “none” trains as “layers”`,
   };
 }
 

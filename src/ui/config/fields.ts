@@ -125,7 +125,7 @@ export const TRAIN_FIELDS: FieldSpec[] = [
 export const MEMORY_FIELDS: FieldSpec[] = [
   { path: 'train.precision', label: 'Precision', kind: 'select', options: PRECISIONS, help: 'fp16/bf16: autocast matmuls, fp32 master weights' },
   { path: 'train.gradAccumSteps', label: 'Gradient accumulation (micro-batches)', kind: 'number', integer: true, min: 1, placeholder: trainDefault('gradAccumSteps'), help: 'must divide the batch size' },
-  { path: 'train.checkpointing', label: 'Checkpointing', kind: 'select', options: ['none', 'layers', 'every n layers'], help: 'recompute layers in the backward pass' },
+  { path: 'train.checkpointing', label: 'Checkpointing', kind: 'select', options: ['none', 'layers', 'every n layers'], help: "recompute layers in the backward pass; each stack's last segment keeps its activations instead, as PyTorch's checkpoint_sequential does" },
   { path: 'train.checkpointingEvery', label: 'Layers per segment', kind: 'number', integer: true, min: 1 },
   {
     path: 'train.offload', label: 'Offload', kind: 'select', options: ['none', 'activations'],

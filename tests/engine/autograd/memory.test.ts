@@ -132,8 +132,8 @@ describe('memory of half-size segment boundaries on wasm', () => {
       const noneFp16 = await measure(model, cfg, 'none', 'fp16');
 
       // One boundary per recomputed layer, the stacks' inputs included: every encoder layer's
-      // [32, 25, d], and the decoder's [32, 24, d] but its last, whose tape the final stack keeps.
-      const boundaryValues = 32 * (DEEP.layers * 25 + (DEEP.layers - 1) * 24) * DEEP.dModel;
+      // [32, 25, d] and every decoder layer's [32, 24, d] but the last of each stack, which keeps its tape.
+      const boundaryValues = 32 * (DEEP.layers - 1) * (25 + 24) * DEEP.dModel;
       const halfSaving = boundaryValues * 2; // 4 bytes a value → 2
       const [none, layers32, layers16] = await medianMs(model, cfg, [
         ['none', 'fp32'],

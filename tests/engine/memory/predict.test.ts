@@ -117,6 +117,7 @@ describe('the counts in coefficients.ts still describe the code', () => {
           decForward: m.decoderStack.forward,
           decBackward: m.decoderStack.backward,
           keptBackward: m.keptBackward,
+          encKeptBackward: m.encoderKeptBackward,
         };
         for (const q of quantitiesOf(cfg, segmentSize(c.checkpointing, c.precision))) expect(predicted[q], q).toBe(measured[q]);
         // And the peak of the micro-batch is one of those moments (or the forward's own transients).
@@ -167,8 +168,8 @@ describe('predictMemory', () => {
     expect(predictMemory(base({ precision: 'fp16' })).peak).toBeLessThan(0.65 * plain);
     expect(predictMemory(base({ gradAccumSteps: 8 })).peak).toBeLessThan(0.25 * plain);
     expect(predictMemory(base({ optimizer: { name: 'sgd', lr: 0.1 } })).optimizerState).toBe(0);
-    // One packed boundary per recomputed layer: the encoder's 4, the decoder's 3 (its last keeps its tape).
-    expect(predictMemory(base({ precision: 'bf16' })).halfCopies).toBe((4 + 3) * ((32 * 33 * 64) / 2) * 4);
+    // One packed boundary per recomputed layer: 3 of each stack's 4 (the last keeps its tape).
+    expect(predictMemory(base({ precision: 'bf16' })).halfCopies).toBe((3 + 3) * ((32 * 33 * 64) / 2) * 4);
   });
 
   it('uses the longest sequence of the task: src = input EOS, tgtIn = BOS answer; one sequence for decoder-only', () => {
