@@ -16,8 +16,8 @@ export interface MemoryBreakdown {
   optimizerState: number;
   /**
    * What the forward pass keeps for the backward pass (at float32), beyond `halfCopies`:
-   * every saved op input and output, or only segment boundaries when checkpointed. The largest
-   * over the step's micro-batches.
+   * every saved op input and output, or when checkpointed the segment boundaries and what each
+   * stack's last segment (not recomputed) saves. The largest over the step's micro-batches.
    */
   savedActivations: number;
   /** Segment boundaries kept packed at half size (fp16 / bf16 precision); 0 under fp32. */

@@ -44,7 +44,7 @@ export const CATEGORY_HELP: Record<MemoryCategory, string> = {
   parameters: 'the fp32 master weights',
   gradients: 'one gradient per parameter, alive at the end of the backward pass',
   optimizerState: "the optimizer's slots (Adam's two moments, SGD's momentum buffer)",
-  savedActivations: 'what the forward pass keeps for the backward pass (only segment boundaries when layers are recomputed)',
+  savedActivations: "what the forward pass keeps for the backward pass (when layers are recomputed: segment boundaries, and each stack's last segment, which is not recomputed)",
   halfCopies: 'segment boundaries kept packed at half size (fp16 / bf16)',
   other:
     'everything else alive at the peak: gradients of intermediate tensors (TF.js keeps them until the backward pass ends), ' +
