@@ -70,8 +70,17 @@ describe('predicted against measured peak where the parameters dominate (the mom
   });
 });
 
-/** Tiny models over every architecture and family the counts distinguish. */
-const SPOT_CHECKS: { arch: Architecture; model: Record<string, unknown>; checkpointing: 'none' | 'layers' | number; precision: 'fp32' | 'fp16' | 'bf16'; rows: number; src: number; tgt: number }[] = [
+/** Tiny models over every architecture and family the counts distinguish (recompute from host memory included). */
+const SPOT_CHECKS: {
+  arch: Architecture;
+  model: Record<string, unknown>;
+  checkpointing: 'none' | 'layers' | number;
+  precision: 'fp32' | 'fp16' | 'bf16';
+  offload?: 'activations';
+  rows: number;
+  src: number;
+  tgt: number;
+}[] = [
   { arch: 'encoder-decoder', model: {}, checkpointing: 'none', precision: 'fp32', rows: 3, src: 5, tgt: 4 },
   { arch: 'encoder-decoder', model: { activation: 'gelu', dropout: 0.2, normFirst: false }, checkpointing: 'none', precision: 'fp32', rows: 2, src: 3, tgt: 6 },
   { arch: 'encoder-decoder', model: { positional: 'learned' }, checkpointing: 2, precision: 'fp32', rows: 4, src: 6, tgt: 5 },
@@ -80,6 +89,9 @@ const SPOT_CHECKS: { arch: Architecture; model: Record<string, unknown>; checkpo
   { arch: 'decoder-only', model: { normFirst: false, positional: 'learned' }, checkpointing: 'layers', precision: 'bf16', rows: 2, src: 0, tgt: 5 },
   { arch: 'encoder-only', model: { activation: 'gelu' }, checkpointing: 'none', precision: 'fp32', rows: 5, src: 4, tgt: 0 },
   { arch: 'encoder-only', model: { dropout: 0.3, normFirst: false }, checkpointing: 3, precision: 'fp32', rows: 2, src: 6, tgt: 0 },
+  { arch: 'encoder-decoder', model: { dropout: 0.1 }, checkpointing: 'layers', precision: 'fp32', offload: 'activations', rows: 3, src: 5, tgt: 4 },
+  { arch: 'decoder-only', model: { activation: 'gelu' }, checkpointing: 'none', precision: 'fp16', offload: 'activations', rows: 2, src: 0, tgt: 6 },
+  { arch: 'encoder-only', model: {}, checkpointing: 2, precision: 'bf16', offload: 'activations', rows: 3, src: 5, tgt: 0 },
 ];
 
 describe('the counts in coefficients.ts still describe the code', () => {
@@ -106,8 +118,10 @@ describe('the counts in coefficients.ts still describe the code', () => {
             : { src: row(c.src), tgtOut: row(c.src) };
       const model = TransformerModel.initialise(cfg, 1);
       try {
-        const m = await measureMicroBatch(model, batch, { checkpointing: c.checkpointing, precision: c.precision });
-        const predicted = microBatchFigures(cfg, microShape(batch), segmentSize(c.checkpointing, c.precision), c.precision !== 'fp32');
+        const m = await measureMicroBatch(model, batch, { checkpointing: c.checkpointing, precision: c.precision, offload: c.offload });
+        const segment = segmentSize(c.checkpointing, c.precision, c.offload);
+        const offloaded = c.offload === 'activations';
+        const predicted = microBatchFigures(cfg, microShape(batch), segment, c.precision !== 'fp32', offloaded);
         const measured = {
           forward: m.forwardEnd,
           kept: m.kept,
@@ -119,7 +133,7 @@ describe('the counts in coefficients.ts still describe the code', () => {
           keptBackward: m.keptBackward,
           encKeptBackward: m.encoderKeptBackward,
         };
-        for (const q of quantitiesOf(cfg, segmentSize(c.checkpointing, c.precision))) expect(predicted[q], q).toBe(measured[q]);
+        for (const q of quantitiesOf(cfg, segment, offloaded)) expect(predicted[q], q).toBe(measured[q]);
         // And the peak of the micro-batch is one of those moments (or the forward's own transients).
         expect(Math.max(m.forward, ...Object.values(measured))).toBe(m.peak);
       } finally {
