@@ -17,6 +17,7 @@ import { watchDevice } from '../engine/internals/webgpu';
 import { isSoftwareAdapter } from './choose';
 import { BackendFailure } from './errors';
 import { BACKEND_ORDER, type AdapterReport, type BackendAttempt, type BackendChoice, type BackendName, type ReadyInfo } from './protocol';
+import { withTimeout } from './timeout';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -64,7 +65,7 @@ function describeAdapter(adapter: GPUAdapter): Pick<Extra, 'adapter' | 'software
  */
 async function adapterOnly(): Promise<Pick<Extra, 'adapter' | 'software'>> {
   try {
-    const adapter = await withTimeout(gpuOf()?.requestAdapter({ powerPreference: 'high-performance' }) ?? Promise.resolve(null), 'the GPU adapter');
+    const adapter = await setUpWithin(gpuOf()?.requestAdapter({ powerPreference: 'high-performance' }) ?? Promise.resolve(null), 'the GPU adapter');
     return adapter ? describeAdapter(adapter) : {};
   } catch {
     return {};
@@ -153,17 +154,12 @@ async function smokeTest(): Promise<void> {
 /** A backend that neither works nor fails within this time (a hung wasm thread pool, a stuck driver) is passed over. */
 const INIT_TIMEOUT_MS = 45_000;
 
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish setting up within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
+const setUpWithin = <T>(work: Promise<T>, what: string): Promise<T> =>
+  withTimeout(work, INIT_TIMEOUT_MS, `${what} did not finish setting up within ${INIT_TIMEOUT_MS / 1000} s`);
 
 /** Sets up exactly one backend and checks that it computes (a probe's backend: no fallback). */
 export async function initOne(backend: BackendName, fail: Fail): Promise<Extra> {
-  const extra = await withTimeout(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
+  const extra = await setUpWithin(INIT[backend](fail).then(async (x) => (await smokeTest(), x)), backend);
   registerHalfKernels();
   return extra;
 }

@@ -7,6 +7,7 @@ import { BackendFailure, classify } from './errors';
 import { predictedPeak } from './predict';
 import type { RunState, WorkerEvent } from './protocol';
 import { account, release, takeSnapshot, type Run } from './run';
+import { withTimeout } from './timeout';
 import { stringifyWeights } from '../engine/weights/stringify';
 
 /** What the failure handling may do to the session (session.ts). */
@@ -25,12 +26,6 @@ export interface FailureHost {
 const KEEP_AT_TROUBLE_MS = 10_000;
 /** How long a failed step waits for the device watcher to name the cause (a lost device's reads just abort). */
 const CAUSE_GRACE_MS = 200;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Ends a run that cannot go on. A step that fails on a lost device throws something vague (a
@@ -66,7 +61,7 @@ export function fail(host: FailureHost, r: Run, e: unknown): void {
 /** The live weights as the checkpoint, when they can still be read and are finite; else the last one stays. */
 async function keepAtTrouble(host: FailureHost, r: Run): Promise<void> {
   try {
-    await withTimeout(takeSnapshot(r), KEEP_AT_TROUBLE_MS);
+    await withTimeout(takeSnapshot(r), KEEP_AT_TROUBLE_MS, `no answer within ${KEEP_AT_TROUBLE_MS} ms`);
   } catch {
     return; // unreadable or not finite
   }
