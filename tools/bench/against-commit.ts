@@ -68,6 +68,9 @@ try {
   const oldTrainer = (await load<TrainerModule>(worktree, 'src/engine/train/trainer.ts')).Trainer.create(oldRun);
   await oldTrainer.trainStep(); // registers whatever the old engine registers lazily
   const oldKernels = snapshot();
+  // The engine's own kernels (Lab…) register only where their name is free: the new engine
+  // must find the names free, or it would run the old engine's kernels.
+  for (const k of registered()) if (k.kernelName.startsWith('Lab')) tf.unregisterKernel(k.kernelName, WASM);
 
   await startBackend(WASM);
   const newRun = (await load<RunConfigModule>(root, 'src/engine/runConfig.ts')).parseRunConfig(raw);
