@@ -1,7 +1,7 @@
 import type { HalfFormat } from '../kernels/half/contract';
 import {
   F32X4_ADD, F32X4_MUL, F32X4_SUB, I16X8_NARROW_I32X4_U, I32_ADD, I32_CONST, I32_SUB, I32X4_ADD, I32X4_CONST,
-  I32X4_EXTEND_HIGH_I16X8_U, I32X4_EXTEND_LOW_I16X8_U, I32X4_GE_S, I32X4_GT_S, I32X4_MAX_S, I32X4_SHL,
+  I32X4_EXTEND_HIGH_I16X8_U, I32X4_EXTEND_LOW_I16X8_U, I32X4_GE_S, I32X4_GT_S, I32X4_MAX_S, I32X4_MIN_S, I32X4_SHL,
   I32X4_SHR_U, I32X4_SUB, instantiate, LOCAL_GET, LOCAL_SET, LOCAL_TEE, V128, V128_AND, V128_BITSELECT, V128_LOAD, V128_OR,
   V128_STORE, type WasmFunction,
 } from './wasmAsm';
@@ -41,11 +41,21 @@ const fp16Magnitude = [
 /** `taken` where |x|'s bits (a) `compare` true against `bound`, else `kept`. */
 const select = (taken: number[], kept: number[], compare: number[], bound: number) => [...taken, ...kept, ...LOCAL_GET(A), ...k(bound), ...compare, ...V128_BITSELECT];
 
-/** The four float32 values at src + offset rounded to fp16, as float32 bits. */
+/**
+ * The four float32 values at src + offset rounded to fp16, as float32 bits, in as few vector ops
+ * as this takes (it runs on every autocast operand and product):
+ * - |x| clamped to 65536 (infinity and NaN included) rounds as fp16Magnitude does, so 65520 and
+ *   up (65504 + half a step) come out as 65536;
+ * - scaling by 2^112 and back is exact for every fp16 value and overflows from 65536 on: ±inf;
+ * - the sign comes back from x by a bit select that takes all of x where x is a NaN.
+ */
 const roundFp16 = (offset: number) => [
-  ...loadFloats(offset),
-  // NaN: b itself; from 65504 + half a step (65520) on: ±inf; else the rounded magnitude, signed.
-  ...select(LOCAL_GET(B), select([...LOCAL_GET(SIGN), ...k(0x7f800000), ...V128_OR], [...fp16Magnitude, ...LOCAL_GET(SIGN), ...V128_OR], I32X4_GE_S, 0x477ff000), I32X4_GT_S, 0x7f800000),
+  ...LOCAL_GET(SRC), ...V128_LOAD(offset), ...LOCAL_TEE(B),
+  ...k(0x7fffffff), ...V128_AND, ...LOCAL_TEE(A), ...k(0x47800000), ...I32X4_MIN_S, ...LOCAL_TEE(S),
+  ...k(0x7f800000), ...V128_AND, ...k(0x38800000), ...I32X4_MAX_S, ...k(13 << 23), ...I32X4_ADD, ...LOCAL_TEE(M),
+  ...LOCAL_GET(S), ...F32X4_ADD, ...LOCAL_GET(M), ...F32X4_SUB, ...k(0x77800000), ...F32X4_MUL, ...k(0x07800000), ...F32X4_MUL,
+  ...LOCAL_SET(S), ...LOCAL_GET(B), ...LOCAL_GET(S),
+  ...LOCAL_GET(A), ...k(0x7f800000), ...I32X4_GT_S, ...k(-0x80000000), ...V128_OR, ...V128_BITSELECT,
 ];
 
 /**

@@ -71,6 +71,7 @@ export const I32X4_EXTEND_HIGH_I16X8_U = SIMD(0xaa);
 export const I32X4_SHL = SIMD(0xab);
 export const I32X4_ADD = SIMD(0xae);
 export const I32X4_SUB = SIMD(0xb1);
+export const I32X4_MIN_S = SIMD(0xb6);
 export const I32X4_MAX_S = SIMD(0xb8);
 export const F32X4_ADD = SIMD(0xe4);
 export const F32X4_SUB = SIMD(0xe5);

@@ -220,4 +220,36 @@ describe('the wasm kernel overrides', () => {
     expect([...(await wordsOf(unpacked))]).toEqual([...expectedUnpack]);
     tf.dispose([x, rounded, packed, patterns, unpacked]);
   });
+
+  it.each(['fp16', 'bf16'] as const)('%s rounding in SIMD equals the JS loop around the rounding boundaries of every float32 exponent, both signs', async (format) => {
+    const wasm = await wasmBackend();
+    const half = simdHalf(heapMemory(wasm.wasm))!;
+    // Below the half's last kept bit: zero, just under a tie, the tie, just over it, all ones;
+    // above it, even and odd kept bits (ties go to even) and random ones. 2 × 256 × 64 × 5 values.
+    const dropped = format === 'fp16' ? 13 : 16;
+    const tie = 1 << (dropped - 1);
+    const lows = [0, tie - 1, tie, tie + 1, (1 << dropped) - 1];
+    const bits: number[] = [];
+    let h = 777;
+    for (const sign of [0, 0x80000000]) {
+      for (let exponent = 0; exponent < 256; exponent++) {
+        for (let j = 0; j < 64; j++) {
+          h = (Math.imul(h, 1103515245) + 12345) >>> 0;
+          const kept = j < 2 ? j : (h >>> 9) & ((1 << (23 - dropped)) - 1);
+          for (const low of lows) bits.push((sign | (exponent << 23) | (kept << dropped) | low) >>> 0);
+        }
+      }
+    }
+    const input = Uint32Array.from(bits);
+    const x = tf.tensor1d(new Float32Array(input.buffer));
+    const out = tf.zerosLike(x);
+    const offset = (t: tf.Tensor) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
+    half.round(offset(x), offset(out), input.length, format);
+    const expected = new Uint32Array(input.length);
+    roundHalfBits(input, expected, format);
+    const got = new Uint32Array((await out.data()).slice().buffer);
+    const wrong = [...got.keys()].filter((i) => got[i] !== expected[i]).slice(0, 5).map((i) => `0x${input[i]!.toString(16)}`);
+    expect(wrong).toEqual([]);
+    tf.dispose([x, out]);
+  });
 });
