@@ -21,7 +21,7 @@
  *   and to the end of the backward pass: 14·N·dFF + 3
  *   dropout adds (masks; bool masks count a quarter) to what it keeps: 8·N·dModel + 4·N·dFF + 4·rows·heads·T² + 8
  *   with recompute, the first segment's layers at the end of their backward pass: 79·N·dModel + 10·N·dFF + 7·rows·heads·T² + 8·N + 4·dModel² + 2·dModel·dFF + 7·dModel + 1·dFF + 1
- *   and half precision adds to those (half-rounded matmul operands): 12·N·dModel + 2·N·dFF + 2·rows·heads·T²
+ *   and half precision adds to those (half-rounded matmul operands): 6·N·dModel + 1·N·dFF + 1·rows·heads·T²
  *   each recomputed segment keeps its boundary (fp32; halved when packed at half size): 1·N·dModel
  */
 import type { Architecture } from '../config';
@@ -80,13 +80,13 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'seg+half': {
       forward: { 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
       kept: { 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
-      end: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
-      encForward: { 'src.Nd': 1, 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
-      encBackward: { 'src.Nd': 1, 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
-      decForward: { 'tgt.NV': 1, 'tgt.Nd': 2, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
-      decBackward: { 'tgt.NV': 1, 'tgt.Nd': 2, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'dec.n.Nd': 18, 'dec.n.NF': 2, 'dec.n.A': 2, 'dec.n.X': 2, 'dec.n.M': 5 },
-      keptBackward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'dec.K.Nd': 18, 'dec.K.NF': 2, 'dec.K.A': 2, 'dec.K.X': 2, 'dec.K.M': 5 },
-      encKeptBackward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2 },
+      end: { 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
+      encForward: { 'src.Nd': 1, 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
+      encBackward: { 'src.Nd': 1, 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
+      decForward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
+      decBackward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'dec.n.Nd': 9, 'dec.n.NF': 1, 'dec.n.A': 1, 'dec.n.X': 1, 'dec.n.M': 2 },
+      keptBackward: { 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'dec.K.Nd': 9, 'dec.K.NF': 1, 'dec.K.A': 1, 'dec.K.X': 1, 'dec.K.M': 2 },
+      encKeptBackward: { 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5, 'enc.K.Nd': 6, 'enc.K.NF': 1, 'enc.K.A': 1 },
     },
     'off': {
       forward: { '1': 13, 'src.NV': 2, 'src.Nd': 11, 'src.N': 17.5, 'src.sTd': 2, 'src.lTd': 2, 'src.Pd': 2, 'src.Vd': 2, 'tgt.NV': 14, 'tgt.Nd': 13, 'tgt.N': 20.5, 'tgt.T': 3, 'tgt.sTd': 2, 'tgt.lTd': 2, 'tgt.Vd': 3, 'head.V': 1, 'tgt.TT': 16.25, 'd': 2, 'enc.S.Nd': 1, 'dec.S.Nd': 1, 'dec.r.b': 2 },
@@ -118,11 +118,11 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'off+half': {
       forward: { 'enc.S.Nd': -0.5, 'dec.S.Nd': -0.5 },
       kept: {  },
-      end: { 'tgt.NV': 1, 'tgt.Nd': 1 },
-      encForward: { 'src.Nd': 0.5, 'tgt.NV': 1, 'tgt.Nd': 1 },
-      encBackward: { 'src.Nd': 0.5, 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
-      decForward: { 'tgt.NV': 1, 'tgt.Nd': 1.5 },
-      decBackward: { 'tgt.NV': 1, 'tgt.Nd': 1.5, 'dec.n.Nd': 18, 'dec.n.NF': 2, 'dec.n.A': 2, 'dec.n.X': 2, 'dec.n.M': 5 },
+      end: { 'tgt.NV': 1 },
+      encForward: { 'src.Nd': 0.5, 'tgt.NV': 1 },
+      encBackward: { 'src.Nd': 0.5, 'tgt.NV': 1, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
+      decForward: { 'tgt.NV': 1, 'tgt.Nd': 0.5 },
+      decBackward: { 'tgt.NV': 1, 'tgt.Nd': 0.5, 'dec.n.Nd': 9, 'dec.n.NF': 1, 'dec.n.A': 1, 'dec.n.X': 1, 'dec.n.M': 2 },
     },
   },
   'decoder-only': {
@@ -168,10 +168,10 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'seg+half': {
       forward: { 'enc.S.Nd': -0.5 },
       kept: { 'enc.S.Nd': -0.5 },
-      end: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5 },
-      encForward: { 'tgt.NV': 1, 'tgt.Nd': 2, 'enc.S.Nd': -0.5 },
-      encBackward: { 'tgt.NV': 1, 'tgt.Nd': 2, 'enc.S.Nd': -0.5, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
-      keptBackward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2 },
+      end: { 'tgt.NV': 1, 'enc.S.Nd': -0.5 },
+      encForward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5 },
+      encBackward: { 'tgt.NV': 1, 'tgt.Nd': 1, 'enc.S.Nd': -0.5, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
+      keptBackward: { 'tgt.NV': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 6, 'enc.K.NF': 1, 'enc.K.A': 1 },
     },
     'off': {
       forward: { '1': 10, 'tgt.NV': 14, 'tgt.Nd': 13, 'tgt.N': 20.5, 'tgt.T': 3, 'tgt.sTd': 2, 'tgt.lTd': 2, 'tgt.Pd': 1, 'tgt.Vd': 3, 'head.V': 1, 'tgt.TT': 16.25, 'd': 1, 'enc.S.Nd': 1, 'enc.r.b': 2 },
@@ -197,9 +197,9 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'off+half': {
       forward: { 'enc.S.Nd': -0.5 },
       kept: {  },
-      end: { 'tgt.NV': 1, 'tgt.Nd': 1 },
-      encForward: { 'tgt.NV': 1, 'tgt.Nd': 1.5 },
-      encBackward: { 'tgt.NV': 1, 'tgt.Nd': 1.5, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
+      end: { 'tgt.NV': 1 },
+      encForward: { 'tgt.NV': 1, 'tgt.Nd': 0.5 },
+      encBackward: { 'tgt.NV': 1, 'tgt.Nd': 0.5, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
     },
   },
   'encoder-only': {
@@ -245,10 +245,10 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'seg+half': {
       forward: { 'enc.S.Nd': -0.5 },
       kept: { 'enc.S.Nd': -0.5 },
-      end: { 'src.Nd': 1, 'head.NV': 1, 'enc.S.Nd': -0.5 },
-      encForward: { 'src.Nd': 2, 'head.NV': 1, 'enc.S.Nd': -0.5 },
-      encBackward: { 'src.Nd': 2, 'head.NV': 1, 'enc.S.Nd': -0.5, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
-      keptBackward: { 'src.Nd': 1, 'head.NV': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2 },
+      end: { 'head.NV': 1, 'enc.S.Nd': -0.5 },
+      encForward: { 'src.Nd': 1, 'head.NV': 1, 'enc.S.Nd': -0.5 },
+      encBackward: { 'src.Nd': 1, 'head.NV': 1, 'enc.S.Nd': -0.5, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
+      keptBackward: { 'head.NV': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 6, 'enc.K.NF': 1, 'enc.K.A': 1 },
     },
     'off': {
       forward: { '1': 8, 'src.NV': 2, 'src.Nd': 13, 'src.N': 20.5, 'src.sTd': 2, 'src.lTd': 2, 'src.Pd': 1, 'src.Vd': 2, 'head.NV': 12, 'head.Vd': 1, 'head.V': 1, 'd': 1, 'enc.S.Nd': 1 },
@@ -274,9 +274,9 @@ export const COUNTS: Readonly<Record<Architecture, CountTable>> = {
     'off+half': {
       forward: { 'enc.S.Nd': -0.5 },
       kept: {  },
-      end: { 'src.Nd': 1, 'head.NV': 1 },
-      encForward: { 'src.Nd': 1.5, 'head.NV': 1 },
-      encBackward: { 'src.Nd': 1.5, 'head.NV': 1, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2 },
+      end: { 'head.NV': 1 },
+      encForward: { 'src.Nd': 0.5, 'head.NV': 1 },
+      encBackward: { 'src.Nd': 0.5, 'head.NV': 1, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1 },
     },
   },
 };

@@ -65,10 +65,10 @@ export const FORECASTER_COUNTS: ForecasterCountTable = {
   'seg+half': {
     forward: { 'enc.S.Nd': -0.5 },
     kept: { 'enc.S.Nd': -0.5 },
-    end: { 'x': 2, 'y': 1, 'enc.S.Nd': -0.5, 'enc.1.Nd': 2 },
-    encForward: { 'enc.L.Nd': -2, 'y': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 2, 'enc.K.Nd': 2 },
-    encBackward: { 'enc.L.Nd': -2, 'y': 1, 'enc.S.Nd': 1.5, 'enc.n.Nd': 14, 'enc.n.NF': 2, 'enc.n.A': 2, 'enc.K.Nd': 2 },
-    keptBackward: { 'y': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 12, 'enc.K.NF': 2, 'enc.K.A': 2, 'enc.1.Nd': 1 },
+    end: { 'x': 1, 'y': 1, 'enc.S.Nd': -0.5, 'enc.1.Nd': 1 },
+    encForward: { 'enc.L.Nd': -1, 'y': 1, 'enc.S.Nd': 0.5, 'enc.n.Nd': 1, 'enc.K.Nd': 1 },
+    encBackward: { 'enc.L.Nd': -1, 'y': 1, 'enc.S.Nd': 0.5, 'enc.n.Nd': 7, 'enc.n.NF': 1, 'enc.n.A': 1, 'enc.K.Nd': 1 },
+    keptBackward: { 'y': 1, 'enc.S.Nd': -0.5, 'enc.K.Nd': 6, 'enc.K.NF': 1, 'enc.K.A': 1 },
   },
   'off': {
     forward: { '1': 4, 'x': 5, 'y': 15, 'st': 1, 'Ld': 2, 'Hd': 1, 'H': 1, 'd': 2, 'enc.S.Nd': 1, 'enc.r.Nd': 11 },
@@ -101,8 +101,8 @@ export const FORECASTER_COUNTS: ForecasterCountTable = {
   'off+half': {
     forward: { 'enc.S.Nd': -0.5 },
     kept: {  },
-    end: { 'x': 2, 'y': 1, 'Ld': 1, 'Hd': 1, 'enc.r.Nd': 2 },
-    encForward: { 'y': 1, 'Hd': 1, 'enc.r.Nd': 1.5 },
-    encBackward: { 'y': 1, 'Hd': 1, 'enc.n.Nd': 12, 'enc.n.NF': 2, 'enc.n.A': 2, 'enc.n.d2': 4, 'enc.n.dF': 2, 'enc.r.Nd': 1.5 },
+    end: { 'x': 1, 'y': 1, 'enc.r.Nd': 1 },
+    encForward: { 'y': 1, 'enc.r.Nd': 0.5 },
+    encBackward: { 'y': 1, 'enc.n.Nd': 6, 'enc.n.NF': 1, 'enc.n.A': 1, 'enc.r.Nd': 0.5 },
   },
 };

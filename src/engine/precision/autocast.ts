@@ -1,27 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { roundHalf } from '../kernels/half';
 import { halfMatMul, halfMatMulShape, hasHalfMatMul, packOperand, type PackedHalf } from '../kernels/halfMatMul';
+import { roundedMatMul } from '../kernels/roundedMatMul';
 import type { ForwardContext } from '../model/context';
 import type { HalfFormat, Precision } from './policy';
 
-/**
- * Gradients of y = op(a)·op(b), op = transpose when the flag is set, for every flag pair:
- * dA' = dy·B'ᵀ and dB' = A'ᵀ·dy, transposed back where the operand was.
- */
-function matMulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): [tf.Tensor, tf.Tensor] {
-  if (!ta && !tb) return [tf.matMul(dy, b, false, true), tf.matMul(a, dy, true, false)];
-  if (!ta && tb) return [tf.matMul(dy, b, false, false), tf.matMul(dy, a, true, false)];
-  if (ta && !tb) return [tf.matMul(b, dy, false, true), tf.matMul(a, dy, false, false)];
-  return [tf.matMul(b, dy, true, true), tf.matMul(dy, a, true, true)];
-}
+/** One product of matMulGrads: op(x)·op(y) on operands of type T (tensors, or packed halves). */
+type Product<T> = (x: T, y: T, transposeX: boolean, transposeY: boolean) => tf.Tensor;
 
 /**
- * matMulGrads on packed half operands: the same products, each read as halves by the kernel;
- * dB left in fp32 when b is a weight (autocastMatMul says why).
+ * Gradients of y = op(a)·op(b), op = transpose when the flag is set, for every flag pair:
+ * dA' = dy·B'ᵀ by `da` and dB' = A'ᵀ·dy by `db`, transposed back where the operand was.
  */
-function packedMatMulGrads(dy: PackedHalf, a: PackedHalf, b: PackedHalf, ta: boolean, tb: boolean, weight: boolean, format: HalfFormat): [tf.Tensor, tf.Tensor] {
-  const da = (x: PackedHalf, y: PackedHalf, tx: boolean, ty: boolean) => halfMatMul(x, y, tx, ty, format);
-  const db = (x: PackedHalf, y: PackedHalf, tx: boolean, ty: boolean) => halfMatMul(x, y, tx, ty, format, { roundOutput: !weight });
+function matMulGrads<T>(dy: T, a: T, b: T, ta: boolean, tb: boolean, da: Product<T>, db: Product<T>): [tf.Tensor, tf.Tensor] {
   if (!ta && !tb) return [da(dy, b, false, true), db(a, dy, true, false)];
   if (!ta && tb) return [da(dy, b, false, false), db(dy, a, true, false)];
   if (ta && !tb) return [da(b, dy, false, true), db(a, dy, false, false)];
@@ -46,7 +37,10 @@ function packedAutocastMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boole
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
         const pdy = packOperand(dy as tf.Tensor, format);
-        return packedMatMulGrads(pdy, { packed: sa, shape: aShape }, { packed: sb, shape: bShape }, ta, tb, weight, format);
+        // dB stays in fp32 when b is a weight (autocastMatMul says why).
+        const da: Product<PackedHalf> = (x, y, tx, ty) => halfMatMul(x, y, tx, ty, format);
+        const db: Product<PackedHalf> = (x, y, tx, ty) => halfMatMul(x, y, tx, ty, format, { roundOutput: !weight });
+        return matMulGrads(pdy, { packed: sa, shape: aShape }, { packed: sb, shape: bShape }, ta, tb, da, db);
       },
     };
   });
@@ -73,12 +67,12 @@ export function autocastMatMul(format: HalfFormat): ForwardContext['matMul'] {
       const b16 = roundHalf(y as tf.Tensor, format);
       (save as tf.GradSaveFunc)([a16, b16]);
       return {
-        value: roundHalf(tf.matMul(a16, b16, transposeA, transposeB), format),
+        value: roundedMatMul(a16, b16, transposeA, transposeB, format),
         gradFunc: (dy, saved) => {
           const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
           const dy16 = roundHalf(dy as tf.Tensor, format);
-          const [da, db] = matMulGrads(dy16, sa, sb, transposeA, transposeB);
-          return [roundHalf(da, format), weight ? db : roundHalf(db, format)];
+          const rounded: Product<tf.Tensor> = (x, y, tx, ty) => roundedMatMul(x, y, tx, ty, format);
+          return matMulGrads(dy16, sa, sb, transposeA, transposeB, rounded, weight ? (x, y, tx, ty) => tf.matMul(x, y, tx, ty) : rounded);
         },
       };
     });

@@ -38,13 +38,20 @@ function convert(
   return out;
 }
 
+/**
+ * `x`'s values rounded into `out`, a float32 tensor of x's size on the same heap; `out` may be
+ * `x` itself, for a kernel that rounds a result it has just made (roundedMatMul/wasm.ts).
+ */
+export function roundOnHeap(wasm: BackendWasm, x: TensorInfo, out: TensorInfo, format: HalfAttrs['format']): TensorInfo {
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  return convert(wasm, x, out, n, { in: 8, out: 8 },
+    (half, src, dst, count) => half.round(src, dst, count, format), (src, dst) => roundHalfBits(src, dst, format));
+}
+
 function roundHalf({ inputs, backend, attrs }: Args): TensorInfo {
-  const { format } = attrs as unknown as HalfAttrs;
   const x = inputs.x!;
   const wasm = backend as BackendWasm;
-  const n = x.shape.reduce((a, b) => a * b, 1);
-  return convert(wasm, x, wasm.makeOutput(x.shape, 'float32'), n, { in: 8, out: 8 },
-    (half, src, dst, count) => half.round(src, dst, count, format), (src, dst) => roundHalfBits(src, dst, format));
+  return roundOnHeap(wasm, x, wasm.makeOutput(x.shape, 'float32'), (attrs as unknown as HalfAttrs).format);
 }
 
 function packHalf({ inputs, backend, attrs }: Args): TensorInfo {
