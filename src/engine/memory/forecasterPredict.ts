@@ -6,7 +6,7 @@ import { forecasterHalfCopyBytes, forecasterHostBytes } from './forecaster';
 import { FORECASTER_COUNTS } from './forecasterCoefficients';
 import { forecasterFeatures, forecasterQuantitiesOf, type ForecasterQuantity } from './forecasterFeatures';
 import { modeOf } from './features';
-import { optimizerSlots } from './predict';
+import { optimizerSlots, stepPeak } from './predict';
 
 /**
  * A forecaster's training step, predicted from its run config alone (as predict.ts does for token
@@ -40,13 +40,9 @@ export function predictForecasterMemory(run: ForecastRunConfig): MemoryBreakdown
   const halfCopies = forecasterHalfCopyBytes(cfg, policy, rows);
   const savedActivations = Math.max(0, (micro.kept ?? 0) - batchTensors - halfCopies);
   const microPeak = Math.max(micro.forward ?? 0, micro.end ?? 0, micro.encForward ?? 0, micro.encBackward ?? 0, micro.keptBackward ?? 0);
-  // As predict.ts: the step's moments on top of parameters and optimizer state.
-  const resident = parameters + optimizerState;
-  const accumulating = t.gradAccumSteps > 1;
-  const duringBackward = resident + (accumulating ? gradients : 0) + microPeak;
-  const summing = resident + (accumulating ? 3 : 2) * gradients;
-  const afterBackward = resident + gradients * (1 + (policy.lossScaling ? 1.5 : 0) + (t.clipGradNorm !== null ? 1 : 0));
-  const peak = Math.max(duringBackward, summing, afterBackward);
+  const peak = stepPeak({
+    resident: parameters + optimizerState, gradients, microPeak, accumulating: t.gradAccumSteps > 1, lossScaling: policy.lossScaling, clipping: t.clipGradNorm !== null,
+  });
   const known = parameters + gradients + optimizerState + savedActivations + halfCopies;
   return {
     parameters, gradients, optimizerState, savedActivations, halfCopies, other: Math.max(0, peak - known), peak, backendInUse: 0,

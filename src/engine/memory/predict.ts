@@ -89,6 +89,32 @@ export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: 
  * - other: the rest of the peak (intermediate gradients, recompute, transients);
  * - host (offload only): the boundaries waiting in host memory, outside the peak.
  */
+/** What a step's peak is made of beyond one micro-batch's own figures (bytes). */
+export interface StepMoments {
+  /** Parameters and optimizer state, alive throughout. */
+  resident: number;
+  gradients: number;
+  /** The micro-batch's own high-water mark, forward and backward. */
+  microPeak: number;
+  accumulating: boolean;
+  lossScaling: boolean;
+  clipping: boolean;
+}
+
+/** A step's peak over its moments, for token models and the forecaster alike. */
+export function stepPeak(m: StepMoments): number {
+  // Micro-batches after the first run on top of the running gradient sum.
+  const duringBackward = m.resident + (m.accumulating ? m.gradients : 0) + m.microPeak;
+  // Adding a micro-batch's gradients: the old sum, the new gradients and the new sum (the first
+  // micro-batch: its gradients and their copy).
+  const summing = m.resident + (m.accumulating ? 3 : 2) * m.gradients;
+  // After the backward pass, until the step's tidy ends: the gradients, their unscaled copy
+  // (loss scaling) and the overflow check's bool mask (a quarter of the bytes), the clipped
+  // copy. (Each gradient's norm is computed and freed on its own: a transient.)
+  const afterBackward = m.resident + m.gradients * (1 + (m.lossScaling ? 1.25 : 0) + (m.clipping ? 1 : 0));
+  return Math.max(duringBackward, summing, afterBackward);
+}
+
 export function predictMemory(run: RunConfig): MemoryBreakdown {
   const { model: cfg, train: t } = run;
   const shape = longestMicroBatch(run);
@@ -115,19 +141,7 @@ export function predictMemory(run: RunConfig): MemoryBreakdown {
     micro.keptBackward ?? 0,
     micro.encKeptBackward ?? 0,
   );
-  const resident = parameters + optimizerState;
-  // Micro-batches after the first run on top of the running gradient sum.
-  const duringBackward = resident + (accumulating ? gradients : 0) + microPeak;
-  // Adding a micro-batch's gradients: the old sum, the new gradients and the new sum (the first
-  // micro-batch: its gradients and their copy).
-  const summing = resident + (accumulating ? 3 : 2) * gradients;
-  // After the backward pass, until the step's tidy ends: the gradients, their unscaled copy
-  // (loss scaling) and two bool masks of the overflow check (a quarter of the bytes each), the
-  // clipped copy. (Each gradient's norm is computed and freed on its own: a transient.)
-  const scaled = policy.lossScaling ? 1 : 0;
-  const clipped = t.clipGradNorm !== null ? 1 : 0;
-  const afterBackward = resident + gradients * (1 + scaled * 1.5 + clipped);
-  const peak = Math.max(duringBackward, summing, afterBackward);
+  const peak = stepPeak({ resident: parameters + optimizerState, gradients, microPeak, accumulating, lossScaling: policy.lossScaling, clipping: t.clipGradNorm !== null });
   const known = parameters + gradients + optimizerState + savedActivations + halfCopies;
   return {
     parameters,

@@ -87,7 +87,7 @@ function applyStep(s: StepInputs, gate: StepGate, gradients: () => LossAndGrads,
     const unscaled = inverse ? new Map([...scaled].map(([n, g]) => [n, g.mul(inverse)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);
     const nonFinite = s.scaler
-      ? tf.sum(tf.stack([...unscaled.values()].map((g) => g.isFinite().logicalNot().any().cast('float32')))) // stacked: see clip.ts
+      ? tf.sum(tf.stack([...unscaled.values()].map((g) => g.isFinite().all())).logicalNot().cast('float32')) // stacked: see clip.ts
       : tf.scalar(0);
     const found = nonFinite.greater(0);
     const finiteLoss = loss.isFinite();
