@@ -107,6 +107,21 @@ describe('lab → PyTorch → lab', () => {
   });
 });
 
+describe('lab → PyTorch with checkpointing', () => {
+  it('applies `train.checkpointing` (torch.utils.checkpoint) and takes the plain step to the bit', () => {
+    // One layer a stack is one kept segment, as in the lab: nothing to recompute (the layers'
+    // recompute itself: tests/pytorch/checkpointing.test.ts).
+    writeFileSync(file('run-layers.json'), JSON.stringify({ ...RUN, train: { ...RUN.train, checkpointing: 'layers' } }));
+    const r = python(SCRIPT, ['--weights', file('lab8.json'), '--config', file('run-layers.json'), '--steps', '9', '--out', file('torch9-layers.json'), '--encoding', 'data']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/checkpointing: segments of 1 layer\(s\), 0 of 2 layers recomputed/);
+    const plain = python(SCRIPT, ['--weights', file('lab8.json'), '--steps', '9', '--out', file('torch9-plain.json'), '--encoding', 'data']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toMatch(/checkpointing:/);
+    expect(weightsDiff('torch9-layers.json', 'torch9-plain.json')).toBe(0);
+  });
+});
+
 describe('continue_training.py on bad input', () => {
   it('prints the lab\'s kind of line and exits with status 2', () => {
     const bare = readJson('lab8.json');

@@ -34,7 +34,7 @@ from labtorch.dataset import Dataset, StepBatches  # noqa: E402
 from labtorch.errors import FieldIssue, LabInputError, exit_with, field_error  # noqa: E402
 from labtorch.evaluate import evaluate, tensors  # noqa: E402
 from labtorch.forecast import TrainingOrder, evaluate_forecast, prepare, search_folders, series_text, windows_of  # noqa: E402
-from labtorch.model import architecture, token_loss_sum  # noqa: E402
+from labtorch.model import architecture, checkpoint_segment, set_checkpointing, token_loss_sum  # noqa: E402
 from labtorch.optim import decode_lab_state, make_optimizer, put_state, to_lab_state, to_torch_state  # noqa: E402
 from labtorch.precision import Precision, scaler_state, setup_precision  # noqa: E402
 from labtorch.rng import hash_seed  # noqa: E402
@@ -224,6 +224,10 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
     task, t = run.run["task"], run.run["train"]
     torch.manual_seed(hash_seed(t["seed"], "torch-dropout", world.rank, run.start))  # dropout masks cannot match the lab's
     model = load_model(run.weights).to(world.device)
+    # The lab's recompute: its segments, each stack's last kept. Offloading implies one layer per
+    # segment in the lab, and is checkpointing alone here.
+    segment = checkpoint_segment(t["checkpointing"]) or (1 if t["offload"] == "activations" else 0)
+    recomputed, layers = set_checkpointing(model, segment)
     wrapped = distributed.wrap(model, world, args.fsdp)
     params = dict(model.named_parameters()) if not args.fsdp else {}
     optimizer = make_optimizer(list(wrapped.parameters()), t["optimizer"])
@@ -239,6 +243,10 @@ def train(args: argparse.Namespace, run: Run, world: distributed.World) -> None:
     metrics = open(args.metrics, "w") if args.metrics and world.leader else None
     if precision.note:
         log(f"note: {precision.note}")
+    if t["offload"] == "activations":
+        log("note: offload: checkpointed as below instead; segment boundaries stay on the device")
+    if segment:
+        log(f"checkpointing: segments of {segment} layer(s), {recomputed} of {layers} layers recomputed (torch.utils.checkpoint; each stack's last segment kept)")
     log(f"continuing at step {run.start} of {t['steps']} on {world.size} process(es), {world.device.type}, "
         f"{'FSDP' if args.fsdp else 'DDP' if world.distributed else 'single process'}")
     eval_model = wrapped if args.fsdp else model

@@ -32,9 +32,7 @@ class LabForecaster(nn.Module):
             x = (x - mean) / std
         h = self.drop(self.embed(x.transpose(1, 2)))
         blocked = torch.zeros(1, 1, 1, 1, dtype=torch.bool, device=x.device)
-        for layer in self.encoder.layers:
-            h = layer(h, blocked)
-        y = self.projector(self.encoder.norm(h)).transpose(1, 2).float()
+        y = self.projector(self.encoder.norm(self.encoder.run(h, blocked))).transpose(1, 2).float()
         return y * std + mean if mean is not None and std is not None else y
 
 

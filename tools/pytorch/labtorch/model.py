@@ -9,11 +9,12 @@ ordinary Linear/matmul calls.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from .tasks import PAD
 
@@ -136,6 +137,14 @@ class DecoderLayer(nn.Module):
         return self.norm3(x + self._feed(x))
 
 
+def _run_layers(layers: List[nn.Module]):
+    def run(x: Tensor, *args: Tensor) -> Tensor:
+        for layer in layers:
+            x = layer(x, *args)
+        return x
+    return run
+
+
 class Stack(nn.Module):
     """`layers.{i}` and the closing `norm`, as nn.TransformerEncoder / Decoder name them."""
 
@@ -143,6 +152,40 @@ class Stack(nn.Module):
         super().__init__()
         self.layers = layers
         self.norm = nn.LayerNorm(d, eps=eps)
+        # Layers per checkpointed segment; 0 runs them plainly (set_checkpointing).
+        self.segment = 0
+
+    def run(self, x: Tensor, *args: Tensor) -> Tensor:
+        """The layers in order, without the closing norm. With `segment` ≥ 1 while gradients are
+        recorded, every run of `segment` consecutive layers but the stack's last runs under
+        torch.utils.checkpoint (only its input is kept; it runs again in the backward pass, with
+        the same dropout masks), as the lab recomputes them and as checkpoint_sequential does."""
+        layers = list(self.layers)
+        size = self.segment
+        if size < 1 or not torch.is_grad_enabled():
+            return _run_layers(layers)(x, *args)
+        for start in range(0, len(layers), size):
+            segment = _run_layers(layers[start:start + size])
+            x = segment(x, *args) if start + size >= len(layers) else checkpoint(segment, x, *args, use_reentrant=False)
+        return x
+
+
+def checkpoint_segment(checkpointing: Union[str, int]) -> int:
+    """`train.checkpointing` as layers per segment: "none" 0, "layers" 1, n n."""
+    return 0 if checkpointing == "none" else 1 if checkpointing == "layers" else int(checkpointing)
+
+
+def set_checkpointing(model: nn.Module, segment: int) -> Tuple[int, int]:
+    """Checkpoints every stack of `model` (a LabTransformer or LabForecaster) in segments of
+    `segment` layers (0: none); returns how many layers the backward pass runs again, of how many."""
+    recomputed = total = 0
+    for m in model.modules():
+        if isinstance(m, Stack):
+            m.segment = segment
+            n = len(m.layers)
+            total += n
+            recomputed += (n - 1) // segment * segment if segment and n else 0
+    return recomputed, total
 
 
 class EncoderDecoder(nn.Module):
@@ -193,25 +236,18 @@ class LabTransformer(nn.Module):
             self_blocked = causal | (tgt_in == PAD)[:, None, None, :]
             x = self._embed(tgt_in, self.tgt_embed, self.tgt_pos)
             if self.arch == "decoder-only":
-                for layer in self.transformer.layers:
-                    x = layer(x, self_blocked)
-                h = self.transformer.norm(x)
+                h = self.transformer.norm(self.transformer.run(x, self_blocked))
             else:
                 assert src is not None
                 memory = self._encode(src)
                 memory_blocked = (src == PAD)[:, None, None, :]
-                for layer in self.transformer.decoder.layers:
-                    x = layer(x, memory, self_blocked, memory_blocked)
-                h = self.transformer.decoder.norm(x)
+                h = self.transformer.decoder.norm(self.transformer.decoder.run(x, memory, self_blocked, memory_blocked))
         return self.generator(h)
 
     def _encode(self, src: Tensor) -> Tensor:
         stack = self.transformer.encoder if self.arch == "encoder-decoder" else self.transformer
         blocked = (src == PAD)[:, None, None, :]
-        x = self._embed(src, self.src_embed, self.src_pos)
-        for layer in stack.layers:
-            x = layer(x, blocked)
-        return stack.norm(x)
+        return stack.norm(stack.run(self._embed(src, self.src_embed, self.src_pos), blocked))
 
 
 def token_loss_sum(logits: Tensor, targets: Tensor) -> Tensor:
