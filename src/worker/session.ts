@@ -2,8 +2,9 @@
  * The engine-driving side of the worker, free of worker globals so that it runs (and is tested)
  * in Node: it takes commands, drives one Trainer at a time, and posts events through `post`.
  *
- * - Steps run one at a time through a serial chain; between steps the loop yields to the event
- *   loop, so pause, stop and export commands are handled at the next step boundary.
+ * - Steps run one at a time through a serial chain; between steps the training loop (loop.ts)
+ *   yields to the event loop, so pause, stop and export commands are handled at the next step
+ *   boundary.
  * - Steps are queued on the device and read back together every `train.readbackEvery` steps
  *   (losses, norms and scales in one asynchronous read), and before every evaluation, pause,
  *   stop, export and hold: the trainer's read-back window.
@@ -18,12 +19,13 @@
 import { parameterCountOf } from '../engine/modelKind';
 import { Trainer } from '../engine/train/trainer';
 import { classify, type BackendFailure } from './errors';
-import { backendFailed, fail, snapshotOf, type FailureHost } from './failure';
+import { backendFailed, snapshotOf } from './failure';
 import { Hold } from './hold';
 import { predictedPeak, predictRaw } from './predict';
 import type { BackendChoice, Command, ReadyInfo, RunState, WorkerEvent } from './protocol';
 import { Recorder, type RunStore } from './recorder';
-import { account, activeMs, LIVE, memoryOf, release, takeSnapshot, weightsText, type Run } from './run';
+import { evaluate, readBack, setPhase, settle, snapshot, trainLoop, type LoopHost } from './loop';
+import { activeMs, LIVE, memoryOf, release, weightsText, type Run } from './run';
 import { prepareImport, prepareStart, type PreparedRun } from './runs';
 import { TaskInputs } from './inputs';
 import { addDroppedText } from './text';
@@ -51,8 +53,6 @@ interface Begin {
   target?: number;
 }
 
-/** The longest a run waits for the page to release a hold. */
-const HOLD_MAX_MS = 5000;
 /** The later of two checkpoints (the stored one, the one in memory). */
 function newest<C extends { step: number }>(a: C | undefined, b: C | undefined): C | undefined {
   return !a || (b && b.step > a.step) ? b : a;
@@ -65,8 +65,8 @@ export class Session {
   private readonly hold = new Hold();
   /** The CSV files and texts the page sent for its tasks. */
   private readonly inputs = new TaskInputs();
-  /** What failure.ts may do to this session when a run cannot go on. */
-  private readonly failureHost: FailureHost = {
+  /** What the training loop (loop.ts) and failure handling (failure.ts) may do to this session. */
+  private readonly host: LoopHost = {
     post: (e) => this.post(e),
     exclusive: (work) => this.exclusive(work),
     dropChain: () => {
@@ -74,6 +74,8 @@ export class Session {
     },
     setState: (r, state, message) => this.setState(r, state, message),
     storeCheckpoint: (r) => this.storeCheckpoint(r),
+    hold: this.hold,
+    yield: () => this.yield(),
   };
 
   constructor(private readonly post: (e: WorkerEvent) => void, private readonly env: SessionEnv) {}
@@ -110,7 +112,7 @@ export class Session {
         case 'pause': return this.pause(cmd.runId);
         case 'resume': return this.resume(cmd.runId, cmd.steps);
         case 'stop': return await this.stop(cmd.runId);
-        case 'evaluate': return await this.withRun(cmd.runId, (r) => this.exclusive(() => this.evaluate(r)));
+        case 'evaluate': return await this.withRun(cmd.runId, (r) => this.exclusive(() => evaluate(this.host, r)));
         case 'export': return await this.export(cmd.runId, cmd.requestId);
         case 'hold': return this.requestHold(cmd.runId);
         case 'release': return this.hold.end();
@@ -148,7 +150,7 @@ export class Session {
     if (r?.trainer) await this.exclusive(async () => release(r));
     this.backend = this.env.initBackend(choice, (f) => {
       this.backend = undefined; // the next command sets a backend up again
-      backendFailed(this.failureHost, this.current, f);
+      backendFailed(this.host, this.current, f);
     }, chosen);
     const info = await this.backend.catch((e: unknown) => {
       this.backend = undefined;
@@ -198,9 +200,9 @@ export class Session {
       this.setState(r, 'starting');
       // In memory only: exportable should the first steps fail. Nothing is stored yet: a run
       // without a checkpoint starts again from its seed, which gives the same weights.
-      await this.snapshot(r, false);
+      await snapshot(this.host, r, false);
       if (imported) {
-        await this.evaluate(r);
+        await evaluate(this.host, r);
         if (r.state === 'starting' || r.state === 'pausing') this.setState(r, 'paused');
       }
     });
@@ -210,73 +212,14 @@ export class Session {
       if (holdFirst) this.hold.request();
       this.run(r);
     }
-    else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => this.settle(r));
+    else if (r.state === 'pausing' || r.state === 'stopping') await this.exclusive(() => settle(this.host, r));
   }
 
   private run(r: Run): void {
     if (r.trainer!.step >= r.target) return this.setState(r, 'done');
     r.since = performance.now();
     this.setState(r, 'running');
-    void this.loop(r);
-  }
-
-  private async loop(r: Run): Promise<void> {
-    try {
-      while (r.state === 'running' && !r.failing && r.trainer && r.trainer.step < r.target) {
-        // A quiet device while the page draws: nothing left queued on it.
-        if (this.hold.requested && r.queued > 0) await this.exclusive(() => this.readBack(r));
-        await this.hold.take(() => {
-          r.recorder.flush(); // the page draws what has happened up to here
-          this.post({ type: 'held', runId: r.id, step: r.trainer?.step ?? 0 });
-        }, HOLD_MAX_MS);
-        await this.exclusive(() => this.oneStep(r));
-        await this.yield();
-      }
-      if (r.state === 'failed' || r.failing) return;
-      await this.exclusive(() => this.settle(r));
-    } catch (e) {
-      fail(this.failureHost, r, e);
-    }
-  }
-
-  /**
-   * Queues one step; reads the queued ones back when the window is full (`train.readbackEvery`),
-   * before an evaluation and at the target. Between steps the loop yields, so a pause or a stop
-   * lands at the next step boundary (and `settle` reads back what is still queued).
-   */
-  private async oneStep(r: Run): Promise<void> {
-    if (r.state !== 'running' || !r.trainer) return;
-    await r.trainer.queueStep();
-    r.queued++;
-    const step = r.trainer.step;
-    // Its last step, as configured or as far as it was asked to go (a resumed run's file keeps its first `steps`).
-    const end = step === r.config.train.steps || step === r.target;
-    const evaluates = end || step % r.config.train.evalEvery === 0;
-    if (!evaluates && r.readOnce && r.queued < r.config.train.readbackEvery) return;
-    await this.readBack(r);
-    if ((r.state as RunState) === 'failed') return; // failed while the steps ran (device lost)
-    if (evaluates) await this.evaluate(r, end);
-    this.phase(r, 'training');
-    r.recorder.tick();
-  }
-
-  /** Reads every queued step back (their step events reach the recorder); a diverged loss throws. */
-  private async readBack(r: Run): Promise<void> {
-    if (!r.trainer || r.queued === 0) return;
-    r.queued = 0;
-    r.readOnce = true;
-    await r.trainer.flush();
-  }
-
-  /** The loop ended without failing: paused, stopped or finished. */
-  private async settle(r: Run): Promise<void> {
-    await this.readBack(r);
-    account(r);
-    const next: RunState = r.state === 'pausing' ? 'paused' : r.state === 'stopping' ? 'stopped' : 'done';
-    if (next === 'stopped' && r.trainer && r.lastEvalStep !== r.trainer.step) await this.evaluate(r);
-    if (r.trainer && r.snapshot?.step !== r.trainer.step) await this.snapshot(r);
-    else await r.recorder.save();
-    this.setState(r, next);
+    void trainLoop(this.host, r);
   }
 
   /** The page wants to draw on a quiet device: at the next step boundary, or now when no step runs. */
@@ -311,7 +254,7 @@ export class Session {
     if (r.state === 'running' || r.state === 'pausing' || r.state === 'starting') this.setState(r, 'stopping');
     else if (r.state === 'paused') {
       this.setState(r, 'stopping');
-      await this.exclusive(() => this.settle(r));
+      await this.exclusive(() => settle(this.host, r));
     }
     if (wait) await this.idle();
   }
@@ -319,29 +262,11 @@ export class Session {
   private async export(runId: string, requestId: number): Promise<void> {
     const r = this.find(runId);
     await this.exclusive(async () => {
-      this.phase(r, 'exporting');
-      await this.readBack(r).catch(() => undefined); // a diverged step: the last good weights below
+      setPhase(r, 'exporting');
+      await readBack(r).catch(() => undefined); // a diverged step: the last good weights below
       this.post({ type: 'exported', runId, requestId, ...(await weightsText(r)) });
-      this.phase(r, 'training');
+      setPhase(r, 'training');
     });
-  }
-
-  /** The validation split's metrics; `end`: every split that closes a run (a forecast's test split too). */
-  private async evaluate(r: Run, end = false): Promise<void> {
-    if (!r.trainer) throw new Error('this run has no live model to evaluate');
-    await this.readBack(r);
-    this.phase(r, 'evaluating');
-    const m = end ? (await r.trainer.evaluateEnd())[0]! : await r.trainer.evaluate();
-    r.lastEvalStep = m.step;
-    if (Number.isFinite(m.loss)) await this.snapshot(r);
-    this.phase(r, 'training');
-  }
-
-  /** Keeps the last good weights; for a kept run (`store`) they are stored too. */
-  private async snapshot(r: Run, store = true): Promise<void> {
-    if (r.state === 'failed') return; // failed meanwhile (a lost device): the last good weights stay
-    await takeSnapshot(r);
-    if (store) await this.storeCheckpoint(r);
   }
 
   /**
@@ -360,13 +285,6 @@ export class Session {
     r.recorder.flush(); // every step before the change reaches the page first
     const step = r.trainer?.step ?? r.snapshot?.step ?? 0;
     this.post({ type: 'state', runId: r.id, state, step, targetSteps: r.target, ...(message ? { message } : {}) });
-  }
-
-  /** What the run does now; the page hears of a change at once (after the metrics before it). */
-  private phase(r: Run, phase: Run['phase']): void {
-    if (r.phase === phase) return;
-    r.phase = phase;
-    r.recorder.flush();
   }
 
   private find(runId: string): Run {
