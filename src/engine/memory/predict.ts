@@ -90,7 +90,7 @@ export function microBatchFigures(cfg: ModelConfig, shape: MicroShape, segment: 
  * - host (offload only): the boundaries waiting in host memory, outside the peak.
  */
 /** What a step's peak is made of beyond one micro-batch's own figures (bytes). */
-export interface StepMoments {
+interface StepMoments {
   /** Parameters and optimizer state, alive throughout. */
   resident: number;
   gradients: number;
