@@ -1,3 +1,6 @@
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
 /*
  * A few words of WebAssembly, enough to assemble the engine's small SIMD kernels (simdHalf.ts,
  * simdMatMul.ts) in TypeScript: no build step and no binary in the repository. Every kernel
@@ -59,11 +62,13 @@ export const V128_STORE = (offset = 0) => [...SIMD(0x0b), 4, ...leb(offset)];
 export const I32X4_CONST = (v: number) => [...SIMD(0x0c), ...[0, 1, 2, 3].flatMap(() => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff])];
 export const F32X4_SPLAT = SIMD(0x13);
 export const F32X4_EXTRACT_LANE = (lane: number) => [...SIMD(0x1f), lane];
+export const I32X4_EQ = SIMD(0x37);
 export const I32X4_GT_S = SIMD(0x3b);
 export const I32X4_GE_S = SIMD(0x3f);
 export const V128_AND = SIMD(0x4e);
 export const V128_OR = SIMD(0x50);
 export const V128_BITSELECT = SIMD(0x52);
+export const V128_ANY_TRUE = SIMD(0x53);
 export const I32X4_SHR_U = SIMD(0xad);
 export const I16X8_NARROW_I32X4_U = SIMD(0x86);
 export const I32X4_EXTEND_LOW_I16X8_U = SIMD(0xa9);
@@ -92,8 +97,10 @@ export const addTo = (local: number, delta: number[]) => [...LOCAL_GET(local), .
 
 export interface WasmFunction {
   name: string;
-  /** How many i32 parameters it takes (it returns nothing). */
+  /** How many i32 parameters it takes. */
   params: number;
+  /** Whether it returns an i32 (else nothing). */
+  returnsI32?: boolean;
   /** Its extra locals, as [count, type] runs. */
   locals: [number, number][];
   code: number[];
@@ -104,7 +111,7 @@ function moduleBytes(memory: WebAssembly.Memory, fns: WasmFunction[]): Uint8Arra
   const pages = memory.buffer.byteLength / 65536;
   // A shared memory must be imported as shared with a maximum; the wasm backend's is 2^16 pages.
   const limits = shared ? [0x03, ...leb(0), ...leb(Math.max(pages, 65536))] : [0x00, ...leb(0)];
-  const types = fns.map((f) => [0x60, ...leb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
+  const types = fns.map((f) => [0x60, ...leb(f.params), ...new Array<number>(f.params).fill(I32), ...(f.returnsI32 ? [1, I32] : [0])]);
   const body = (f: WasmFunction) => {
     const b = [...vec(f.locals.map(([n, t]) => [...leb(n), t])), ...f.code, 0x0b];
     return [...leb(b.length), ...b];
@@ -123,14 +130,17 @@ function moduleBytes(memory: WebAssembly.Memory, fns: WasmFunction[]): Uint8Arra
  * The functions instantiated over `memory`, by name; null where the module cannot be made
  * (no SIMD in this engine, a memory of another kind).
  */
-export function instantiate(memory: WebAssembly.Memory, fns: WasmFunction[]): Record<string, (...args: number[]) => void> | null {
+export function instantiate(memory: WebAssembly.Memory, fns: WasmFunction[]): Record<string, (...args: number[]) => number> | null {
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(memory, fns)), { env: { memory } });
-    return instance.exports as Record<string, (...args: number[]) => void>;
+    return instance.exports as Record<string, (...args: number[]) => number>;
   } catch {
     return null;
   }
 }
+
+/** The heap's byte offset of a tensor's data (TF.js internals, as typedArrayFromHeap reads it). */
+export const heapOffset = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
 
 /**
  * The backend's heap as a WebAssembly.Memory: `asm.memory` in the plain builds, `wasmMemory`

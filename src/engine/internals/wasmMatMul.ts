@@ -1,7 +1,7 @@
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdMatMul, type SimdMatMul, type SliceBatch } from './simdMatMul';
-import { heapMemory } from './wasmAsm';
+import { heapMemory, heapOffset } from './wasmAsm';
 
 /*
  * The BatchMatMul override of tfjs-backend-wasm 4.22 (installed by wasmKernels.ts). The stock
@@ -37,8 +37,6 @@ export const routeFor = (threads: number): MatMulRoute => ({ batched: 'simd', tw
 
 /** The same bytes under another shape (no data moves; valid while `t` lives). */
 const reshaped = (t: TensorInfo, shape: number[]): TensorInfo => ({ dataId: t.dataId, shape, dtype: t.dtype });
-
-const offsetOf = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
 
 /** Tiles of 32×32 keep both the rows read and the columns written in cache. */
 const TILE = 32;
@@ -93,9 +91,9 @@ const K_CHUNK = 128;
 function simdForm(simd: SimdMatMul, wasm: BackendWasm, a: TensorInfo, b: TensorInfo, out: TensorInfo, d: Dims): void {
   const { m, k, n, transposeA, transposeB } = d;
   const slices: SliceBatch = {
-    a: offsetOf(wasm, a),
-    b: offsetOf(wasm, b),
-    c: offsetOf(wasm, out),
+    a: heapOffset(wasm, a),
+    b: heapOffset(wasm, b),
+    c: heapOffset(wasm, out),
     batch: Math.max(d.batchA, d.batchB),
     aBatchStride: d.batchA === 1 ? 0 : m * k * 4,
     bBatchStride: d.batchB === 1 ? 0 : k * n * 4,
@@ -110,7 +108,7 @@ function simdForm(simd: SimdMatMul, wasm: BackendWasm, a: TensorInfo, b: TensorI
   const plainB = transposeB ? transposeLast(wasm, b) : b;
   const [rowStrideA, colStrideA] = transposeA ? [4, m * 4] : [k * 4, 4];
   (wasm.typedArrayFromHeap(out) as Float32Array).fill(0);
-  const bAt = offsetOf(wasm, plainB);
+  const bAt = heapOffset(wasm, plainB);
   for (let l = 0; l < k; l += K_CHUNK) {
     const chunk = { ...slices, a: slices.a + l * colStrideA, b: bAt + l * n * 4, k: Math.min(K_CHUNK, k - l) };
     simd.nn(chunk, rowStrideA, colStrideA);
@@ -133,7 +131,7 @@ interface WasmModule {
  * `disposeData` would call on memory it does not own.
  */
 function view(wasm: BackendWasm, of: TensorInfo, offset: number, shape: number[]): TensorInfo {
-  return wasm.makeOutput(shape, 'float32', offsetOf(wasm, of) + offset * 4);
+  return wasm.makeOutput(shape, 'float32', heapOffset(wasm, of) + offset * 4);
 }
 
 function releaseView(wasm: BackendWasm, t: TensorInfo): void {

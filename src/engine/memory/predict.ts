@@ -109,9 +109,9 @@ export function stepPeak(m: StepMoments): number {
   // micro-batch: its gradients and their copy).
   const summing = m.resident + (m.accumulating ? 3 : 2) * m.gradients;
   // After the backward pass, until the step's tidy ends: the gradients, their unscaled copy
-  // (loss scaling) and the overflow check's bool mask (a quarter of the bytes), the clipped
-  // copy. (Each gradient's norm is computed and freed on its own: a transient.)
-  const afterBackward = m.resident + m.gradients * (1 + (m.lossScaling ? 1.25 : 0) + (m.clipping ? 1 : 0));
+  // (loss scaling) and the clipped copy. (Each gradient's norm and overflow check are computed
+  // and freed on their own: transients.)
+  const afterBackward = m.resident + m.gradients * (1 + (m.lossScaling ? 1 : 0) + (m.clipping ? 1 : 0));
   return Math.max(duringBackward, summing, afterBackward);
 }
 

@@ -3,6 +3,7 @@ import type { ForwardContext } from '../model/context';
 import type { MemoryMeter } from '../memory/meter';
 import type { StackRunner } from '../model/forward';
 import type { TransformerModel } from '../model/model';
+import { nonFiniteCount } from '../kernels/nonFinite';
 import { clipGradNorm } from '../optim/clip';
 import type { Optimizer } from '../optim/optimizers';
 import type { DeviceLossScaler } from '../precision/lossScaler';
@@ -86,9 +87,7 @@ function applyStep(s: StepInputs, gate: StepGate, gradients: () => LossAndGrads,
     const inverse = scale ? tf.div(1, scale) : null;
     const unscaled = inverse ? new Map([...scaled].map(([n, g]) => [n, g.mul(inverse)])) : scaled;
     const clipped = clipGradNorm(unscaled, s.clipGradNorm);
-    const nonFinite = s.scaler
-      ? tf.sum(tf.stack([...unscaled.values()].map((g) => g.isFinite().all())).logicalNot().cast('float32')) // stacked: see clip.ts
-      : tf.scalar(0);
+    const nonFinite = s.scaler ? nonFiniteCount([...unscaled.values()]) : tf.scalar(0);
     const found = nonFinite.greater(0);
     const finiteLoss = loss.isFinite();
     // Without a scaler a non-finite loss stops the run: nothing after it may land either.

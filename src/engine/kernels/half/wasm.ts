@@ -2,7 +2,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { packHalfBits, roundHalfBits, unpackHalfBits } from './bits';
 import { simdHalf, type HeapHalf } from '../../internals/simdHalf';
-import { heapMemory } from '../../internals/wasmAsm';
+import { heapMemory, heapOffset } from '../../internals/wasmAsm';
 import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type UnpackHalfAttrs } from './contract';
 
 /**
@@ -17,9 +17,6 @@ function heapBits(backend: BackendWasm, t: TensorInfo): Uint32Array {
   return new Uint32Array(v.buffer, v.byteOffset, v.length);
 }
 
-/** The heap's byte offset of a tensor's data (TF.js internals, as typedArrayFromHeap reads it). */
-const offsetOf = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
-
 /**
  * Runs `simd` on the whole groups of n values, from the heap offsets of `input` and `out`, and
  * `rest` (bits.ts's loop) on what is left, or on everything where SIMD cannot be made; a group of
@@ -33,7 +30,7 @@ function convert(
 ): TensorInfo {
   const half = simdHalf(heapMemory(wasm.wasm));
   const groups = half ? Math.floor(n / half.group) : 0;
-  if (half && groups > 0) simd(half, offsetOf(wasm, input), offsetOf(wasm, out), groups * half.group);
+  if (half && groups > 0) simd(half, heapOffset(wasm, input), heapOffset(wasm, out), groups * half.group);
   rest(heapBits(wasm, input).subarray(groups * words.in), heapBits(wasm, out).subarray(groups * words.out));
   return out;
 }
