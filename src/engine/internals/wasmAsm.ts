@@ -3,8 +3,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /*
  * A few words of WebAssembly, enough to assemble the engine's small SIMD kernels (simdHalf.ts,
- * simdMatMul.ts) in TypeScript: no build step and no binary in the repository. Every kernel
- * module imports tfjs-backend-wasm's own heap as its memory, so it works on tensors where they lie.
+ * simdMatMul.ts, simdFinite.ts) in TypeScript: no build step and no binary in the repository.
+ * Every kernel module imports tfjs-backend-wasm's own heap as its memory, so it works on tensors
+ * where they lie.
  */
 
 /** Unsigned LEB128, the encoding of every count and index in a wasm module. */
