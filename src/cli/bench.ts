@@ -30,7 +30,7 @@ export function benchSummary(r: BenchResult): string {
     `step time     ${r.stepMs.toFixed(1)} ms (median)`,
     `tokens/s      ${r.tokensPerSec.toFixed(0)}`,
     `peak memory   ${mib(r.peakBytes)} on the ${r.backend === 'webgpu' ? 'GPU' : 'backend'}${r.hostBytes === undefined ? '' : `, ${mib(r.hostBytes)} offloaded to host memory`}`,
-    `matmul        ${r.matmulGflops.toFixed(2)} GFLOP/s (512×512, same backend)`,
+    `matmul        ${r.matmulGflops.toFixed(2)} GFLOP/s (512×512, same backend, probed between the timed steps)`,
     `model FLOPs   ${r.modelGflopsPerStep.toFixed(3)} GFLOP/step, MFU ${(100 * r.mfu).toFixed(1)}%`,
     ...gpu,
     `first step    ${r.firstStepMs.toFixed(0)} ms${warm}`,

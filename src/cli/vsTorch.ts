@@ -3,7 +3,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { matmulGflops } from '../engine/bench/bench';
+import { matmulProbe } from '../engine/bench/bench';
 import { longestBatch } from '../engine/bench/measure';
 import { trainingFlops } from '../engine/bench/flops';
 import { interleave, type StepFn } from '../engine/bench/interleave';
@@ -132,6 +132,7 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
     : toBatch(createDataset(task, t.seed, { validationSize: t.validationSize }).nextTrain(t.batchSize), architecture(base.model)); // [batchSize, T] per field
   const threads = ourThreads();
   const worker = new TorchWorker();
+  const probe = matmulProbe();
   const trainers: Trainer[] = [];
   const trainer = (r: RunConfig) => {
     const tr = Trainer.create(r, { fixedBatch: batch });
@@ -164,10 +165,11 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
         },
       });
     };
-    const vs = await phase('ours vs PyTorch', { ours: ours(plain), torch: torchStep(false), torchCheckpointed: torchStep(true) });
+    // The matmul peak of the MFU is probed in the same rounds as the steps it divides (bench.ts says why).
+    const vs = await phase('ours vs PyTorch', { ours: ours(plain), torch: torchStep(false), torchCheckpointed: torchStep(true), matmul: probe.time });
     const half = await phase('fp16 vs fp32', { fp32: ours(plain), fp16: ours(trainer(withTrain(base, { precision: 'fp16' }))) });
     const ckpt = await phase('"layers" vs plain', { plain: ours(plain), layers: ours(trainer(withTrain(base, { checkpointing: 'layers' }))) });
-    const gflops = await matmulGflops();
+    const gflops = probe.gflops(vs.medians.matmul!);
 
     const oursMs = vs.medians.ours!;
     const torchMs = vs.medians.torch!;
@@ -200,6 +202,7 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
     };
   } finally {
     for (const tr of trainers) tr.dispose();
+    probe.dispose();
     await worker.close();
   }
 }
