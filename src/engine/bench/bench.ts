@@ -30,7 +30,7 @@ export interface BenchResult {
   firstStepMs: number;
   /** The compile-only warm-up before it (WebGPU; null when it did not run). */
   warmUpMs: number | null;
-  /** WebGPU: bytes in GPU buffers in use after the timed steps, and in every buffer the pool holds (its high-water mark). */
+  /** WebGPU: bytes in GPU buffers in use after the measured step, and in every buffer the pool holds (its high-water mark). */
   gpuMemory?: { inUseBytes: number; allocatedBytes: number };
 }
 
@@ -72,9 +72,8 @@ export async function benchmark(
   opts: { steps: number; warmup?: number; warmUp?: boolean; onStep?: (done: number, total: number) => void },
 ): Promise<BenchResult> {
   const trainer = Trainer.create(run, { compileWarmUp: opts.warmUp });
-  const probe = matmulProbe();
+  let probe: ReturnType<typeof matmulProbe> | undefined;
   try {
-    await probe.time(); // compiles the matmul before anything is timed
     await trainer.warmUp();
     const firstStarted = performance.now();
     await trainer.trainStep();
@@ -85,6 +84,10 @@ export async function benchmark(
       hostBytes = (await trainer.trainStep()).memory?.host;
       return [];
     });
+    // The pool is read and the probe made after the measured step: the probe's buffers are not the run's.
+    const pool = webgpuPoolBytes();
+    probe = matmulProbe();
+    await probe.time(); // compiles the matmul before anything is timed
     const times: number[] = [];
     const tokenRates: number[] = [];
     const probeTimes: number[] = [];
@@ -96,7 +99,6 @@ export async function benchmark(
       probeTimes.push(await probe.time());
       opts.onStep?.(times.length, opts.steps);
     }
-    const pool = webgpuPoolBytes();
     const stepMs = median(times);
     const sample = toBatch(trainer.validationSet.slice(0, run.train.batchSize), architecture(run.model));
     const flops = trainingFlops(run.model, sample) * (run.train.batchSize / sample.tgtOut.length);
@@ -118,6 +120,6 @@ export async function benchmark(
     };
   } finally {
     trainer.dispose();
-    probe.dispose();
+    probe?.dispose();
   }
 }
