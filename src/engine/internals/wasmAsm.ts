@@ -143,6 +143,12 @@ export function instantiate(memory: WebAssembly.Memory, fns: WasmFunction[]): Re
 /** The heap's byte offset of a tensor's data (TF.js internals, as typedArrayFromHeap reads it). */
 export const heapOffset = (wasm: BackendWasm, t: TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset as number;
 
+/** A view of a 32-bit tensor's bits where they lie on the heap (valid until the heap grows). */
+export function heapBits(wasm: BackendWasm, t: TensorInfo): Uint32Array {
+  const v = wasm.typedArrayFromHeap(t);
+  return new Uint32Array(v.buffer, v.byteOffset, v.length);
+}
+
 /**
  * The backend's heap as a WebAssembly.Memory: `asm.memory` in the plain builds, `wasmMemory`
  * in the threaded one (whose memory is shared with its workers); null if neither is there.

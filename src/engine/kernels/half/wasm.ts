@@ -2,7 +2,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { packHalfBits, roundHalfBits, unpackHalfBits } from './bits';
 import { simdHalf, type HeapHalf } from '../../internals/simdHalf';
-import { heapMemory, heapOffset } from '../../internals/wasmAsm';
+import { heapBits, heapMemory, heapOffset } from '../../internals/wasmAsm';
 import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type UnpackHalfAttrs } from './contract';
 
 /**
@@ -11,11 +11,6 @@ import { PACK_HALF, ROUND_HALF, UNPACK_HALF, packedLength, type HalfAttrs, type 
  * tensor's bytes there (TF.js internals, 4.22). No C++ is needed for a bit-twiddling loop.
  */
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
-
-function heapBits(backend: BackendWasm, t: TensorInfo): Uint32Array {
-  const v = backend.typedArrayFromHeap(t);
-  return new Uint32Array(v.buffer, v.byteOffset, v.length);
-}
 
 /**
  * Runs `simd` on the whole groups of n values, from the heap offsets of `input` and `out`, and

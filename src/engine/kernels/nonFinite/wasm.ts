@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdFinite } from '../../internals/simdFinite';
-import { heapMemory, heapOffset } from '../../internals/wasmAsm';
+import { heapBits, heapMemory, heapOffset } from '../../internals/wasmAsm';
 import { NON_FINITE_COUNT } from './contract';
 
 /** An infinity or a NaN: every exponent bit set. */
@@ -17,8 +17,7 @@ function nonFiniteCount({ inputs, backend }: { inputs: Record<string, TensorInfo
   const finite = simdFinite(heapMemory(wasm.wasm));
   let count = 0;
   for (const x of Object.values(inputs)) {
-    const values = wasm.typedArrayFromHeap(x);
-    const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+    const bits = heapBits(wasm, x);
     const groups = finite ? Math.floor(bits.length / finite.group) * finite.group : 0;
     if ((finite !== null && groups > 0 && finite.hasNonFinite(heapOffset(wasm, x), groups)) || bits.subarray(groups).some(nonFiniteBits)) count++;
   }
