@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { matmulProbe } from '../engine/bench/bench';
 import { longestBatch } from '../engine/bench/measure';
 import { trainingFlops } from '../engine/bench/flops';
-import { interleave, type StepFn } from '../engine/bench/interleave';
+import { interleave, middleHalf, roundRatios, steadiness, type StepFn } from '../engine/bench/interleave';
 import { architecture } from '../engine/config';
 import { parameterCount } from '../engine/params';
 import { withTrain } from '../engine/presets';
@@ -52,12 +52,23 @@ export interface VsTorchResult {
   torch: { stepMs: number; tokensPerSec: number };
   /** Our speed in units of PyTorch's: torch step time / our step time. */
   speedup: number;
-  fp16: { fp32Ms: number; fp16Ms: number; ratio: number };
-  checkpointing: { plainMs: number; layersMs: number; ratio: number };
+  /** The middle half of the per-round speedups (PyTorch's step over ours in the same round). */
+  speedupRounds: Spread;
+  fp16: { fp32Ms: number; fp16Ms: number; ratio: number; rounds: Spread };
+  checkpointing: { plainMs: number; layersMs: number; ratio: number; rounds: Spread };
   /** torch.utils.checkpoint on the layers the lab's "layers" recomputes, against PyTorch's plain step, for context (no target). */
   torchCheckpointing: { plainMs: number; checkpointedMs: number; ratio: number };
   targets: Target[];
+  /**
+   * Our plain fp32 step is the reference of all three comparisons: its median in each, and
+   * whether it held still within each (engine/bench/interleave.ts `steadiness`). An unsteady
+   * run's ratios are the host's as much as the engine's.
+   */
+  host: { referenceMs: number[]; widestSpread: number; steady: boolean };
 }
+
+/** The middle half (quartiles) of per-round ratios. */
+type Spread = { low: number; high: number };
 
 const fail = (message: string) => new ConfigError([{ path: '--vs-torch', message }]);
 
@@ -177,8 +188,9 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
     const flops = trainingFlops(base.model, batch);
     const mfu = flops / (oursMs / 1000) / (gflops * 1e9);
     const speedup = torchMs / oursMs;
-    const fp16 = { fp32Ms: half.medians.fp32!, fp16Ms: half.medians.fp16!, ratio: half.medians.fp16! / half.medians.fp32! };
-    const checkpointing = { plainMs: ckpt.medians.plain!, layersMs: ckpt.medians.layers!, ratio: ckpt.medians.layers! / ckpt.medians.plain! };
+    const fp16 = { fp32Ms: half.medians.fp32!, fp16Ms: half.medians.fp16!, ratio: half.medians.fp16! / half.medians.fp32!, rounds: middleHalf(roundRatios(half.samples.fp16!, half.samples.fp32!)) };
+    const checkpointing = { plainMs: ckpt.medians.plain!, layersMs: ckpt.medians.layers!, ratio: ckpt.medians.layers! / ckpt.medians.plain!, rounds: middleHalf(roundRatios(ckpt.samples.layers!, ckpt.samples.plain!)) };
+    const host = steadiness([vs.samples.ours!, half.samples.fp32!, ckpt.samples.plain!]);
     return {
       backend: tf.getBackend(),
       threads: { ours: threads, torch: ready.threads! },
@@ -190,6 +202,7 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
       ours: { stepMs: oursMs, tokensPerSec: (tokens / oursMs) * 1000, matmulGflops: gflops, modelGflopsPerStep: flops / 1e9, mfu },
       torch: { stepMs: torchMs, tokensPerSec: (tokens / torchMs) * 1000 },
       speedup,
+      speedupRounds: middleHalf(roundRatios(vs.samples.torch!, vs.samples.ours!)),
       fp16,
       checkpointing,
       torchCheckpointing: { plainMs: torchMs, checkpointedMs: vs.medians.torchCheckpointed!, ratio: vs.medians.torchCheckpointed! / torchMs },
@@ -199,6 +212,7 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
         { name: 'fp16 / fp32', value: fp16.ratio, target: '≤ 1.3×', met: fp16.ratio <= 1.3 },
         { name: 'checkpointing / plain', value: checkpointing.ratio, target: '≤ 1.25×', met: checkpointing.ratio <= 1.25 },
       ],
+      host: { referenceMs: host.medians, widestSpread: host.widestSpread, steady: host.steady },
     };
   } finally {
     for (const tr of trainers) tr.dispose();
@@ -210,6 +224,16 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const times = (x: number) => `${x.toFixed(2)}×`;
 const perSec = (x: number) => `${Math.round(x).toLocaleString('en')} tokens/s`;
+const rounds = (s: Spread) => `; rounds ${s.low.toFixed(2)}–${s.high.toFixed(2)}×`;
+const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** One line on whether the fp32 reference held still within each comparison. */
+function hostLine(h: VsTorchResult['host']): string {
+  const figures = `our fp32 step ${h.referenceMs.map((x) => x.toFixed(1)).join(' / ')} ms in the three comparisons (beside PyTorch's step in the first), the middle half of its rounds at most ${percent(h.widestSpread)} of its median wide`;
+  return h.steady
+    ? `host: steady: ${figures}`
+    : `host: UNSTEADY: ${figures}; over 10% means the machine changed speed within a comparison: its ratio is the host's as much as the engine's, so run again on a quiet machine`;
+}
 
 /** The result as a table: one row per measure, its detail, and the issue's target with met/MISSES. */
 export function vsTorchTable(r: VsTorchResult, config: string): string {
@@ -220,10 +244,10 @@ export function vsTorchTable(r: VsTorchResult, config: string): string {
   const rows: [string, string, string, string][] = [
     ['step, ours (fp32)', ms(r.ours.stepMs), perSec(r.ours.tokensPerSec), ''],
     ['step, PyTorch (fp32)', ms(r.torch.stepMs), perSec(r.torch.tokensPerSec), ''],
-    ['speed, ours / PyTorch', times(r.speedup), `${ms(r.torch.stepMs)} / ${ms(r.ours.stepMs)}`, verdict('speed vs PyTorch')],
+    ['speed, ours / PyTorch', times(r.speedup), `${ms(r.torch.stepMs)} / ${ms(r.ours.stepMs)}${rounds(r.speedupRounds)}`, verdict('speed vs PyTorch')],
     ['MFU, ours', `${(100 * r.ours.mfu).toFixed(1)}%`, `${r.ours.modelGflopsPerStep.toFixed(3)} GFLOP/step, matmul ${r.ours.matmulGflops.toFixed(1)} GFLOP/s`, verdict('MFU')],
-    ['fp16 / fp32, ours', times(r.fp16.ratio), `${ms(r.fp16.fp16Ms)} / ${ms(r.fp16.fp32Ms)}`, verdict('fp16 / fp32')],
-    ['"layers" / plain, ours', times(r.checkpointing.ratio), `${ms(r.checkpointing.layersMs)} / ${ms(r.checkpointing.plainMs)}`, verdict('checkpointing / plain')],
+    ['fp16 / fp32, ours', times(r.fp16.ratio), `${ms(r.fp16.fp16Ms)} / ${ms(r.fp16.fp32Ms)}${rounds(r.fp16.rounds)}`, verdict('fp16 / fp32')],
+    ['"layers" / plain, ours', times(r.checkpointing.ratio), `${ms(r.checkpointing.layersMs)} / ${ms(r.checkpointing.plainMs)}${rounds(r.checkpointing.rounds)}`, verdict('checkpointing / plain')],
     ['checkpoint / plain, PyTorch', times(r.torchCheckpointing.ratio), `${ms(r.torchCheckpointing.checkpointedMs)} / ${ms(r.torchCheckpointing.plainMs)}`, 'context, no target'],
   ];
   const head: [string, string, string, string] = ['measure', 'value', 'detail', 'target'];
@@ -236,5 +260,7 @@ export function vsTorchTable(r: VsTorchResult, config: string): string {
     '',
     line(head),
     ...rows.map(line),
+    '',
+    hostLine(r.host),
   ].join('\n');
 }

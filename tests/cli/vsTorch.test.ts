@@ -53,6 +53,11 @@ describe('bench --vs-torch', () => {
     expect(out.ours.mfu).toBeGreaterThan(0);
     expect(out.targets.map((t) => t.name)).toEqual(['speed vs PyTorch', 'MFU', 'fp16 / fp32', 'checkpointing / plain']);
     expect(out.targets[0]!.met).toBe(out.speedup >= 4);
+    // Each ratio comes with the middle half of its per-round ratios, and the run with how
+    // steady its fp32 reference was in the three comparisons.
+    for (const s of [out.speedupRounds, out.fp16.rounds, out.checkpointing.rounds]) expect(s.low).toBeLessThanOrEqual(s.high);
+    expect(out.host.referenceMs).toHaveLength(3);
+    expect(out.host.steady).toBe(out.host.widestSpread <= 0.1);
   }, 60_000);
 
   it('prints the table with both thread counts and a verdict per target', () => {
@@ -62,7 +67,8 @@ describe('bench --vs-torch', () => {
     expect(r.stdout).toMatch(/^speed, ours \/ PyTorch .*≥ 4×: (met|MISSES)$/m);
     expect(r.stdout).toMatch(/^MFU, ours .*≥ 45%: (met|MISSES)$/m);
     expect(r.stdout).toMatch(/^fp16 \/ fp32, ours .*≤ 1\.3×: (met|MISSES)$/m);
-    expect(r.stdout).toMatch(/^"layers" \/ plain, ours .*≤ 1\.25×: (met|MISSES)$/m);
+    expect(r.stdout).toMatch(/^"layers" \/ plain, ours .*; rounds \d+\.\d\d–\d+\.\d\d× +≤ 1\.25×: (met|MISSES)$/m);
+    expect(r.stdout).toMatch(/^host: (steady|UNSTEADY): our fp32 step [\d.]+ \/ [\d.]+ \/ [\d.]+ ms in the three comparisons/m);
   }, 60_000);
 
   it('names the flag when it is misused', () => {

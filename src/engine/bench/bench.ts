@@ -5,6 +5,7 @@ import { toBatch } from '../../tasks/batches';
 import { architecture } from '../config';
 import { parameterCount } from '../params';
 import { trainingFlops } from './flops';
+import { median } from './interleave';
 import { webgpuPoolBytes } from '../internals/webgpu';
 
 export interface BenchResult {
@@ -33,8 +34,6 @@ export interface BenchResult {
   /** WebGPU: bytes in GPU buffers in use after the measured step, and in every buffer the pool holds (its high-water mark). */
   gpuMemory?: { inUseBytes: number; allocatedBytes: number };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * The backend's fp32 matmul throughput, probed between training steps: `time` runs `repeats`

@@ -43,6 +43,45 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * The middle half of the values: the lower and upper quartiles, each the mean of the two values
+ * either side of its rank, as `median` takes the middle. It says how far a median can be
+ * trusted: on a host whose speed comes and goes, the middle half widens.
+ */
+export function middleHalf(xs: readonly number[]): { low: number; high: number } {
+  if (xs.length === 0) throw new Error('middle half of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const rank = q * (s.length - 1);
+    return (s[Math.floor(rank)]! + s[Math.ceil(rank)]!) / 2;
+  };
+  return { low: at(0.25), high: at(0.75) };
+}
+
+/** Per-round quotients a[i] / b[i] of two functions' samples from the same interleaved run. */
+export function roundRatios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new Error(`round ratios need samples of the same rounds (${a.length} against ${b.length})`);
+  return a.map((x, i) => x / b[i]!);
+}
+
+/**
+ * How steady the machine was under several interleaved comparisons that share a reference step
+ * (the same trainer's step in each): the reference's median in each, and the widest middle half
+ * of its samples relative to its median. A ratio is only as good as the rounds it comes from:
+ * when the reference's middle half spans more than `tolerance` (a fraction), the host changed
+ * speed within the comparison, and its ratio says as much about the host as about the engine.
+ * The medians may differ between comparisons without that: each runs beside different work.
+ */
+export function steadiness(references: readonly (readonly number[])[], tolerance = 0.1): { medians: number[]; widestSpread: number; steady: boolean } {
+  if (references.length === 0) throw new Error('steadiness needs at least one reference');
+  const medians = references.map((r) => median(r));
+  const widestSpread = Math.max(...references.map((r, i) => {
+    const { low, high } = middleHalf(r);
+    return (high - low) / medians[i]!;
+  }));
+  return { medians, widestSpread, steady: widestSpread <= tolerance };
+}
+
 /** Runs `steps` in their given order, once each per round: the warm-up rounds, then `rounds` timed ones. */
 export async function interleave(steps: Record<string, StepFn>, opts: InterleaveOptions): Promise<Interleaved> {
   const names = Object.keys(steps);

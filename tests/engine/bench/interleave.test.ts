@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interleave, median } from '../../../src/engine/bench/interleave';
+import { interleave, median, middleHalf, roundRatios, steadiness } from '../../../src/engine/bench/interleave';
 
 /** A fake step that logs its name and reports the next of its scripted times. */
 function fake(name: string, log: string[], times: number[]) {
@@ -16,6 +16,43 @@ describe('median', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([7])).toBe(7);
     expect(() => median([])).toThrow(/no values/);
+  });
+});
+
+describe('middleHalf', () => {
+  it('is the lower and upper quartiles, each between the values either side of its rank', () => {
+    // Ranks 0.75 and 2.25 of four values: between the first two and the last two.
+    expect(middleHalf([4, 1, 3, 2])).toEqual({ low: 1.5, high: 3.5 });
+    // Ranks 1 and 3 of five values fall on values.
+    expect(middleHalf([50, 10, 40, 20, 30])).toEqual({ low: 20, high: 40 });
+    expect(middleHalf([7])).toEqual({ low: 7, high: 7 });
+    expect(() => middleHalf([])).toThrow(/no values/);
+  });
+});
+
+describe('roundRatios', () => {
+  it('divides round by round, and refuses samples of different rounds', () => {
+    expect(roundRatios([2, 6, 9], [1, 3, 3])).toEqual([2, 2, 3]);
+    expect(() => roundRatios([1, 2], [1])).toThrow(/same rounds \(2 against 1\)/);
+  });
+});
+
+describe('steadiness', () => {
+  it('is steady when the reference holds still within every comparison, whatever its level in each', () => {
+    // The second comparison runs beside other work: a higher level, as steady.
+    const h = steadiness([[100, 101, 99, 100], [130, 131, 129, 130]]);
+    expect(h.medians).toEqual([100, 130]);
+    expect(h.widestSpread).toBeCloseTo(1 / 100, 12); // [99.5, 100.5] of 100
+    expect(h.steady).toBe(true);
+  });
+
+  it('is unsteady when the reference spreads within a comparison, at the tolerance given', () => {
+    // A host that changed speed halfway: three rounds at 100 ms, three at 130.
+    const spread = [[100, 101, 99, 100], [100, 100, 130, 130, 100, 130]];
+    expect(steadiness(spread).widestSpread).toBeCloseTo(30 / 115, 12);
+    expect(steadiness(spread).steady).toBe(false);
+    expect(steadiness(spread, 0.3).steady).toBe(true);
+    expect(() => steadiness([])).toThrow(/at least one reference/);
   });
 });
 
