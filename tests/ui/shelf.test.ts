@@ -93,6 +93,27 @@ describe('a single run (Start)', () => {
   });
 });
 
+describe('which run a reload restores', () => {
+  const kept = (id: string, createdAt: number, updatedAt: number) => ({
+    id, comparisonId: 'single-runs', name: id, config: parseLabRunConfig(TINY_CONFIG), status: 'done' as const,
+    step: 1, targetSteps: 1, activeMs: 1, createdAt, updatedAt,
+  });
+
+  it('is the latest touched; a tie goes to the later created, then to the greater id, whatever order storage gives', async () => {
+    for (const [runs, want] of [
+      [[kept('run-b', 1, 9), kept('run-a', 2, 9), kept('run-c', 3, 8)], 'run-a'],
+      [[kept('run-a', 2, 9), kept('run-c', 2, 9), kept('run-b', 2, 9)], 'run-c'],
+    ] as const) {
+      const dbName = `shelf-${++dbCount}`;
+      const db = await LabDb.open(dbName);
+      for (const r of runs) await db.saveRun(r);
+      db.close();
+      const p = await page(dbName);
+      expect(p.store.getState().run?.id).toBe(want);
+    }
+  });
+});
+
 describe('what each kind of run adds survives a reload', () => {
   it('a text run’s samples and a forecast’s test split come back with the run', async () => {
     const p = await page();

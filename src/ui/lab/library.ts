@@ -60,6 +60,17 @@ export function fromKept(k: KeptRun, metrics: RunMetrics): ShelfRun {
   return { ...k, status, metrics };
 }
 
+/**
+ * The run the main page shows after a reload: the one that last trained or changed. A tie (two
+ * writes in one millisecond) goes to the run created later, and then to the greater id, so the
+ * same database always restores the same run.
+ */
+export function latestRun<T extends KeptRun>(runs: readonly T[]): T | undefined {
+  const touched = (r: KeptRun) => r.updatedAt ?? r.createdAt;
+  const later = (a: T, b: T) => touched(a) - touched(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return runs.reduce<T | undefined>((best, r) => (best === undefined || later(r, best) > 0 ? r : best), undefined);
+}
+
 export const runsOf = (lib: LibraryState, comparisonId: string): ShelfRun[] => lib.runs.filter((r) => r.comparisonId === comparisonId);
 
 export function replaceRun(lib: LibraryState, id: string, change: (r: ShelfRun) => ShelfRun): LibraryState {

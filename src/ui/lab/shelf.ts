@@ -10,7 +10,7 @@ import { emptyMetrics, type MetricsData } from '../../worker/metricsData';
 import type { GridCell, GridSpec } from '../compare/grid';
 import type { LabDb } from '../storage/db';
 import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../storage/records';
-import { fromKept, keptStatus, replaceRun, RESUMABLE, restoredView, toKept, type LibraryState, type ShelfRun } from './library';
+import { fromKept, keptStatus, latestRun, replaceRun, RESUMABLE, restoredView, toKept, type LibraryState, type ShelfRun } from './library';
 import type { LabStore } from './store';
 import { filesFor } from '../forecast/files';
 
@@ -72,7 +72,7 @@ export class Shelf {
       runs.push(fromKept(k, data ? this.store.metrics.load(k.id, data) : this.store.metrics.of(k.id)));
     }
     const all = [SINGLE_RUNS, ...kept.comparisons.filter((c) => c.id !== SINGLE_RUNS.id)].sort(byTime);
-    const latest = [...runs].sort((a, b) => (b.updatedAt ?? b.createdAt) - (a.updatedAt ?? a.createdAt))[0];
+    const latest = latestRun(runs);
     const selected = latest?.comparisonId ?? SINGLE_RUNS.id;
     this.store.update((s) => ({
       ...s,
