@@ -9,7 +9,7 @@
  *   a second while it trains, compacted when it resumes.
  * - `progress` (worker): how far a run got (step, training time, checkpoint step).
  * - `checkpoints` (worker): the run's last checkpoint, weights JSON with optimizer and scaler state.
- * - `comparisons`, `runs` (page).
+ * - `comparisons`, `runs`, `files` (page); `files` holds the texts and CSVs dropped on the page.
  * A checkpoint, the metrics up to it and the progress land in one transaction, so an interrupted
  * write leaves the previous state readable.
  */
@@ -17,8 +17,8 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type St
 import { appendMetrics, copyMetrics, emptyMetrics, isEmptyMetrics, truncateMetrics, type MetricsData } from './metricsData';
 
 export const DB_NAME = 'transformer-lab';
-/** 1: metrics inside the run records (written by the page). 2: the worker's stores. */
-export const DB_VERSION = 2;
+/** 1: metrics inside the run records (written by the page). 2: the worker's stores. 3: dropped files. */
+export const DB_VERSION = 3;
 
 export interface Checkpoint {
   runId: string;
@@ -73,15 +73,20 @@ export async function upgradeLabDb(db: IDBPDatabase<unknown>, oldVersion: number
   if (oldVersion < 2) {
     db.createObjectStore('metrics', { keyPath: ['runId', 'seq'] });
     db.createObjectStore('progress', { keyPath: 'runId' });
-    if (oldVersion < 1) return;
-    let cursor = await tx.objectStore('runs').openCursor();
-    while (cursor) {
-      const { metrics, ...run } = cursor.value as V1Run;
-      if (metrics) await tx.objectStore('metrics').put({ runId: run.id, seq: 0, data: metrics });
-      await tx.objectStore('progress').put({ runId: run.id, step: run.step ?? 0, activeMs: run.activeMs ?? 0, ...(run.checkpointStep !== undefined ? { checkpointStep: run.checkpointStep } : {}), updatedAt: Date.now() });
-      await cursor.update(run);
-      cursor = await cursor.continue();
-    }
+  }
+  // A text and a CSV may have the same name: each kind names its files apart (task.file, task.csv).
+  if (oldVersion < 3) db.createObjectStore('files', { keyPath: ['kind', 'name'] });
+  if (oldVersion === 1) await moveV1Metrics(tx);
+}
+
+async function moveV1Metrics(tx: IDBPTransaction<unknown, string[], 'versionchange'>): Promise<void> {
+  let cursor = await tx.objectStore('runs').openCursor();
+  while (cursor) {
+    const { metrics, ...run } = cursor.value as V1Run;
+    if (metrics) await tx.objectStore('metrics').put({ runId: run.id, seq: 0, data: metrics });
+    await tx.objectStore('progress').put({ runId: run.id, step: run.step ?? 0, activeMs: run.activeMs ?? 0, ...(run.checkpointStep !== undefined ? { checkpointStep: run.checkpointStep } : {}), updatedAt: Date.now() });
+    await cursor.update(run);
+    cursor = await cursor.continue();
   }
 }
 

@@ -1,20 +1,21 @@
 /**
- * The lab's IndexedDB as the page uses it (through `idb`): its own records (comparisons, runs)
- * and, read-only while runs train, what the worker writes (metrics, progress, checkpoints; see
+ * The lab's IndexedDB as the page uses it (through `idb`): its own records (comparisons, runs,
+ * dropped files) and, read-only while runs train, what the worker writes (metrics, progress, checkpoints; see
  * src/worker/storage.ts). Every change that touches more than one record is one transaction,
  * aborted as a whole when any part fails.
  */
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import { appendMetrics, emptyMetrics, type MetricsData } from '../../worker/metricsData';
 import { chunksOf, DB_NAME, openLabDb, type WorkerStores } from '../../worker/storage';
-import type { Checkpoint, Comparison, KeptRun, Progress } from './records';
+import type { Checkpoint, Comparison, KeptFile, KeptFileKind, KeptRun, Progress } from './records';
 
 interface LabSchema extends WorkerStores {
   comparisons: { key: string; value: Comparison };
   runs: { key: string; value: KeptRun; indexes: { byComparison: string } };
+  files: { key: [KeptFileKind, string]; value: KeptFile };
 }
 
-type Stores = ('comparisons' | 'runs' | 'checkpoints' | 'metrics' | 'progress')[];
+type Stores = ('comparisons' | 'runs' | 'checkpoints' | 'metrics' | 'progress' | 'files')[];
 type WriteTx = IDBPTransaction<LabSchema, Stores, 'readwrite'>;
 
 export class LabDb {
@@ -91,6 +92,20 @@ export class LabDb {
       () => tx.objectStore('comparisons').delete(id),
       ...runIds.flatMap((r) => [() => tx.objectStore('runs').delete(r), ...forgetTraining(tx, r)]),
     ]);
+  }
+
+  /** Every kept dropped file, texts and CSVs. */
+  files(): Promise<KeptFile[]> {
+    return this.db.getAll('files');
+  }
+
+  /** A dropped file; it replaces the one of the same kind and name. */
+  saveFile(file: KeptFile): Promise<void> {
+    return this.write(['files'], (tx) => [() => tx.objectStore('files').put(file)]);
+  }
+
+  deleteFiles(files: readonly Pick<KeptFile, 'kind' | 'name'>[]): Promise<void> {
+    return this.write(['files'], (tx) => files.map((f) => () => tx.objectStore('files').delete([f.kind, f.name])));
   }
 
   /**

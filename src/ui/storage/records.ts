@@ -47,3 +47,14 @@ export interface Comparison {
 
 /** Single runs started with Start are kept together in this comparison. */
 export const SINGLE_RUNS: Comparison = { id: 'single-runs', name: 'Single runs', createdAt: 0 };
+
+/** `text`: a text task's `file`. `csv`: a forecast's `csv`. Each kind has names of its own. */
+export type KeptFileKind = 'text' | 'csv';
+
+/**
+ * A file dropped on the page, kept so that the runs and configs naming it work after a reload:
+ * a text as its bytes were dropped (the worker decodes and checks them again), a CSV as its text.
+ */
+export type KeptFile =
+  | { kind: 'text'; name: string; content: ArrayBuffer; savedAt: number }
+  | { kind: 'csv'; name: string; content: string; savedAt: number };

@@ -108,6 +108,48 @@ describe('run storage', () => {
     expect(await upgraded.checkpoint('old')).toMatchObject({ step: 4 });
     upgraded.close();
   });
+
+  it('upgrades version 2 databases: every run, metric and checkpoint stays, and dropped files get a store', async () => {
+    const old = `lab-v2-${n}`;
+    const v2 = await openDB(old, 2, {
+      upgrade(db) {
+        db.createObjectStore('comparisons', { keyPath: 'id' });
+        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byComparison', 'comparisonId');
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+        db.createObjectStore('metrics', { keyPath: ['runId', 'seq'] });
+        db.createObjectStore('progress', { keyPath: 'runId' });
+      },
+    });
+    await v2.put('comparisons', comparison);
+    await v2.put('runs', { ...record('kept'), status: 'done', step: 4, activeMs: 40 });
+    await v2.put('metrics', { runId: 'kept', seq: 0, data: metrics(0, 4) });
+    await v2.put('progress', { runId: 'kept', step: 4, activeMs: 40, checkpointStep: 4, updatedAt: 3 });
+    await v2.put('checkpoints', { runId: 'kept', step: 4, text: '{"step":4}' });
+    v2.close();
+    const upgraded = await LabDb.open(old);
+    expect(await upgraded.loadAll()).toEqual({ comparisons: [comparison], runs: [{ ...record('kept'), status: 'done', step: 4, activeMs: 40, checkpointStep: 4, updatedAt: 3 }] });
+    expect((await upgraded.metrics('kept')).loss).toEqual([2, 1.9, 1.8, 1.7]);
+    expect(await upgraded.checkpoint('kept')).toEqual({ runId: 'kept', step: 4, text: '{"step":4}' });
+    expect(await upgraded.files()).toEqual([]);
+    await upgraded.saveFile({ kind: 'csv', name: 'load.csv', content: 'a\n1', savedAt: 5 });
+    expect(await upgraded.files()).toEqual([{ kind: 'csv', name: 'load.csv', content: 'a\n1', savedAt: 5 }]);
+    upgraded.close();
+  });
+});
+
+describe('dropped files', () => {
+  it('keep a text as its bytes and a CSV as its text, apart by kind even under one name; a save replaces, a delete removes', async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69]).buffer;
+    await page.saveFile({ kind: 'text', name: 'data', content: bytes, savedAt: 1 });
+    await page.saveFile({ kind: 'csv', name: 'data', content: 'a\n1', savedAt: 2 });
+    await page.saveFile({ kind: 'csv', name: 'data', content: 'a\n2', savedAt: 3 });
+    const files = await page.files();
+    expect(files.map((f) => [f.kind, f.name, f.savedAt])).toEqual([['csv', 'data', 3], ['text', 'data', 1]]);
+    expect(files.find((f) => f.kind === 'csv')!.content).toBe('a\n2');
+    expect([...new Uint8Array(files.find((f) => f.kind === 'text')!.content as ArrayBuffer)]).toEqual([0xef, 0xbb, 0xbf, 0x68, 0x69]);
+    await page.deleteFiles([{ kind: 'csv', name: 'data' }]);
+    expect((await page.files()).map((f) => f.kind)).toEqual(['text']);
+  });
 });
 
 describe('metrics for storage', () => {
