@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { datasetNamed } from '../../tasks/forecast/datasets';
 import type { Draft } from '../config/draft';
+import { useLab } from '../lab/context';
 import { droppedFiles } from './files';
 
 interface Props {
@@ -10,9 +11,11 @@ interface Props {
 
 /**
  * The forecast's series: a note on the shipped one, or a drop zone (and file picker) for a CSV.
- * A dropped file's text stays in the page (droppedFiles); the config names it by `task.csv`.
+ * A dropped file's text stays in the page (droppedFiles) and is kept across reloads; the config
+ * names it by `task.csv`.
  */
 export function SeriesSource({ draft, onChange }: Props) {
+  const lab = useLab();
   const [over, setOver] = useState(false);
   const [reading, setReading] = useState<string | undefined>();
   const source = draft['task.source'];
@@ -21,7 +24,7 @@ export function SeriesSource({ draft, onChange }: Props) {
     if (!file) return;
     setReading(file.name);
     const text = await file.text();
-    droppedFiles.set(file.name, text);
+    lab.addCsv(file.name, text);
     setReading(undefined);
     onChange('task.csv', file.name);
   };

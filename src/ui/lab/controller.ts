@@ -12,6 +12,7 @@ import { timeBackends, type ProbePort } from './chooser';
 import { metricsCsv } from './metrics';
 import type { LabDb } from '../storage/db';
 import { filesFor } from '../forecast/files';
+import { KeptFiles } from './keptFiles';
 import { Shelf } from './shelf';
 import type { LabStore } from './store';
 
@@ -48,12 +49,18 @@ export class LabController {
 
   /** Kept runs and comparison grids. */
   readonly shelf: Shelf;
+  /** Dropped texts and CSVs, kept across reloads with the runs. */
+  private readonly files: KeptFiles;
 
   constructor(private readonly port: WorkerPort, readonly store: LabStore, private readonly download: Download, private readonly opts: ControllerOptions = {}) {
-    this.shelf = new Shelf(store, { send: (cmd) => port.post(cmd), newId, predict: (config, runId) => this.predict(config, runId) });
+    this.files = new KeptFiles({ sendText: (name, bytes) => this.sendText(name, bytes), persist: (work) => this.shelf.persist(work) });
+    this.shelf = new Shelf(store, {
+      send: (cmd) => port.post(cmd), newId, predict: (config, runId) => this.predict(config, runId), restoreFiles: (runs) => this.files.restore(runs),
+    });
     if (opts.openDb) void this.shelf.open(opts.openDb);
     port.listen((e) => store.receive(e));
     store.onApplied((e) => {
+      this.files.onEvent(e);
       this.shelf.onEvent(e);
       this.after(e);
     });
@@ -218,12 +225,23 @@ export class LabController {
 
   /**
    * A dropped or pasted text for configs to name as `task.file: name`: the worker decodes and
-   * checks it (the store then holds its facts, or what is wrong with it).
+   * checks it (the store then holds its facts, or what is wrong with it). An accepted text is kept
+   * across reloads.
    */
   addText(name: string, bytes: ArrayBuffer): void {
+    this.files.textSent(name, this.sendText(name, bytes), bytes);
+  }
+
+  private sendText(name: string, bytes: ArrayBuffer): number {
     const requestId = ++this.requestId;
     this.store.update((s) => ({ ...s, texts: new Map(s.texts).set(name, { requestId }) }));
     this.port.post({ type: 'addText', requestId, name, bytes });
+    return requestId;
+  }
+
+  /** A dropped CSV for forecast configs to name as `task.csv: name`, kept across reloads. */
+  addCsv(name: string, text: string): void {
+    this.files.addCsv(name, text);
   }
 
   /** A continuation of `prompt` by the current text run's weights, streamed into the store (the sampler). */

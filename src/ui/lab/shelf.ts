@@ -19,6 +19,8 @@ export interface ShelfHost {
   newId(prefix: string): string;
   /** A memory prediction for a kept run's config (its summary row shows it). */
   predict(config: unknown, runId: string): void;
+  /** Brings back the dropped files these kept runs name, before any of them can resume. */
+  restoreFiles(runs: readonly KeptRun[]): Promise<void>;
 }
 
 export class Shelf {
@@ -64,6 +66,7 @@ export class Shelf {
       this.setLib((l) => ({ ...l, status: 'unavailable', message: `runs are not kept across reloads: ${(e as Error).message || 'IndexedDB is not available'}` }));
       return;
     }
+    await this.host.restoreFiles(kept.runs);
     const byTime = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
     const runs: ShelfRun[] = [];
     for (const k of kept.runs.sort(byTime)) {
@@ -83,7 +86,7 @@ export class Shelf {
   }
 
   /** Writes in order; a failed write is reported and the page goes on. */
-  private persist(write: (db: LabDb) => Promise<void>): Promise<void> {
+  persist(write: (db: LabDb) => Promise<void>): Promise<void> {
     const db = this.db;
     if (!db) return Promise.resolve();
     this.writes = this.writes.then(() => write(db)).catch((e: unknown) => {
