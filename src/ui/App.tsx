@@ -40,7 +40,10 @@ const SKIP_LINKS = [
 export function App({ initialDraft, initialAxes, followRestored = true }: Props) {
   const lab = useLab();
   const [draft, setDraft] = useState(initialDraft);
-  const validation = useMemo(() => validate(draft), [draft]);
+  const texts = useLabState((s) => s.texts);
+  // The check reads the texts' facts, which the worker may send after the draft that names one
+  // (a kept text is sent to it again after a reload).
+  const validation = useMemo(() => validate(draft), [draft, texts]);
   const state = useLabState((s) => s.run?.state);
   const restored = useLabState((s) => s.run?.restored !== undefined);
   // Edits by the user, which a run restored after a reload must not overwrite.

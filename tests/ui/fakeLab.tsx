@@ -3,13 +3,13 @@ import { render } from '@testing-library/react';
 import { App } from '../../src/ui/App';
 import { draftFrom } from '../../src/ui/config/draft';
 import { LabContext } from '../../src/ui/lab/context';
-import { LabController } from '../../src/ui/lab/controller';
+import { LabController, type ControllerOptions } from '../../src/ui/lab/controller';
 import { LabStore } from '../../src/ui/lab/store';
 import type { EvalMetrics, StepMetrics } from '../../src/engine/train/events';
 import { addStep, emptyMetrics } from '../../src/worker/metricsData';
 import type { Command, WorkerEvent } from '../../src/worker/protocol';
 
-export function renderLab(config: unknown) {
+export function renderLab(config: unknown, options?: ControllerOptions) {
   const sent: Command[] = [];
   let listener: (e: WorkerEvent) => void = () => {};
   const downloads: { filename: string; text: string }[] = [];
@@ -18,6 +18,7 @@ export function renderLab(config: unknown) {
     { post: (cmd) => sent.push(cmd), listen: (l) => (listener = l) },
     store,
     (filename, text) => downloads.push({ filename, text: String(text) }),
+    options,
   );
   const view = render(
     <LabContext value={lab}>

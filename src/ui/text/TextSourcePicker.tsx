@@ -69,8 +69,11 @@ export function TextSourcePicker({ draft, validation, onChange }: Props) {
     onChange('task.file', '');
     onChange('task.corpus', name);
   };
-  const facts = file ? texts.get(file)?.facts : undefined;
-  const errors = [...(validation.byField.get('task.corpus') ?? []), ...(validation.byField.get('task.file') ?? [])];
+  const named = file ? texts.get(file) : undefined;
+  const facts = named?.facts;
+  // The config's own text may still be with the worker (sent again after a reload): not an error yet.
+  const checking = pending ?? (named && !named.facts && !named.message ? file : undefined);
+  const errors = [...(validation.byField.get('task.corpus') ?? []), ...(checking === file ? [] : validation.byField.get('task.file') ?? [])];
   return (
     <div className="text-source" data-testid="text-source">
       <div className="text-source-choice" role="radiogroup" aria-label="Text">
@@ -112,7 +115,7 @@ export function TextSourcePicker({ draft, validation, onChange }: Props) {
               </button>
             </div>
           )}
-          {pending && <p className="note" role="status">Checking {pending}…</p>}
+          {checking && <p className="note" role="status">Checking {checking}…</p>}
           <input
             ref={input} className="visually-hidden" type="file" accept=".txt,text/plain" tabIndex={-1} aria-label="Text file" data-testid="text-file"
             onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; void addFile(f); }}
