@@ -96,7 +96,7 @@ export type Command =
   /** Initialise (or switch) the backend; answered by `ready` or an error with runId null. */
   | { type: 'init'; backend: BackendChoice; chosen?: boolean }
   /** Memory prediction for a config; answered by `prediction` with the same requestId. */
-  | { type: 'predict'; requestId: number; config: unknown }
+  | { type: 'predict'; requestId: number; config: unknown; files?: SeriesFiles }
   /**
    * A new run from a raw run config (validated by the engine), optionally from weights JSON text.
    * `holdFirst`: wait before the first step until the page releases (it draws the new run first).

@@ -87,6 +87,8 @@ export class Session {
       switch (cmd.type) {
         case 'init': return await this.init(cmd.backend, cmd.chosen);
         case 'predict': {
+          // A config on a dropped CSV is predicted before any start has sent the file.
+          this.inputs.addFiles(cmd.files);
           const { prediction, message } = predictRaw(cmd.config, this.inputs.series);
           return this.post({ type: 'prediction', runId: null, requestId: cmd.requestId, prediction, ...(message ? { message } : {}) });
         }

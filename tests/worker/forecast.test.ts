@@ -28,6 +28,17 @@ describe('forecast runs in the worker session (cpu backend)', () => {
     for (const row of inspection.attention[0]!.heads[0]!) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
 
+  it('predicts the memory of a config on a dropped CSV sent with the request, before any start', async () => {
+    const r = record();
+    const onCsv = config({ csv: 'load.csv', columns: ['load', 'temp', 'wind'] });
+    await r.send({ type: 'predict', requestId: 1, config: onCsv });
+    expect((await r.waitFor('prediction', (e) => e.requestId === 1)).message).toMatch(/^task\.csv: /);
+    await r.send({ type: 'predict', requestId: 2, config: onCsv, files: { 'load.csv': CSV } });
+    const answer = await r.waitFor('prediction', (e) => e.requestId === 2);
+    expect(answer.message).toBeUndefined();
+    expect(answer.prediction!.bytes.peak).toBeGreaterThan(0);
+  });
+
   it('trains on a shipped series', async () => {
     const r = record();
     await r.send({ type: 'start', runId: 's', config: config({ dataset: 'co2-concentration' }, { steps: 2 }) });

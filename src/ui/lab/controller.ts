@@ -135,7 +135,7 @@ export class LabController {
   predict(config: unknown, forRun?: string): void {
     const requestId = ++this.requestId;
     this.store.predictionFor.set(requestId, forRun ?? 'draft');
-    this.port.post({ type: 'predict', requestId, config });
+    this.port.post({ type: 'predict', requestId, config, files: filesFor(config) });
   }
 
   /** The edited config is invalid: no prediction (and later answers for older configs are dropped). */
