@@ -29,5 +29,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    setupFiles: ['tests/reactWarnings.ts'],
   },
 });

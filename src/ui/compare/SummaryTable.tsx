@@ -30,7 +30,7 @@ export function SummaryTable({ runs, colors, settings, shown, hidden, onShow, on
   // The task metrics of these runs' tasks only (tasks/metrics.ts), as the chooser leaves them.
   const columns = columnsFor(runs).filter((c) => shown.has(c.key));
   const header = (key: SortKey, label: string, help?: string) => (
-    <th scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'} title={help}>
+    <th key={key} scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'} title={help}>
       <button type="button" className="link" onClick={() => setSort((s) => ({ key, descending: s.key === key ? !s.descending : false }))}>
         {label}{sort.key === key ? (sort.descending ? ' ▼' : ' ▲') : ''}
       </button>
