@@ -37,7 +37,7 @@ const store = new LabStore(backend);
 if (sharedError) {
   store.update((s) => ({ ...s, error: { runId: null, kind: 'config', message: `the shared link was not opened: ${sharedError}`, suggestion: 'Ask for the link again; the page opened on its default config.', fatal: false } }));
 }
-const lab = new LabController(createWorkerPort(), store, browserDownload, { openDb: () => LabDb.open(), spawnProbe: createProbePort });
+const lab = new LabController(createWorkerPort(), store, browserDownload, { openDb: (onBlocked) => LabDb.open(undefined, onBlocked), spawnProbe: createProbePort });
 setDrawGate(lab.drawGate);
 void lab.init(backend, startConfig);
 

@@ -91,9 +91,17 @@ async function moveV1Metrics(tx: IDBPTransaction<unknown, string[], 'versionchan
 }
 
 /** Opens the lab's database (creating or upgrading it), typed as the caller needs it. */
-export function openLabDb<S extends DBSchema>(name = DB_NAME): Promise<IDBPDatabase<S>> {
+/**
+ * Opens the lab's database, upgrading it where it is older. A tab of an older version holding it
+ * open holds the upgrade up until that tab lets go: `onBlocked` says so meanwhile. This version
+ * lets go itself when a newer one asks: its later reads and writes fail, and are reported as
+ * every failed storage call is, rather than keep the newer page waiting.
+ */
+export function openLabDb<S extends DBSchema>(name = DB_NAME, onBlocked?: () => void): Promise<IDBPDatabase<S>> {
   return openDB<S>(name, DB_VERSION, {
     upgrade: (db, oldVersion, _newVersion, tx) => upgradeLabDb(db as unknown as IDBPDatabase<unknown>, oldVersion, tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>),
+    blocked: () => onBlocked?.(),
+    blocking: (_current, _blocked, event) => (event.target as IDBDatabase).close(),
   });
 }
 

@@ -1,4 +1,5 @@
 import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { buildGrid } from '../../src/ui/compare/grid';
 import { summaryRow } from '../../src/ui/compare/summary';
@@ -90,6 +91,28 @@ describe('a single run (Start)', () => {
     await train(again, runId, 20, 40, 'done');
     expect(again.store.getState().run!.metrics.step).toEqual([...Array(40).keys()]);
     expect((await (await LabDb.open(p.dbName)).metrics(runId)).step).toEqual([...Array(40).keys()]);
+  });
+});
+
+describe('a tab of an older version holding the storage', () => {
+  it('keeps the library loading with a notice that says which tab to close, and clears it once the upgrade goes on', async () => {
+    const dbName = `shelf-${++dbCount}`;
+    const older = await openDB(dbName, 2, {
+      upgrade(db) {
+        db.createObjectStore('comparisons', { keyPath: 'id' });
+        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byComparison', 'comparisonId');
+        for (const [store, keyPath] of [['checkpoints', 'runId'], ['metrics', ['runId', 'seq']], ['progress', 'runId']] as const) db.createObjectStore(store, { keyPath: keyPath as string | string[] });
+      },
+    });
+    const store = new LabStore('auto', { later: (flush) => queueMicrotask(flush), soon: (flush) => flush() });
+    new LabController({ post: () => {}, listen: () => {} }, store, () => {}, { openDb: (onBlocked) => LabDb.open(dbName, onBlocked) });
+    await tick(20);
+    expect(store.getState().library.status).toBe('loading');
+    expect(store.getState().notice).toMatch(/another tab of the lab holds this browser’s storage open at an older version\. Close or reload that tab/);
+    older.close();
+    while (store.getState().library.status === 'loading') await tick(5);
+    expect(store.getState().library.status).toBe('ready');
+    expect(store.getState().notice).toBeUndefined();
   });
 });
 

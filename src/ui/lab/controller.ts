@@ -26,7 +26,7 @@ export type Download = (filename: string, content: string | Blob, mime: string) 
 
 export interface ControllerOptions {
   /** The IndexedDB that keeps runs across reloads (none in tests that do not need it). */
-  openDb?: () => Promise<LabDb>;
+  openDb?: (onBlocked: () => void) => Promise<LabDb>;
   /** A probe worker for the backend choice; without one, `auto` leaves the choice to the worker's chain. */
   spawnProbe?: () => ProbePort;
 }

@@ -23,6 +23,9 @@ export interface ShelfHost {
   restoreFiles(runs: readonly KeptRun[]): Promise<void>;
 }
 
+/** Shown while an older tab of the lab holds the database open and the upgrade waits for it. */
+const BLOCKED = 'Kept runs are on their way: another tab of the lab holds this browser’s storage open at an older version. Close or reload that tab.';
+
 export class Shelf {
   private db: LabDb | null = null;
   /** Grid runs waiting for their turn, in order. */
@@ -56,10 +59,11 @@ export class Shelf {
    * Opens the database and shows what it holds, each run with its whole metric history; the
    * latest run comes back on the main page. Without a database, runs live only in this page.
    */
-  async open(openDb: () => Promise<LabDb>): Promise<void> {
+  async open(openDb: (onBlocked: () => void) => Promise<LabDb>): Promise<void> {
     let kept: { comparisons: Comparison[]; runs: KeptRun[] };
     try {
-      this.db = await openDb();
+      this.db = await openDb(() => this.store.update((s) => ({ ...s, notice: BLOCKED })));
+      this.store.update((s) => (s.notice === BLOCKED ? { ...s, notice: undefined } : s));
       kept = await this.db.loadAll();
     } catch (e) {
       this.db = null;

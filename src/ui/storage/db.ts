@@ -21,8 +21,9 @@ type WriteTx = IDBPTransaction<LabSchema, Stores, 'readwrite'>;
 export class LabDb {
   private constructor(private readonly db: IDBPDatabase<LabSchema>) {}
 
-  static async open(name = DB_NAME): Promise<LabDb> {
-    return new LabDb(await openLabDb<LabSchema>(name));
+  /** `onBlocked`: another tab holds the database at an older version, and the upgrade waits for it. */
+  static async open(name = DB_NAME, onBlocked?: () => void): Promise<LabDb> {
+    return new LabDb(await openLabDb<LabSchema>(name, onBlocked));
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import { TINY_CONFIG } from '../../../src/ui/config/presets';
 import { RunMetrics } from '../../../src/ui/lab/metrics';
 import { LabDb } from '../../../src/ui/storage/db';
 import type { Comparison, KeptRun } from '../../../src/ui/storage/records';
-import { RunDb } from '../../../src/worker/storage';
+import { DB_VERSION, RunDb } from '../../../src/worker/storage';
 
 let page: LabDb;
 let worker: RunDb;
@@ -134,6 +134,33 @@ describe('run storage', () => {
     await upgraded.saveFile({ kind: 'csv', name: 'load.csv', content: 'a\n1', savedAt: 5 });
     expect(await upgraded.files()).toEqual([{ kind: 'csv', name: 'load.csv', content: 'a\n1', savedAt: 5 }]);
     upgraded.close();
+  });
+});
+
+describe('tabs of two versions', () => {
+  it('an upgrade waits for an older tab, says so, and goes on once that tab lets go', async () => {
+    const shared = `lab-tabs-${n}`;
+    const older = await openDB(shared, 2, { upgrade(db) { db.createObjectStore('runs', { keyPath: 'id' }); } });
+    let blocked = 0;
+    const opening = LabDb.open(shared, () => blocked++);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(blocked).toBe(1);
+    older.close();
+    const upgraded = await opening;
+    expect(await upgraded.files()).toEqual([]);
+    upgraded.close();
+  });
+
+  it('this version lets go when a newer one asks, instead of holding it up', async () => {
+    const shared = `lab-newer-${n}`;
+    const ours = await LabDb.open(shared);
+    let blocked = false;
+    const newer = await openDB(shared, DB_VERSION + 1, { blocked: () => void (blocked = true) });
+    expect(blocked).toBe(false);
+    expect(newer.version).toBe(DB_VERSION + 1);
+    newer.close();
+    // Ours has closed: a later read fails, and the page reports failed storage calls.
+    await expect(ours.files()).rejects.toThrow();
   });
 });
 
