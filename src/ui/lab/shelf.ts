@@ -63,12 +63,13 @@ export class Shelf {
     let kept: { comparisons: Comparison[]; runs: KeptRun[] };
     try {
       this.db = await openDb(() => this.store.update((s) => ({ ...s, notice: BLOCKED })));
-      this.store.update((s) => (s.notice === BLOCKED ? { ...s, notice: undefined } : s));
       kept = await this.db.loadAll();
     } catch (e) {
       this.db = null;
       this.setLib((l) => ({ ...l, status: 'unavailable', message: `runs are not kept across reloads: ${(e as Error).message || 'IndexedDB is not available'}` }));
       return;
+    } finally {
+      this.store.update((s) => (s.notice === BLOCKED ? { ...s, notice: undefined } : s));
     }
     await this.host.restoreFiles(kept.runs);
     const byTime = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
