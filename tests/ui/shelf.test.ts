@@ -95,7 +95,7 @@ describe('a single run (Start)', () => {
 });
 
 describe('a tab of an older version holding the storage', () => {
-  it('keeps the library loading with a notice that says which tab to close, and clears it once the upgrade goes on', async () => {
+  it('keeps the library loading with a notice that says which tab to close, keeps a run started meanwhile, and clears the notice once the upgrade goes on', async () => {
     const dbName = `shelf-${++dbCount}`;
     const older = await openDB(dbName, 2, {
       upgrade(db) {
@@ -105,14 +105,24 @@ describe('a tab of an older version holding the storage', () => {
       },
     });
     const store = new LabStore('auto', { later: (flush) => queueMicrotask(flush), soon: (flush) => flush() });
-    new LabController({ post: () => {}, listen: () => {} }, store, () => {}, { openDb: (onBlocked) => LabDb.open(dbName, onBlocked) });
+    let listener: (e: WorkerEvent) => void = () => {};
+    const lab = new LabController({ post: () => {}, listen: (l) => (listener = l) }, store, () => {}, { openDb: (onBlocked) => LabDb.open(dbName, onBlocked) });
     await tick(20);
     expect(store.getState().library.status).toBe('loading');
     expect(store.getState().notice).toMatch(/another tab of the lab holds this browser’s storage open at an older version\. Close or reload that tab/);
+    // A run started meanwhile is kept once the storage opens, not lost.
+    const config = parseLabRunConfig(TINY_CONFIG);
+    const runId = lab.start(TINY_CONFIG);
+    listener({ type: 'started', runId, config, parameterCount: 1, startStep: 0, targetSteps: 40, imported: false });
+    store.flush();
     older.close();
     while (store.getState().library.status === 'loading') await tick(5);
     expect(store.getState().library.status).toBe('ready');
     expect(store.getState().notice).toBeUndefined();
+    await lab.shelf.flushed();
+    const db = await LabDb.open(dbName);
+    expect((await db.loadAll()).runs.map((r) => r.id)).toEqual([runId]);
+    db.close();
   });
 });
 

@@ -61,6 +61,9 @@ export class Shelf {
    */
   async open(openDb: (onBlocked: () => void) => Promise<LabDb>): Promise<void> {
     let kept: { comparisons: Comparison[]; runs: KeptRun[] };
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    this.writes = this.writes.then(() => open);
     try {
       this.db = await openDb(() => this.store.update((s) => ({ ...s, notice: BLOCKED })));
       kept = await this.db.loadAll();
@@ -70,6 +73,7 @@ export class Shelf {
       return;
     } finally {
       this.store.update((s) => (s.notice === BLOCKED ? { ...s, notice: undefined } : s));
+      opened();
     }
     await this.host.restoreFiles(kept.runs);
     const byTime = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
@@ -90,11 +94,13 @@ export class Shelf {
     for (const r of runs) if (r.predictedPeak === undefined || r.id === latest?.id) this.host.predict(r.config, r.id);
   }
 
-  /** Writes in order; a failed write is reported and the page goes on. */
+  /**
+   * Writes in order; a failed write is reported and the page goes on. A write made while the
+   * database opens waits for it (an older tab can hold the open up for as long as it stays);
+   * without a database it is dropped.
+   */
   persist(write: (db: LabDb) => Promise<void>): Promise<void> {
-    const db = this.db;
-    if (!db) return Promise.resolve();
-    this.writes = this.writes.then(() => write(db)).catch((e: unknown) => {
+    this.writes = this.writes.then(() => (this.db ? write(this.db) : undefined)).catch((e: unknown) => {
       this.store.update((s) => ({ ...s, notice: `Could not save to this browser's storage: ${(e as Error).message}` }));
     });
     return this.writes;
