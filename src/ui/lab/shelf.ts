@@ -13,6 +13,7 @@ import { SINGLE_RUNS, type Checkpoint, type Comparison, type KeptRun } from '../
 import { fromKept, keptStatus, latestRun, replaceRun, RESUMABLE, restoredView, toKept, type LibraryState, type ShelfRun } from './library';
 import type { LabStore } from './store';
 import { filesFor } from '../forecast/files';
+import { RunQueue } from './runQueue';
 
 export interface ShelfHost {
   send(cmd: Command): void;
@@ -28,10 +29,8 @@ const BLOCKED = 'Kept runs are on their way: another tab of the lab holds this b
 
 export class Shelf {
   private db: LabDb | null = null;
-  /** Grid runs waiting for their turn, in order. */
-  private queue: string[] = [];
-  /** The queued run the worker trains now. */
-  private active?: string;
+  /** The runs the worker trains in turn (grids, resumed and recovered runs). */
+  private readonly queue = new RunQueue((id) => this.launch(id));
   private cancelling = new Set<string>();
   /** Runs started from the panel, kept once the worker names their config. */
   private pendingSingles = new Set<string>();
@@ -121,8 +120,7 @@ export class Shelf {
    * the moment the worker starts it (and names its config): the click itself renders nothing more.
    */
   keepSingle(runId: string): void {
-    this.queue = [];
-    this.active = undefined;
+    this.queue.clear();
     this.pendingSingles.add(runId);
   }
 
@@ -133,10 +131,7 @@ export class Shelf {
       case 'started': {
         this.launching.delete(id);
         if (this.pendingSingles.delete(id)) this.addSingle(id, e.config, e.targetSteps);
-        else if (id !== this.active) {
-          this.queue = [];
-          this.active = undefined;
-        }
+        else if (id !== this.queue.active) this.queue.clear();
         this.progressMs.delete(id);
         return this.update(id, (r) => ({ ...r, config: e.config, status: 'running', step: e.startStep, targetSteps: e.targetSteps, message: undefined }));
       }
@@ -152,10 +147,7 @@ export class Shelf {
         const refused = this.launching.delete(id);
         this.pendingSingles.delete(id);
         if ((e.fatal || refused) && this.run(id)) this.update(id, (r) => ({ ...r, status: 'failed', message: e.message }));
-        if (refused && id === this.active) {
-          this.active = undefined;
-          this.next();
-        }
+        if (refused) this.queue.done(id);
         return;
       }
       case 'state': {
@@ -163,11 +155,10 @@ export class Shelf {
         const cancelled = e.state === 'stopped' && this.cancelling.delete(id);
         this.update(id, (r) => ({ ...r, status: cancelled ? 'cancelled' : keptStatus(e.state), step: e.step, targetSteps: e.targetSteps }));
         const over = e.state === 'done' || e.state === 'stopped' || e.state === 'failed';
-        if (over && id === this.active) {
+        if (over && id === this.queue.active) {
           // Grids run in a row: the pool gives back what the last run left spare (WebGPU; nothing elsewhere).
           if (this.run(id)?.comparisonId !== SINGLE_RUNS.id) this.host.send({ type: 'releaseCachedMemory' });
-          this.active = undefined;
-          this.next();
+          this.queue.done(id);
         }
         return;
       }
@@ -206,25 +197,13 @@ export class Shelf {
     this.setLib((l) => ({ ...l, comparisons: [...l.comparisons, comparison], runs: [...l.runs, ...runs], selected: comparison.id }));
     void this.persist((db) => db.saveAll(comparison, runs.map(toKept)));
     for (const r of runs) this.host.predict(r.config, r.id);
-    this.enqueue(runs.map((r) => r.id));
+    this.queue.add(runs.map((r) => r.id));
     return comparison.id;
   }
 
   /** Runs the comparison's queued runs (after a reload, or after another run interrupted the grid). */
   runQueued(comparisonId: string): void {
-    this.enqueue(this.lib.runs.filter((r) => r.comparisonId === comparisonId && r.status === 'queued').map((r) => r.id));
-  }
-
-  private enqueue(ids: string[]): void {
-    this.queue.push(...ids.filter((id) => !this.queue.includes(id) && id !== this.active));
-    if (!this.active) this.next();
-  }
-
-  private next(): void {
-    const id = this.queue.shift();
-    if (id === undefined) return;
-    this.active = id;
-    this.launch(id);
+    this.queue.add(this.lib.runs.filter((r) => r.comparisonId === comparisonId && r.status === 'queued').map((r) => r.id));
   }
 
   /**
@@ -233,7 +212,7 @@ export class Shelf {
    */
   private launch(id: string): void {
     const r = this.run(id);
-    if (!r) return this.next();
+    if (!r) return this.queue.done(id);
     this.launching.add(id);
     if (r.checkpointStep !== undefined) {
       this.host.send({ type: 'resumeKept', runId: id, config: r.config, resumeTo: r.targetSteps, activeMs: r.activeMs, files: filesFor(r.config) });
@@ -253,29 +232,26 @@ export class Shelf {
       return;
     }
     if (r.status !== 'queued') this.update(id, (x) => ({ ...x, status: 'queued' }));
-    this.queue = this.queue.filter((q) => q !== id);
-    this.queue.unshift(id);
-    if (!this.active) this.next();
+    this.queue.first(id);
   }
 
   /** A failed run goes on from its last checkpoint (from the start without one), before any queued run. */
   recover(id: string): void {
     const r = this.run(id);
-    if (!r || r.status !== 'failed' || id === this.active) return;
+    if (!r || r.status !== 'failed' || id === this.queue.active) return;
     this.update(id, (x) => ({ ...x, status: 'queued', message: undefined }));
-    this.queue = [id, ...this.queue.filter((q) => q !== id)];
-    if (!this.active) this.next();
+    this.queue.first(id);
   }
 
   /** Stops a run for good: now if it trains, or before its turn if it waits. */
   cancel(id: string): void {
     const r = this.run(id);
     if (!r) return;
-    if (id === this.active || r.status === 'running' || r.status === 'paused') {
+    if (id === this.queue.active || r.status === 'running' || r.status === 'paused') {
       this.cancelling.add(id);
       this.host.send({ type: 'stop', runId: id });
     } else if (r.status === 'queued') {
-      this.queue = this.queue.filter((q) => q !== id);
+      this.queue.remove(new Set([id]));
       this.update(id, (x) => ({ ...x, status: 'cancelled' }));
     }
   }
@@ -283,12 +259,12 @@ export class Shelf {
   /** Runs it again from the start: metrics and checkpoint are dropped. */
   rerun(id: string): void {
     const r = this.run(id);
-    if (!r || id === this.active || r.status === 'running') return;
+    if (!r || id === this.queue.active || r.status === 'running') return;
     r.metrics.truncate(0);
     this.progressMs.delete(id);
     this.update(id, (x) => ({ ...x, status: 'queued', step: 0, activeMs: 0, checkpointStep: undefined, message: undefined }));
     void this.persist((db) => db.clearTraining(id));
-    this.enqueue([id]);
+    this.queue.add([id]);
   }
 
   rename(id: string, name: string): void {
@@ -306,8 +282,8 @@ export class Shelf {
   }
 
   remove(id: string): void {
-    if (id === this.active || this.run(id)?.status === 'running') return;
-    this.queue = this.queue.filter((q) => q !== id);
+    if (id === this.queue.active || this.run(id)?.status === 'running') return;
+    this.queue.remove(new Set([id]));
     this.setLib((l) => ({ ...l, runs: l.runs.filter((r) => r.id !== id) }));
     this.store.metrics.forget(id);
     void this.persist((db) => db.deleteRun(id));
@@ -315,8 +291,9 @@ export class Shelf {
 
   removeComparison(id: string): void {
     const ids = new Set(this.lib.runs.filter((r) => r.comparisonId === id).map((r) => r.id));
-    if (this.active && ids.has(this.active)) return;
-    this.queue = this.queue.filter((q) => !ids.has(q));
+    const active = this.queue.active;
+    if (active && ids.has(active)) return;
+    this.queue.remove(ids);
     this.setLib((l) => ({
       ...l,
       comparisons: id === SINGLE_RUNS.id ? l.comparisons : l.comparisons.filter((c) => c.id !== id),
@@ -333,7 +310,7 @@ export class Shelf {
 
   /** Whether a run is the one the grid trains now or waits in its queue. */
   scheduled(id: string): boolean {
-    return id === this.active || this.queue.includes(id);
+    return this.queue.scheduled(id);
   }
 
   /** The stored checkpoints of some runs (for a comparison file). */
