@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { matmulProbe } from '../engine/bench/bench';
 import { longestBatch } from '../engine/bench/measure';
 import { trainingFlops } from '../engine/bench/flops';
-import { interleave, middleHalf, roundRatios, steadiness, type StepFn } from '../engine/bench/interleave';
+import { interleave, middleHalf, roundRatios, STEADY_SPREAD, steadiness, type Interleaved, type StepFn } from '../engine/bench/interleave';
 import { architecture } from '../engine/config';
 import { parameterCount } from '../engine/params';
 import { withTrain } from '../engine/presets';
@@ -117,6 +117,11 @@ class TorchWorker {
   }
 }
 
+/** a's step over b's in one interleaved comparison: the ratio of their medians, and the middle half of the per-round ratios. */
+function quotient(r: Interleaved, a: string, b: string): { ratio: number; rounds: Spread } {
+  return { ratio: r.medians[a]! / r.medians[b]!, rounds: middleHalf(roundRatios(r.samples[a]!, r.samples[b]!)) };
+}
+
 /** Non-PAD tokens of src and tgtIn: what the Trainer's tokens/s counts. */
 const inputTokens = (b: Batch) => [...(b.src ?? []), ...(b.tgtIn ?? [])].reduce((n, row) => n + row.filter((t) => t !== PAD).length, 0);
 
@@ -187,9 +192,9 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
     const tokens = inputTokens(batch);
     const flops = trainingFlops(base.model, batch);
     const mfu = flops / (oursMs / 1000) / (gflops * 1e9);
-    const speedup = torchMs / oursMs;
-    const fp16 = { fp32Ms: half.medians.fp32!, fp16Ms: half.medians.fp16!, ratio: half.medians.fp16! / half.medians.fp32!, rounds: middleHalf(roundRatios(half.samples.fp16!, half.samples.fp32!)) };
-    const checkpointing = { plainMs: ckpt.medians.plain!, layersMs: ckpt.medians.layers!, ratio: ckpt.medians.layers! / ckpt.medians.plain!, rounds: middleHalf(roundRatios(ckpt.samples.layers!, ckpt.samples.plain!)) };
+    const { ratio: speedup, rounds: speedupRounds } = quotient(vs, 'torch', 'ours');
+    const fp16 = { fp32Ms: half.medians.fp32!, fp16Ms: half.medians.fp16!, ...quotient(half, 'fp16', 'fp32') };
+    const checkpointing = { plainMs: ckpt.medians.plain!, layersMs: ckpt.medians.layers!, ...quotient(ckpt, 'layers', 'plain') };
     const host = steadiness([vs.samples.ours!, half.samples.fp32!, ckpt.samples.plain!]);
     return {
       backend: tf.getBackend(),
@@ -202,7 +207,7 @@ export async function vsTorch(run: RunConfig, opts: VsTorchOptions): Promise<VsT
       ours: { stepMs: oursMs, tokensPerSec: (tokens / oursMs) * 1000, matmulGflops: gflops, modelGflopsPerStep: flops / 1e9, mfu },
       torch: { stepMs: torchMs, tokensPerSec: (tokens / torchMs) * 1000 },
       speedup,
-      speedupRounds: middleHalf(roundRatios(vs.samples.torch!, vs.samples.ours!)),
+      speedupRounds,
       fp16,
       checkpointing,
       torchCheckpointing: { plainMs: torchMs, checkpointedMs: vs.medians.torchCheckpointed!, ratio: vs.medians.torchCheckpointed! / torchMs },
@@ -232,7 +237,7 @@ function hostLine(h: VsTorchResult['host']): string {
   const figures = `our fp32 step ${h.referenceMs.map((x) => x.toFixed(1)).join(' / ')} ms in the three comparisons (beside PyTorch's step in the first), the middle half of its rounds at most ${percent(h.widestSpread)} of its median wide`;
   return h.steady
     ? `host: steady: ${figures}`
-    : `host: UNSTEADY: ${figures}; over 10% means the machine changed speed within a comparison: its ratio is the host's as much as the engine's, so run again on a quiet machine`;
+    : `host: UNSTEADY: ${figures}; over ${percent(STEADY_SPREAD)} means the machine changed speed within a comparison: its ratio is the host's as much as the engine's, so run again on a quiet machine`;
 }
 
 /** The result as a table: one row per measure, its detail, and the issue's target with met/MISSES. */

@@ -44,16 +44,18 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * The middle half of the values: the lower and upper quartiles, each the mean of the two values
- * either side of its rank, as `median` takes the middle. It says how far a median can be
- * trusted: on a host whose speed comes and goes, the middle half widens.
+ * The middle half of the values: the lower and upper quartiles, each interpolated linearly
+ * between the two values either side of its rank (numpy's default), so that even two rounds
+ * give a width. It says how far a median can be trusted: on a host whose speed comes and goes,
+ * the middle half widens.
  */
 export function middleHalf(xs: readonly number[]): { low: number; high: number } {
   if (xs.length === 0) throw new Error('middle half of no values');
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => {
     const rank = q * (s.length - 1);
-    return (s[Math.floor(rank)]! + s[Math.ceil(rank)]!) / 2;
+    const below = s[Math.floor(rank)]!;
+    return below + (rank - Math.floor(rank)) * (s[Math.ceil(rank)]! - below);
   };
   return { low: at(0.25), high: at(0.75) };
 }
@@ -64,6 +66,9 @@ export function roundRatios(a: readonly number[], b: readonly number[]): number[
   return a.map((x, i) => x / b[i]!);
 }
 
+/** How far a reference's middle half may spread, as a fraction of its median, on a steady host. */
+export const STEADY_SPREAD = 0.1;
+
 /**
  * How steady the machine was under several interleaved comparisons that share a reference step
  * (the same trainer's step in each): the reference's median in each, and the widest middle half
@@ -72,7 +77,7 @@ export function roundRatios(a: readonly number[], b: readonly number[]): number[
  * speed within the comparison, and its ratio says as much about the host as about the engine.
  * The medians may differ between comparisons without that: each runs beside different work.
  */
-export function steadiness(references: readonly (readonly number[])[], tolerance = 0.1): { medians: number[]; widestSpread: number; steady: boolean } {
+export function steadiness(references: readonly (readonly number[])[], tolerance = STEADY_SPREAD): { medians: number[]; widestSpread: number; steady: boolean } {
   if (references.length === 0) throw new Error('steadiness needs at least one reference');
   const medians = references.map((r) => median(r));
   const widestSpread = Math.max(...references.map((r, i) => {

@@ -20,9 +20,11 @@ describe('median', () => {
 });
 
 describe('middleHalf', () => {
-  it('is the lower and upper quartiles, each between the values either side of its rank', () => {
-    // Ranks 0.75 and 2.25 of four values: between the first two and the last two.
-    expect(middleHalf([4, 1, 3, 2])).toEqual({ low: 1.5, high: 3.5 });
+  it('is the lower and upper quartiles, each interpolated between the values either side of its rank', () => {
+    // Ranks 0.75 and 2.25 of four values: three quarters of the way from 1 to 2, a quarter from 3 to 4.
+    expect(middleHalf([4, 1, 3, 2])).toEqual({ low: 1.75, high: 3.25 });
+    // Two rounds still have a width.
+    expect(middleHalf([10, 14])).toEqual({ low: 11, high: 13 });
     // Ranks 1 and 3 of five values fall on values.
     expect(middleHalf([50, 10, 40, 20, 30])).toEqual({ low: 20, high: 40 });
     expect(middleHalf([7])).toEqual({ low: 7, high: 7 });
@@ -42,7 +44,7 @@ describe('steadiness', () => {
     // The second comparison runs beside other work: a higher level, as steady.
     const h = steadiness([[100, 101, 99, 100], [130, 131, 129, 130]]);
     expect(h.medians).toEqual([100, 130]);
-    expect(h.widestSpread).toBeCloseTo(1 / 100, 12); // [99.5, 100.5] of 100
+    expect(h.widestSpread).toBeCloseTo(0.5 / 100, 12); // [99.75, 100.25] of 100
     expect(h.steady).toBe(true);
   });
 
