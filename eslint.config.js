@@ -5,6 +5,7 @@ import globals from 'globals';
 const noDomPatterns = [
   { group: ['react', 'react-dom', 'react/*', 'd3-scale', 'd3-shape'], message: 'The engine and tasks run without a DOM or React.' },
   { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'The engine and tasks import nothing above them.' },
+  { group: ['node:*'], message: 'The engine runs in browsers: its one Node-only file is internals/wasmNodeThreads.ts, which only the CLI imports.' },
 ];
 const noDom = {
   'no-restricted-globals': ['error', 'window', 'document', 'self', 'navigator', 'localStorage'],
@@ -26,6 +27,10 @@ export default tseslint.config(
     },
   },
   { files: ['src/engine/**/*.ts'], rules: noDom },
+  {
+    files: ['src/engine/internals/wasmNodeThreads.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: noDomPatterns.filter((p) => !p.group.includes('node:*')) }] },
+  },
   {
     files: ['src/engine/memory/**/*.ts'],
     rules: engineBelow('Memory accounting sits below the trainer and the benchmarks (what runs the trainer to measure it lives in engine/bench).', '**/train/**', '**/bench/**'),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Precision } from '../engine/precision/policy';
 import { ConfigError } from '../engine/validation';
@@ -5,20 +6,23 @@ import { bench } from './bench';
 import { forward } from './forward';
 import { handover } from './handover';
 import { adapterLine } from '../engine/adapter';
-import { parseBackend, startBackend, webgpuAdapter } from './nodeBackend';
+import { POOL_WORKERS } from '../engine/internals/wasmThreads';
+import { parseBackend, startBackend, webgpuAdapter, type NodeBackend } from './nodeBackend';
 import { sample } from './sample';
 import { train } from './train';
 
 const USAGE = `usage:
   npm run --silent cli -- train   --config RUN.json [--init W.json] [--batch B.json] [--steps N]
-                                  [--backend cpu|wasm|webgpu] [--metrics M.jsonl] [--out W.json]
+                                  [--backend cpu|wasm|webgpu] [--threads N|auto] [--metrics M.jsonl] [--out W.json]
   npm run --silent cli -- forward --weights W.json --batch B.json --out OUT.json
-                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm|webgpu]
-  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm|webgpu] [--json]
+                                  [--grads] [--precision fp32|fp16|bf16] [--backend cpu|wasm|webgpu] [--threads N|auto]
+  npm run --silent cli -- bench   --config RUN.json [--steps N] [--backend cpu|wasm|webgpu] [--threads N|auto] [--json]
                                   [--suite memory|diet] [--vs-torch [--torch-threads N]] [--cold | --warm]
   npm run --silent cli -- handover --weights W.json --out-dir DIR [--config RUN.json] [--nproc N]
   npm run --silent cli -- sample  --weights W.json [--prompt TEXT] [--tokens N] [--temperature T]
-                                  [--top-k K] [--seed S] [--backend cpu|wasm|webgpu]`;
+                                  [--top-k K] [--seed S] [--backend cpu|wasm|webgpu] [--threads N|auto]
+
+--threads: XNNPACK's threads on the wasm backend, 1 by default; auto takes every logical core (at most ${POOL_WORKERS}).`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -26,6 +30,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   steps: { type: 'string' },
   backend: { type: 'string' },
+  threads: { type: 'string' },
   metrics: { type: 'string' },
   out: { type: 'string' },
   weights: { type: 'string' },
@@ -48,11 +53,11 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ['config', 'init', 'batch', 'steps', 'backend', 'metrics', 'out'],
-  forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend'],
-  bench: ['config', 'steps', 'backend', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold', 'warm'],
+  train: ['config', 'init', 'batch', 'steps', 'backend', 'threads', 'metrics', 'out'],
+  forward: ['weights', 'batch', 'out', 'grads', 'precision', 'backend', 'threads'],
+  bench: ['config', 'steps', 'backend', 'threads', 'json', 'suite', 'vs-torch', 'torch-threads', 'cold', 'warm'],
   handover: ['weights', 'out-dir', 'config', 'nproc'],
-  sample: ['weights', 'prompt', 'tokens', 'temperature', 'top-k', 'seed', 'backend'],
+  sample: ['weights', 'prompt', 'tokens', 'temperature', 'top-k', 'seed', 'backend', 'threads'],
 };
 
 const REQUIRED: Record<string, (keyof typeof OPTIONS)[]> = {
@@ -96,6 +101,16 @@ function parseCount(flag: string, value: string | undefined): number | undefined
   return n;
 }
 
+/** XNNPACK's thread count for `--threads`, or undefined when the flag is absent. */
+function parseThreads(value: string | undefined, backend: NodeBackend): number | undefined {
+  if (value === undefined) return undefined;
+  if (backend !== 'wasm') throw flagError('threads', `sets the wasm backend's XNNPACK threads; --backend is ${backend}`);
+  if (value === 'auto') return Math.min(POOL_WORKERS, availableParallelism());
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > POOL_WORKERS) throw flagError('threads', `must be a whole number from 1 to ${POOL_WORKERS}, or auto (got ${JSON.stringify(value)})`);
+  return n;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
@@ -135,9 +150,11 @@ async function main(argv: string[]): Promise<void> {
   const print = (line: string) => process.stdout.write(line + '\n');
   const progress = (line: string) => process.stderr.write(line + '\n');
   const backend = parseBackend(v.backend);
-  await startBackend(backend);
+  const threads = parseThreads(v.threads, backend);
+  await startBackend(backend, threads);
   const adapter = webgpuAdapter();
   if (backend === 'webgpu' && adapter) progress(`webgpu: ${adapterLine(adapter)} (${adapter.source})`);
+  if (threads !== undefined) progress(`wasm: ${threads} XNNPACK thread${threads === 1 ? '' : 's'}`);
   if (sampling) {
     await sample({ weights: v.weights!, prompt: v.prompt, options: sampling }, (text) => process.stdout.write(text));
   } else if (command === 'train') {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeAdapter, type AdapterReport } from '../engine/adapter';
 import { useBackend } from '../engine/backend';
+import { startWasmWithThreads } from '../engine/internals/wasmNodeThreads';
 import { registerWebGPUBackend } from '../engine/internals/webgpu';
 import { ConfigError } from '../engine/validation';
 import { findNodeAdapter, type AdapterSource } from './webgpu';
@@ -29,11 +30,21 @@ let adapterInUse: NodeAdapterReport | null = null;
 /** What `startBackend('webgpu')` found; null before, or when WebGPU was never started. */
 export const webgpuAdapter = (): NodeAdapterReport | null => adapterInUse;
 
+/** The installed tfjs-backend-wasm package's folder. */
+function wasmPackage(): string {
+  return path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+}
+
 /** The wasm binaries: `LAB_TFJS_WASM_DIR` (the gpu kit sets it), else the installed package's. */
 function wasmDir(): string {
   if (process.env.LAB_TFJS_WASM_DIR) return path.resolve(process.env.LAB_TFJS_WASM_DIR) + path.sep;
-  const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  return path.join(wasmPackage(), 'dist') + path.sep;
+}
+
+/** The threaded build's emscripten script, which its workers load: beside the kit's binaries, else the package's. */
+function threadedWasmScript(): string {
+  const name = 'tfjs-backend-wasm-threaded-simd.js';
+  return process.env.LAB_TFJS_WASM_DIR ? path.join(path.resolve(process.env.LAB_TFJS_WASM_DIR), name) : path.join(wasmPackage(), 'wasm-out', name);
 }
 
 async function startWebGPU(): Promise<void> {
@@ -51,10 +62,15 @@ async function startWebGPU(): Promise<void> {
   await useBackend('webgpu');
 }
 
-/** In Node the wasm binaries are read from disk rather than fetched; WebGPU comes from Dawn. */
-export async function startBackend(name: NodeBackend): Promise<void> {
+/**
+ * In Node the wasm binaries are read from disk rather than fetched; WebGPU comes from Dawn.
+ * `wasmThreads` sizes XNNPACK's pool on wasm (1, TF.js's own choice in Node, unless asked).
+ */
+export async function startBackend(name: NodeBackend, wasmThreads = 1): Promise<void> {
   tf.enableProdMode();
-  if (name === 'wasm') setWasmPaths(wasmDir());
-  if (name === 'webgpu') await startWebGPU();
+  if (name === 'wasm') {
+    setWasmPaths(wasmDir());
+    await startWasmWithThreads(wasmThreads, threadedWasmScript(), () => useBackend('wasm'));
+  } else if (name === 'webgpu') await startWebGPU();
   else await useBackend(name);
 }

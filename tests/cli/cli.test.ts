@@ -47,6 +47,36 @@ describe('forward', () => {
   });
 });
 
+describe('--threads: the wasm backend\'s threaded build in Node', () => {
+  it('gives torch_reference.py\'s loss, logits and grads with XNNPACK on two threads, and the process ends by itself', () => {
+    const fixture = readFixture<ParityCase>('parity', 'encdec-postln-gelu-learned.json');
+    writeFileSync(file('t-w.json'), JSON.stringify(fixture.weights));
+    writeFileSync(file('t-b.json'), JSON.stringify(fixture.batch));
+    // spawnSync returns only once the process has exited: XNNPACK's waiting workers must not hold it.
+    const r = cli('forward', '--weights', file('t-w.json'), '--batch', file('t-b.json'), '--out', file('t-o.json'), '--grads', '--threads', '2');
+    expect(r.stderr).toBe('wasm: 2 XNNPACK threads\n');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(readFileSync(file('t-o.json'), 'utf8')) as { loss: number; logits: { data: number[] }; grads: Record<string, { data: number[] }> };
+    expect(Math.abs(out.loss - fixture.loss)).toBeLessThan(1e-4);
+    expect(maxAbsError(out.logits.data, fixtureValues(fixture.logits))).toBeLessThan(1e-4);
+    expect(Object.keys(out.grads).sort()).toEqual(Object.keys(fixture.grads).sort());
+    for (const [name, g] of Object.entries(out.grads)) expect(relativeError(g.data, fixtureValues(fixture.grads[name]!)), name).toBeLessThan(1e-4);
+  });
+
+  it('trains on the same trajectory as one thread', () => {
+    writeFileSync(file('t-run.json'), JSON.stringify(TINY_RUN));
+    const losses = (threads: string) => {
+      const r = cli('train', '--config', file('t-run.json'), '--threads', threads, '--metrics', file(`t-${threads}.jsonl`));
+      expect(r.code, r.stderr).toBe(0);
+      return metricLines(file(`t-${threads}.jsonl`)).filter((m) => m.split === undefined).map((m) => m.loss);
+    };
+    const one = losses('1');
+    const two = losses('2');
+    expect(two).toHaveLength(TINY_RUN.train.steps);
+    for (const [i, loss] of two.entries()) expect(Math.abs(loss - one[i]!), `step ${i + 1}`).toBeLessThan(1e-5);
+  });
+});
+
 describe('forward --precision', () => {
   it.each(['fp16', 'bf16'])('applies the autocast policy (%s) as the PyTorch emulation does', (precision) => {
     const parity = readFixture<ParityCase>('parity', 'enc-preln-relu-learned.json');
@@ -195,6 +225,8 @@ describe('bad input: a message naming the field, exit code 2, no stack trace', (
     ['flag of another command', () => ['bench', '--config', 'x', '--grads'], /^error: --grads: is not an option of bench$/m],
     ['bad precision', () => ['forward', '--weights', 'w', '--batch', 'b', '--out', 'o', '--precision', 'fp8'], /^error: --precision: must be one of fp32, fp16, bf16 \(got "fp8"\)$/m],
     ['bad backend', () => ['bench', '--config', 'x', '--backend', 'tpu'], /^error: --backend: must be one of wasm, cpu, webgpu \(got "tpu"\)$/m],
+    ['bad thread count', () => ['bench', '--config', 'x', '--threads', '9'], /^error: --threads: must be a whole number from 1 to 8, or auto \(got "9"\)$/m],
+    ['threads off wasm', () => ['bench', '--config', 'x', '--threads', '2', '--backend', 'cpu'], /^error: --threads: sets the wasm backend's XNNPACK threads; --backend is cpu$/m],
     ['bad steps', () => ['train', '--config', 'x', '--steps', 'ten'], /^error: --steps: must be a whole number ≥ 0 \(got "ten"\)$/m],
     ['missing file', () => ['train', '--config', file('nope.json')], /^error: --config: cannot read .*nope\.json: ENOENT$/m],
     ['not JSON', () => ['train', '--config', bad('notjson.json', '{"model": ')], /^error: --config: .*notjson\.json is not valid JSON/m],

@@ -95,6 +95,13 @@ describe('the gpu kit', () => {
       expect(lines[1]).toMatch(/^config +prec +tokens\/s +step +MFU +matmul +GPU in use +GPU pool +first step \(warm-up\) +first cold$/);
       expect(lines[2]).toMatch(/^reverse-tiny +fp32 +\d+ +\d+ ms +[\d.]+% +[\d.]+ GF\/s +[\d.]+ MiB +[\d.]+ MiB +\d+ ms \(\+\d+ ms\) +\d+ ms$/);
       console.log(`[gpu kit]\n${r.stdout}`);
+      // The command line's wasm backend on a pool of threads, from the kit's own files too.
+      const threaded = spawnSync('/bin/sh', ['run.sh', 'bench', '--config', 'configs/reverse-tiny.json', '--steps', '1', '--threads', '2'], {
+        cwd: empty, encoding: 'utf8', timeout: 300_000, env: { PATH: '/usr/bin:/bin', HOME: empty },
+      });
+      expect(threaded.status, threaded.stderr).toBe(0);
+      expect(threaded.stderr).toMatch(/^wasm: 2 XNNPACK threads$/m);
+      expect(threaded.stdout).toMatch(/^backend wasm, /m);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   await build({ ...common, entryPoints: [path.join(root, 'src/cli/kitTable.ts')], outfile: path.join(out, 'kit.mjs') });
   const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   for (const f of readdirSync(wasmDist)) if (f.endsWith('.wasm')) copyFileSync(path.join(wasmDist, f), path.join(out, 'wasm', f));
+  // `--threads`: the threaded build's workers load its emscripten script from a file (internals/wasmNodeThreads.ts).
+  const threadedScript = 'tfjs-backend-wasm-threaded-simd.js';
+  copyFileSync(path.join(wasmDist, '..', 'wasm-out', threadedScript), path.join(out, 'wasm', threadedScript));
   cpSync(path.join(root, 'configs'), path.join(out, 'configs'), { recursive: true });
   const dawn = path.join(path.dirname(require.resolve('webgpu/package.json')), 'dist', 'linux-x64', 'dawn.node');
   await gzip(dawn, path.join(out, 'dawn.node.gz'));

@@ -10,7 +10,7 @@ import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
  */
 
 /** At most this many threads: the workers tfjs-backend-wasm's threaded build creates up front. */
-const POOL_WORKERS = 8;
+export const POOL_WORKERS = 8;
 
 /**
  * Sizes the pool at `threads` (capped at 8). Call it before the wasm backend initialises, with the
