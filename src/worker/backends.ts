@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -123,11 +123,9 @@ async function initWasm(): Promise<Extra> {
     sizeWasmThreadPool(wasmThreads(nav.hardwareConcurrency), nav);
   }
   await useBackend('wasm');
-  const [simd, threads] = await Promise.all([
-    tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
-    tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
-  ]);
-  return { wasm: { simd: Boolean(simd), threads: Boolean(threads) } };
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  // The pool XNNPACK computes on: 1 without the threaded build (a page that is not cross-origin isolated).
+  return { wasm: { simd: Boolean(simd), threads: getThreadsCount() } };
 }
 
 const INIT: Record<BackendName, (fail: Fail) => Promise<Extra>> = {

@@ -84,7 +84,8 @@ export interface ReadyInfo {
   adapter?: AdapterReport;
   /** The page is cross-origin isolated (SharedArrayBuffer, wasm threads). */
   isolated: boolean;
-  wasm?: { simd: boolean; threads: boolean };
+  /** The wasm backend: SIMD, and XNNPACK's threads (1 without the threaded build). */
+  wasm?: { simd: boolean; threads: number };
 }
 
 // ---- commands (page → worker) -----------------------------------------------------------

@@ -42,7 +42,7 @@ export function BackendPanel() {
           </ul>
           <p className="note">
             {info.isolated ? 'Cross-origin isolated' : 'Not cross-origin isolated'}
-            {info.wasm ? ` · wasm SIMD ${info.wasm.simd ? 'on' : 'off'}, threads ${info.wasm.threads ? 'on' : 'off'}` : ''}
+            {info.wasm ? ` · wasm SIMD ${info.wasm.simd ? 'on' : 'off'}, ${info.wasm.threads} XNNPACK thread${info.wasm.threads === 1 ? '' : 's'}` : ''}
           </p>
           {info.adapter && (
             <details className="adapter">
