@@ -67,22 +67,20 @@ function pthreadWorker(Base: WorkerClass, files: ScriptFiles): WorkerClass {
 
 /**
  * Runs `start` (which must start the wasm backend for the first time in this process) with
- * XNNPACK's pool at `threads` threads (1 to 8), and resolves to the count the backend reports.
+ * XNNPACK's pool at `threads` threads (1 to 8); throws when the backend reports another count.
  * `mainScript` is the path of tfjs-backend-wasm's wasm-out/tfjs-backend-wasm-threaded-simd.js.
  * One thread leaves TF.js as it is.
  */
-export async function startWasmWithThreads(threads: number, mainScript: string, start: () => Promise<void>): Promise<number> {
+export async function startWasmWithThreads(threads: number, mainScript: string, start: () => Promise<void>): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1 || threads > POOL_WORKERS) throw new Error(`XNNPACK threads must be a whole number from 1 to ${POOL_WORKERS} (got ${threads})`);
-  if (threads === 1) {
-    await start();
-    return getThreadsCount();
-  }
+  if (threads === 1) return start();
   if (!existsSync(mainScript)) throw new Error(`the threaded wasm backend's script is not at ${mainScript}`);
   const files = { worker: writeWorkerScript(), main: mainScript };
   const modules = workerThreads as { Worker: WorkerClass };
   const node = { Worker: modules.Worker, cpus: os.cpus };
   modules.Worker = pthreadWorker(node.Worker, files);
-  os.cpus = () => Array.from({ length: 2 * threads }, () => node.cpus()[0]!);
+  const cpu = node.cpus()[0]!;
+  os.cpus = () => Array.from({ length: 2 * threads }, () => cpu);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   setThreadsCount(threads);
   try {
@@ -93,5 +91,4 @@ export async function startWasmWithThreads(threads: number, mainScript: string, 
   }
   const started = getThreadsCount();
   if (started !== threads) throw new Error(`the wasm backend started with ${started} XNNPACK threads, not ${threads}: it had started before`);
-  return started;
 }
